@@ -1,0 +1,57 @@
+# Duijie: one Makefile for a fresh machine without Docker.
+#   make run    the platform on embedded infrastructure (Tansu broker + mongoeco on SQLite under var/)
+#   make test   ruff + the whole pytest suite (unit, integration on the embedded stack, e2e)
+#   make demo   a scripted scenario on free ports; its last line is a JSON summary
+
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: all venv run test demo lint fmt bench-quality bench-speed bench-throughput bench-schedule bench-pipeline clean
+
+all: test
+
+$(PY):
+	@py=$$(deploy/find_python.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m deploy.supervisor run
+
+demo: $(STAMP)
+	$(PY) -m deploy.demo
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+fmt: $(STAMP)
+	$(PY) -m ruff check --fix .
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench-quality: $(STAMP)
+	$(PY) -m bench.quality --corpus ../shared/data/csl/corpus.jsonl --queries ../shared/data/csl/dev_queries.jsonl
+
+bench-speed: $(STAMP)
+	$(PY) -m bench.speed --catalog 100000
+
+bench-throughput: $(STAMP)
+	$(PY) -m bench.throughput
+
+bench-schedule: $(STAMP)
+	$(PY) -m bench.schedule --participants 500 --requests 2000 --slots 12 --tables 100 --seed 1
+
+bench-pipeline: $(STAMP)
+	$(PY) -m bench.pipeline --rate 50 --seconds 60
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""Readiness probes the supervisor waits on: Kafka metadata, a Mongo ping, an HTTP /readyz."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from pymongo import AsyncMongoClient
+
+
+async def kafka_ready(bootstrap: str) -> bool:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, request_timeout_ms=2000)
+    try:
+        await producer.start()
+        await producer.client.fetch_all_metadata()
+        return True
+    except Exception:
+        return False
+    finally:
+        await producer.stop()
+
+
+async def mongo_ready(url: str) -> bool:
+    client: AsyncMongoClient = AsyncMongoClient(url, serverSelectionTimeoutMS=1000)
+    try:
+        await client.admin.command("ping")
+        return True
+    except Exception:
+        return False
+    finally:
+        await client.close()
+
+
+async def http_ready(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            return (await client.get(url)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[bool]], within: float, what: str, alive: Callable[[], bool] = lambda: True
+) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"{what} exited before it became ready")
+        if await probe():
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"{what} was not ready within {within:.0f} s")

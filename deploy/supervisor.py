@@ -1,0 +1,72 @@
+"""Local supervisor: `python -m deploy.supervisor run` starts the embedded stack and keeps it up.
+
+Ports default to registry 8000, matching 8001, notify 8002, broker 9092, database 27017; override with
+DUIJIE_<NAME>_PORT or pass --free-ports. Data lives in --var (default var/) and survives a restart
+(the broker is memory-only: matching rebuilds its index from the registry's catalogue at start-up).
+Ctrl-C or SIGTERM stops every child. A child that dies stops the stack with a non-zero exit.
+"""
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from deploy.stack import Stack, ports_from_env
+
+
+async def run(var: Path, free_ports: bool) -> int:
+    stack = Stack(var=var, ports=ports_from_env(free_ports))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"starting the embedded stack (data in {var}/, logs in {var}/log/) ...", flush=True)
+    try:
+        await stack.start()
+    except (RuntimeError, TimeoutError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    admin_key = (var / "admin_key").read_text().strip() if (var / "admin_key").exists() else "(from DUIJIE_ADMIN_KEY)"
+    print(f"""
+Duijie is up.
+  registry  {stack.url('registry')}   (OpenAPI: {stack.url('registry')}/docs)
+  matching  {stack.url('matching')}
+  notify    {stack.url('notify')}   (OpenAPI: {stack.url('notify')}/docs)
+  broker    {stack.bootstrap}   (Tansu, memory-only)
+  database  {stack.mongo_url}   (mongoeco on SQLite in {var}/mongo/)
+  admin key {admin_key}
+Press Ctrl-C to stop.""", flush=True)
+    code = 0
+    while not stop.is_set():
+        dead = stack.dead()
+        if dead:
+            for child in dead:
+                rc = child.proc.returncode if child.proc else "?"
+                print(f"\nerror: {child.name} exited with status {rc}; last lines of {child.log}:\n{child.tail()}",
+                      file=sys.stderr)
+            code = 1
+            break
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except TimeoutError:
+            pass
+    print("stopping ...", flush=True)
+    stack.stop()
+    print("stopped.", flush=True)
+    return code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.supervisor", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="start the embedded stack and wait for Ctrl-C")
+    run_p.add_argument("--var", type=Path, default=Path("var"))
+    run_p.add_argument("--free-ports", action="store_true", help="pick free ports instead of the defaults")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(run(args.var, args.free_ports)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""The only code Duijie's services share: the event envelope, every event's payload schema, and topic names."""
+
+from services.contracts.envelope import Envelope, new_event
+from services.contracts.events import EVENT_TYPES, data_model_for
+
+__all__ = ["EVENT_TYPES", "Envelope", "data_model_for", "new_event"]

@@ -1,0 +1,54 @@
+"""Matching's composition root: a FastStream app with /healthz, /readyz and /metrics."""
+
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.matching.domain import Weights
+from services.matching.engine import MatchingEngine
+from services.matching.handlers import register_handlers
+from services.matching.rebuild import rebuild_from_registry
+from services.matching.service import MatchingService
+from services.matching.settings import Settings
+
+
+def weights_from(settings: Settings) -> Weights:
+    defaults = Weights()
+    return Weights(**{name: getattr(settings, f"weight_{name}", getattr(defaults, name))
+                      for name in Weights.__dataclass_fields__})
+
+
+def create_app(settings: Settings | None = None) -> AsgiFastStream:
+    settings = settings or Settings()
+    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-matching")
+    service = MatchingService(MatchingEngine(weights=weights_from(settings), min_score=settings.min_score),
+                              limit=settings.matches_per_posting)
+    register_handlers(broker, settings, service)
+    state = {"ready": False, "rebuilt": 0}
+
+    async def rebuild() -> None:
+        if settings.rebuild_from_registry:
+            state["rebuilt"] = await rebuild_from_registry(settings, service)
+
+    async def mark_ready() -> None:
+        state["ready"] = True
+
+    @get
+    async def healthz(scope: dict) -> AsgiResponse:
+        return AsgiResponse(b'{"status":"ok"}', 200, headers={"content-type": "application/json"})
+
+    @get
+    async def readyz(scope: dict) -> AsgiResponse:
+        ok = state["ready"] and await broker.ping(timeout=2.0)
+        body = f'{{"ready":{str(ok).lower()},"indexed":{len(service.engine)},"rebuilt":{state["rebuilt"]}}}'
+        return AsgiResponse(body.encode(), 200 if ok else 503, headers={"content-type": "application/json"})
+
+    @get
+    async def metrics(scope: dict) -> AsgiResponse:
+        return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
+
+    app = AsgiFastStream(broker, asgi_routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
+                         on_startup=[rebuild], after_startup=[mark_ready])
+    app.state_holder = state  # type: ignore[attr-defined]
+    app.service = service  # type: ignore[attr-defined]
+    return app

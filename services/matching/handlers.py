@@ -1,0 +1,61 @@
+"""Thin subscribers: a catalogue or feedback event in, the service, match events out."""
+
+import time
+
+from faststream.kafka import KafkaBroker
+from prometheus_client import Counter, Histogram
+
+from services.contracts import topics
+from services.contracts.consumer import subscribe_events
+from services.contracts.envelope import Envelope, deterministic_id, new_event
+from services.contracts.wire import encode, record_headers
+from services.matching.service import MatchingService, Outgoing
+from services.matching.settings import Settings
+
+EVENTS = Counter("matching_events_total", "Events consumed", ["topic", "type"])
+PUBLISHED = Counter("matching_match_events_total", "Match events published", ["type"])
+DEAD_LETTERS = Counter("matching_dead_letters_total", "Records dead-lettered", ["topic"])
+LATENCY = Histogram("matching_event_seconds", "Time to match one catalogue event",
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0))
+
+CATALOGUE_TOPICS = {topics.NEEDS: "need", topics.RESULTS: "result", topics.PRODUCTS: "product",
+                    topics.EXPERTS: "expert"}
+
+
+async def publish(broker: KafkaBroker, settings: Settings, outgoing: list[Outgoing]) -> None:
+    for type_, subject, data in outgoing:
+        event = new_event(type_, subject, data, source=settings.service_name,
+                          event_id=deterministic_id(type_, subject, data.get("need_version"),
+                                                    data.get("counterpart_version"), data.get("reason")))
+        await broker.publish(encode(event), topics.named(topics.MATCHES, settings.topic_prefix),
+                             key=subject.encode(), headers=record_headers(event.type, event.id))
+        PUBLISHED.labels(type_).inc()
+
+
+def register_handlers(broker: KafkaBroker, settings: Settings, service: MatchingService) -> None:
+    group, prefix = settings.consumer_group, settings.topic_prefix
+
+    def on_dead_letter(topic: str) -> None:
+        DEAD_LETTERS.labels(topic).inc()
+
+    for topic, aggregate in CATALOGUE_TOPICS.items():
+        async def on_posting(event: Envelope, aggregate: str = aggregate, topic: str = topic) -> None:
+            EVENTS.labels(topic, event.type).inc()
+            started = time.perf_counter()
+            outgoing = service.on_posting(aggregate, event.type, event.data)
+            LATENCY.observe(time.perf_counter() - started)
+            await publish(broker, settings, outgoing)
+
+        subscribe_events(broker, topics.named(topic, prefix), group, on_posting, on_dead_letter=on_dead_letter)
+
+    async def on_org(event: Envelope) -> None:
+        EVENTS.labels(topics.ORGS, event.type).inc()
+        service.on_org(event.data)
+
+    async def on_feedback(event: Envelope) -> None:
+        EVENTS.labels(topics.FEEDBACK, event.type).inc()
+        await publish(broker, settings, service.on_feedback(event.data))
+
+    subscribe_events(broker, topics.named(topics.ORGS, prefix), group, on_org, on_dead_letter=on_dead_letter)
+    subscribe_events(broker, topics.named(topics.FEEDBACK, prefix), group, on_feedback,
+                     on_dead_letter=on_dead_letter)

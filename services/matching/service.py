@@ -1,0 +1,105 @@
+"""Matching's use cases: fold a catalogue event into the engine and say which match events follow.
+
+Pure apart from the engine's memory: no broker, no HTTP. Handlers publish what these functions return.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from services.contracts.catalogue import OrgData
+from services.contracts.events import FeedbackData, MatchData, MatchRetractedData
+from services.matching.adapters import firm_from, posting_from
+from services.matching.domain import ScoredMatch
+from services.matching.engine import MatchingEngine
+
+Outgoing = tuple[str, str, dict]  # (event type, subject, data)
+
+
+@dataclass
+class MatchBook:
+    """The matches matching has proposed and not retracted, indexed by each side's posting id."""
+
+    matches: dict[str, MatchData] = field(default_factory=dict)
+    by_posting: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, match: MatchData) -> None:
+        self.matches[match.match_id] = match
+        for posting_id in (match.need_id, match.counterpart_id):
+            self.by_posting.setdefault(posting_id, set()).add(match.match_id)
+
+    def pop(self, match_id: str) -> MatchData | None:
+        match = self.matches.pop(match_id, None)
+        if match is not None:
+            for posting_id in (match.need_id, match.counterpart_id):
+                self.by_posting.get(posting_id, set()).discard(match_id)
+        return match
+
+    def of(self, posting_id: str) -> set[str]:
+        return set(self.by_posting.get(posting_id, ()))
+
+
+@dataclass
+class MatchingService:
+    engine: MatchingEngine
+    limit: int = 10
+    versions: dict[str, int] = field(default_factory=dict)
+    book: MatchBook = field(default_factory=MatchBook)
+
+    def _match_data(self, m: ScoredMatch) -> MatchData:
+        return MatchData(
+            match_id=m.match_id, need_id=m.need_id, counterpart_id=m.counterpart_id,
+            counterpart_kind=m.counterpart_kind, need_org_id=m.need_org_id, counterpart_org_id=m.counterpart_org_id,
+            need_version=self.versions.get(m.need_id, 1), counterpart_version=self.versions.get(m.counterpart_id, 1),
+            score=round(min(max(m.score, 0.0), 1.0), 6),
+            components=[{"name": c.name, "score": min(max(c.score, 0.0), 1.0), "weight": c.weight,
+                         "explanation": c.explanation} for c in m.components],
+            financing=[{"product_id": f.product_id, "org_id": f.product_org_id, "explanation": f.explanation}
+                       for f in m.financing],
+            proposed_at=datetime.now(UTC),
+        )
+
+    def _retract(self, match_ids: set[str], reason: str) -> list[Outgoing]:
+        out = []
+        for match_id in sorted(match_ids):
+            m = self.book.pop(match_id)
+            if m is not None:
+                data = MatchRetractedData(match_id=m.match_id, need_id=m.need_id, counterpart_id=m.counterpart_id,
+                                          need_org_id=m.need_org_id, counterpart_org_id=m.counterpart_org_id,
+                                          reason=reason)
+                out.append(("match.retracted", m.match_id, data.model_dump(mode="json")))
+        return out
+
+    def on_posting(self, aggregate: str, event_type: str, data: dict, index_only: bool = False) -> list[Outgoing]:
+        posting = posting_from(aggregate, data)
+        if self.versions.get(posting.id, 0) > posting.version:
+            return []  # a stale replay: a newer version is already indexed
+        self.versions[posting.id] = posting.version
+        if event_type.endswith(".deleted") or posting.status != "open":
+            self.engine.remove(posting.id)
+            return self._retract(self.book.of(posting.id), f"{aggregate} {posting.status}")
+        self.engine.upsert(posting)
+        if index_only:
+            return []
+        found = self.engine.matches_for(posting.id, limit=self.limit)
+        out = self._retract(self.book.of(posting.id) - {m.match_id for m in found}, f"{aggregate} changed")
+        for m in found:
+            if m.match_id in self.book.matches:
+                continue  # already proposed: a replay changes nothing
+            data_out = self._match_data(m)
+            self.book.add(data_out)
+            out.append(("match.proposed", m.match_id, data_out.model_dump(mode="json")))
+        return out
+
+    def on_org(self, data: dict) -> None:
+        self.engine.upsert_firm(firm_from(OrgData.model_validate(data)))
+
+    def on_feedback(self, data: dict) -> list[Outgoing]:
+        feedback = FeedbackData.model_validate(data)
+        if feedback.decision == "declined":
+            self.engine.record_decline(feedback.need_id, feedback.counterpart_id, feedback.org_id,
+                                       feedback.reason or "other")
+        return []
+
+    def restore_match(self, data: dict) -> None:
+        """Re-learn a match proposed before a restart (from the registry's snapshot)."""
+        self.book.add(MatchData.model_validate(data))

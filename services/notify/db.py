@@ -1,0 +1,34 @@
+"""Notify's own MongoDB database: endpoints, notifications, dispatches (one per channel target), deliveries."""
+
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+class Database:
+    def __init__(self, url: str, name: str) -> None:
+        self.client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
+        self.db: AsyncDatabase = self.client[name]
+
+    def __getitem__(self, collection: str):  # noqa: ANN204
+        return self.db[collection]
+
+    async def next_seq(self, name: str) -> int:
+        doc = await self.db["counters"].find_one_and_update(
+            {"_id": name}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+        return int(doc["seq"])
+
+    async def ensure_indexes(self) -> None:
+        await self.db["notifications"].create_index([("org_id", 1), ("seq", 1)])
+        await self.db["dispatches"].create_index([("status", 1), ("next_attempt_at", 1)])
+        await self.db["deliveries"].create_index([("org_id", 1), ("at", -1)])
+        await self.db["endpoints"].create_index("org_id")
+
+    async def ping(self) -> bool:
+        try:
+            await self.client.admin.command("ping")
+            return True
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,65 @@
+"""The registry's composition root: create_app(settings) wires settings, database, broker and routes."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from services.contracts import topics
+from services.contracts.consumer import subscribe_events
+from services.registry.catalogue import endpoints as catalogue_endpoints
+from services.registry.container import Container
+from services.registry.db import Database
+from services.registry.errors import DomainError, handle_domain_error
+from services.registry.matches import endpoints as match_endpoints
+from services.registry.matches.consumer import on_match_event
+from services.registry.needs.kind import NEED
+from services.registry.ops import DEAD_LETTERS
+from services.registry.ops import router as ops_router
+from services.registry.orgs import endpoints as org_endpoints
+from services.registry.outbox import Relay
+from services.registry.postings.endpoints import router_for
+from services.registry.repository_indexes import ensure_indexes
+from services.registry.results.kind import RESULT
+from services.registry.settings import Settings
+from services.registry.whoami import router as whoami_router
+
+
+def build_container(settings: Settings) -> Container:
+    db = Database(settings.mongo_url, settings.registry_db)
+    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-registry")
+    relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds)
+    container = Container(settings, db, broker, relay)
+    subscribe_events(broker, topics.named(topics.MATCHES, settings.topic_prefix), settings.consumer_group,
+                     lambda event: on_match_event(db, event),
+                     on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+    return container
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    container = build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_indexes(container.db)
+        await container.broker.start()
+        container.relay.start()
+        yield
+        await container.relay.stop()
+        await container.broker.stop()
+        await container.db.close()
+
+    app = FastAPI(title="Duijie registry", version="1", lifespan=lifespan,
+                  description="Organisations, needs, results, financing products, experts, matches, summits, deals.")
+    app.state.container = container
+    app.add_exception_handler(DomainError, handle_domain_error)
+    app.include_router(ops_router)
+    app.include_router(org_endpoints.router)
+    app.include_router(router_for(NEED, "needs"))
+    app.include_router(router_for(RESULT, "results"))
+    app.include_router(match_endpoints.router)
+    app.include_router(catalogue_endpoints.router)
+    app.include_router(whoami_router)
+    return app

@@ -1,0 +1,109 @@
+"""Transactional outbox: each change and its event commit together; a relay publishes them in order.
+
+`record()` runs inside the caller's transaction. The relay reads unsent rows in insertion order, publishes
+each to Kafka (key = aggregate id) and marks it sent; while the broker is down it keeps retrying the same
+row, so nothing is lost or reordered. Writes to one aggregate are serialised by its `version`, so insertion
+order is that aggregate's order. Only the replica holding the relay lease publishes.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from services.contracts.envelope import Envelope
+from services.contracts.topics import named
+from services.contracts.wire import encode, record_headers
+from services.registry.db import Database
+
+log = logging.getLogger("duijie.registry.outbox")
+
+
+async def record(db: Database, session: AsyncClientSession, topic: str, event: Envelope) -> None:
+    await db["outbox"].insert_one(
+        {"_id": ObjectId(), "event_id": event.id, "topic": topic, "key": event.subject, "type": event.type,
+         "value": encode(event), "sent": False, "created_at": datetime.now(UTC)},
+        session=session,
+    )
+
+
+class Relay:
+    LEASE_SECONDS = 10.0
+
+    def __init__(self, db: Database, broker: KafkaBroker, prefix: str, batch: int, poll_seconds: float) -> None:
+        self.db, self.broker, self.prefix = db, broker, prefix
+        self.batch, self.poll_seconds = batch, poll_seconds
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self.published = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        """Called after a commit so the relay publishes at once instead of at the next poll."""
+        self._wake.set()
+
+    async def _hold_lease(self) -> bool:
+        now = datetime.now(UTC)
+        try:
+            await self.db["leases"].find_one_and_update(
+                {"_id": "outbox-relay", "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"holder": self.holder, "expires_at": now + timedelta(seconds=self.LEASE_SECONDS)}},
+                upsert=True,
+            )
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def publish_pending(self) -> int:
+        """Publish unsent rows in order; returns how many were sent. Stops at the first failure."""
+        rows = await self.db["outbox"].find({"sent": False}).sort("_id", 1).limit(self.batch).to_list()
+        sent = 0
+        for row in rows:
+            await self.broker.publish(
+                row["value"], named(row["topic"], self.prefix), key=row["key"].encode(),
+                headers=record_headers(row["type"], row["event_id"]),
+            )
+            await self.db["outbox"].update_one(
+                {"_id": row["_id"]}, {"$set": {"sent": True, "sent_at": datetime.now(UTC)}}
+            )
+            sent += 1
+            self.published += 1
+        return sent
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                if await self._hold_lease():
+                    sent = await self.publish_pending()
+                    backoff = 0.1
+                    if sent >= self.batch:
+                        continue
+            except (PyMongoError, Exception) as error:
+                log.warning("outbox relay: %s; retrying in %.1f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            except TimeoutError:
+                pass
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def backlog(self) -> int:
+        return await self.db["outbox"].count_documents({"sent": False})
+

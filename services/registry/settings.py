@@ -1,0 +1,19 @@
+"""Registry settings, read once from the environment (prefix DUIJIE_)."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUIJIE_", extra="ignore")
+
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    registry_db: str = "duijie_registry"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    admin_key: str | None = Field(default=None, description="The first admin's API key (bootstrap).")
+    internal_key: str | None = Field(default=None, description="Key for service-to-service calls (matching).")
+    consumer_group: str = "registry"
+    relay_batch: int = 200
+    relay_poll_seconds: float = 0.5
+    service_name: str = "/duijie/registry"

@@ -1,0 +1,109 @@
+"""One posting travelling from the registry through matching to a signed webhook and the SSE stream."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from deploy.stack import Stack
+from tests.support.api import bearer, eventually, register_org
+from tests.support.receiver import Receiver
+
+pytestmark = pytest.mark.integration
+
+
+async def read_sse(client: httpx.AsyncClient, url: str, key: str, want: int, within: float) -> list[dict]:
+    events: list[dict] = []
+
+    async def consume() -> None:
+        async with client.stream("GET", url, headers=bearer(key)) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            block: dict = {}
+            async for line in response.aiter_lines():
+                if line.startswith("id: "):
+                    block["id"] = line[4:]
+                elif line.startswith("event: "):
+                    block["event"] = line[7:]
+                elif line.startswith("data: "):
+                    block["data"] = json.loads(line[6:])
+                elif line == "" and "data" in block:
+                    events.append(block)
+                    block = {}
+                    if len(events) >= want:
+                        return
+
+    try:
+        await asyncio.wait_for(consume(), within)
+    except TimeoutError:
+        pass
+    return events
+
+
+async def test_a_need_and_a_matching_result_reach_both_sides(stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    registry, notify = stack.url("registry"), stack.url("notify")
+    firm = await register_org(http, registry, "隆平高科种业示范企业", "firm", region="430121")
+    university = await register_org(http, registry, "湖南农业大学", "university", region="430102")
+
+    receiver = await Receiver(port).start()
+    try:
+        hook = await http.post(f"{notify}/v1/webhooks", json={"url": f"{receiver.url}/hooks"},
+                               headers=bearer(firm["api_key"]))
+        assert hook.status_code == 201, hook.text
+        secret = hook.json()["secret"]
+        assert secret.startswith("whsec_")
+
+        need = await http.post(f"{registry}/v1/needs", headers=bearer(firm["api_key"]), json={
+            "title": "杂交水稻耐高温品种选育", "description": "寻求耐高温高产杂交水稻育种技术，用于长江流域双季稻区",
+            "keywords": ["杂交水稻", "耐高温", "育种"], "trl_min": 4, "trl_max": 8,
+            "budget_max": 2000000, "cooperation_modes": ["licence", "joint_development"]})
+        assert need.status_code == 201, need.text
+        result = await http.post(f"{registry}/v1/results", headers=bearer(university["api_key"]), json={
+            "title": "耐高温杂交水稻新品种选育技术", "abstract": "利用分子标记辅助选择，选育耐高温、高产的杂交水稻新品种",
+            "keywords": ["杂交水稻", "耐高温", "分子标记辅助选择"], "trl": 6, "price_max": 1500000,
+            "transfer_modes": ["licence"]})
+        assert result.status_code == 201, result.text
+
+        async def match_listed(key: str) -> list[dict]:
+            response = await http.get(f"{registry}/v1/matches", headers=bearer(key))
+            return response.json()["items"]
+
+        firm_matches = await eventually(lambda: match_listed(firm["api_key"]), within=30)
+        university_matches = await eventually(lambda: match_listed(university["api_key"]), within=30)
+        assert firm_matches[0]["id"] == university_matches[0]["id"]
+        match = firm_matches[0]
+        assert {match["need_id"], match["counterpart_id"]} == {need.json()["id"], result.json()["id"]}
+        assert 0 < match["score"] <= 1 and match["components"], "a match explains its score"
+
+        deliveries = await receiver.wait_for(1, within=30)
+        await asyncio.sleep(1.0)  # anything duplicated would arrive by now
+        assert len(receiver.received) == 1, "the webhook arrives exactly once"
+        delivery = deliveries[0]
+        verified = Webhook(secret).verify(delivery.body, delivery.headers)
+        assert verified["type"] == "match.proposed"
+        assert verified["data"]["match_id"] == match["id"]
+
+        streamed = await read_sse(http, f"{notify}/v1/stream", firm["api_key"], want=1, within=10)
+        assert [e["data"]["data"]["match_id"] for e in streamed] == [match["id"]]
+        assert streamed[0]["event"] == "match.proposed"
+    finally:
+        await receiver.stop()
+
+
+async def test_missing_or_wrong_keys_are_refused(stack: Stack, http: httpx.AsyncClient) -> None:
+    registry, notify = stack.url("registry"), stack.url("notify")
+    assert (await http.post(f"{registry}/v1/needs", json={"title": "x"})).status_code == 401
+    assert (await http.post(f"{registry}/v1/needs", json={"title": "x"}, headers=bearer("dj_nope_nope"))).status_code == 401
+    assert (await http.post(f"{notify}/v1/webhooks", json={"url": "https://example.com/h"},
+                            headers=bearer("dj_nope_nope"))).status_code == 401
+
+
+async def test_a_body_that_fails_validation_names_the_field(stack: Stack, http: httpx.AsyncClient) -> None:
+    registry = stack.url("registry")
+    firm = await register_org(http, registry, "校验测试企业", "firm")
+    response = await http.post(f"{registry}/v1/needs", headers=bearer(firm["api_key"]),
+                               json={"title": "需求", "trl_min": 12})
+    assert response.status_code == 422
+    assert any(err["loc"][-1] == "trl_min" for err in response.json()["detail"])
