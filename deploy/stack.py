@@ -148,19 +148,20 @@ class Stack:
         try:
             await wait_until(lambda: kafka_ready(self.bootstrap), ready_within, "broker", broker.alive)
             await wait_until(lambda: mongo_ready(self.mongo_url), ready_within, "database", db.alive)
-            started = []
-            for name in self.services:
-                started.append(self._child(name, [
-                    sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
-                    "--host", "127.0.0.1", "--port", str(self.ports[name]), "--log-level", "warning",
-                    "--timeout-graceful-shutdown", "5",
-                ], env))
-            for child in started:
-                ready_url = f"{self.url(child.name)}/readyz"
-                await wait_until(lambda u=ready_url: http_ready(u), ready_within, child.name, child.alive)
+            # The registry first: matching rebuilds its index from the registry's catalogue at start-up.
+            for wave in (self.services[:1], self.services[1:]):
+                started = [self._child(name, self._service_argv(name), env) for name in wave]
+                for child in started:
+                    ready_url = f"{self.url(child.name)}/readyz"
+                    await wait_until(lambda u=ready_url: http_ready(u), ready_within, child.name, child.alive)
         except BaseException:
             self.stop()
             raise
+
+    def _service_argv(self, name: str) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
+                "--host", "127.0.0.1", "--port", str(self.ports[name]), "--log-level", "warning",
+                "--timeout-graceful-shutdown", "5"]
 
     def dead(self) -> list[Child]:
         return [c for c in self.children if not c.alive()]

@@ -33,10 +33,14 @@ async def dead_letter(broker: KafkaBroker, topic: str, message: KafkaMessage, re
 
 
 def subscribe_events(
-    broker: KafkaBroker, topic: str, group_id: str, handler: Handler, *, attempts: int = 3,
+    broker: KafkaBroker, handlers: dict[str, Handler], group_id: str, *, attempts: int = 3,
     on_dead_letter: Callable[[str], None] | None = None,
 ) -> None:
+    """One consumer-group member for all of a service's input topics (one join, one rebalance)."""
+
     async def consume(message: KafkaMessage) -> None:
+        topic = message.raw_message.topic
+        handler = handlers[topic]
         try:
             envelope = decode(message.body)
         except InvalidEvent as error:
@@ -48,7 +52,7 @@ def subscribe_events(
             try:
                 await handler(envelope)
                 return
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 if attempt == attempts:
                     await dead_letter(broker, topic, message, f"handler failed: {type(error).__name__}: {error}")
                     if on_dead_letter:
@@ -57,5 +61,5 @@ def subscribe_events(
                 log.warning("handler for %s failed (attempt %d): %s", topic, attempt, error)
                 await asyncio.sleep(0.2 * 2**attempt)
 
-    consume.__name__ = f"consume_{topic.replace('.', '_')}_{group_id}"
-    broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK)(consume)
+    consume.__name__ = f"consume_{group_id}"
+    broker.subscriber(*handlers, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK)(consume)

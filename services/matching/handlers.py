@@ -33,11 +33,8 @@ async def publish(broker: KafkaBroker, settings: Settings, outgoing: list[Outgoi
 
 
 def register_handlers(broker: KafkaBroker, settings: Settings, service: MatchingService) -> None:
-    group, prefix = settings.consumer_group, settings.topic_prefix
-
-    def on_dead_letter(topic: str) -> None:
-        DEAD_LETTERS.labels(topic).inc()
-
+    prefix = settings.topic_prefix
+    handlers = {}
     for topic, aggregate in CATALOGUE_TOPICS.items():
         async def on_posting(event: Envelope, aggregate: str = aggregate, topic: str = topic) -> None:
             EVENTS.labels(topic, event.type).inc()
@@ -46,7 +43,7 @@ def register_handlers(broker: KafkaBroker, settings: Settings, service: Matching
             LATENCY.observe(time.perf_counter() - started)
             await publish(broker, settings, outgoing)
 
-        subscribe_events(broker, topics.named(topic, prefix), group, on_posting, on_dead_letter=on_dead_letter)
+        handlers[topics.named(topic, prefix)] = on_posting
 
     async def on_org(event: Envelope) -> None:
         EVENTS.labels(topics.ORGS, event.type).inc()
@@ -56,6 +53,6 @@ def register_handlers(broker: KafkaBroker, settings: Settings, service: Matching
         EVENTS.labels(topics.FEEDBACK, event.type).inc()
         await publish(broker, settings, service.on_feedback(event.data))
 
-    subscribe_events(broker, topics.named(topics.ORGS, prefix), group, on_org, on_dead_letter=on_dead_letter)
-    subscribe_events(broker, topics.named(topics.FEEDBACK, prefix), group, on_feedback,
-                     on_dead_letter=on_dead_letter)
+    handlers[topics.named(topics.ORGS, prefix)] = on_org
+    handlers[topics.named(topics.FEEDBACK, prefix)] = on_feedback
+    subscribe_events(broker, handlers, settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())

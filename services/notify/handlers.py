@@ -34,6 +34,6 @@ async def on_event(box: Container, event: Envelope) -> None:
 
 
 def register_handlers(broker: KafkaBroker, box: Container) -> None:
-    for topic in NOTIFYING_TOPICS:
-        subscribe_events(broker, topics.named(topic, box.settings.topic_prefix), box.settings.consumer_group,
-                         lambda event: on_event(box, event), on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+    handlers = {topics.named(t, box.settings.topic_prefix): lambda e: on_event(box, e) for t in NOTIFYING_TOPICS}
+    subscribe_events(broker, handlers, box.settings.consumer_group,
+                     on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())

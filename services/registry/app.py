@@ -31,9 +31,8 @@ def build_container(settings: Settings) -> Container:
     broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-registry")
     relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds)
     container = Container(settings, db, broker, relay)
-    subscribe_events(broker, topics.named(topics.MATCHES, settings.topic_prefix), settings.consumer_group,
-                     lambda event: on_match_event(db, event),
-                     on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+    subscribe_events(broker, {topics.named(topics.MATCHES, settings.topic_prefix): lambda e: on_match_event(db, e)},
+                     settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
     return container
 
 
