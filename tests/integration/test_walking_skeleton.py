@@ -61,7 +61,8 @@ async def test_a_need_and_a_matching_result_reach_both_sides(stack: Stack, http:
             "budget_max": 2000000, "cooperation_modes": ["licence", "joint_development"]})
         assert need.status_code == 201, need.text
         result = await http.post(f"{registry}/v1/results", headers=bearer(university["api_key"]), json={
-            "title": "耐高温杂交水稻新品种选育技术", "abstract": "利用分子标记辅助选择，选育耐高温、高产的杂交水稻新品种",
+            "title": "耐高温杂交水稻新品种选育技术",
+            "abstract": "利用分子标记辅助选择，选育耐高温、高产的杂交水稻新品种",
             "keywords": ["杂交水稻", "耐高温", "分子标记辅助选择"], "trl": 6, "price_max": 1500000,
             "transfer_modes": ["licence"]})
         assert result.status_code == 201, result.text
@@ -95,7 +96,8 @@ async def test_a_need_and_a_matching_result_reach_both_sides(stack: Stack, http:
 async def test_missing_or_wrong_keys_are_refused(stack: Stack, http: httpx.AsyncClient) -> None:
     registry, notify = stack.url("registry"), stack.url("notify")
     assert (await http.post(f"{registry}/v1/needs", json={"title": "x"})).status_code == 401
-    assert (await http.post(f"{registry}/v1/needs", json={"title": "x"}, headers=bearer("dj_nope_nope"))).status_code == 401
+    wrong = bearer("dj_nope_nope")
+    assert (await http.post(f"{registry}/v1/needs", json={"title": "x"}, headers=wrong)).status_code == 401
     assert (await http.post(f"{notify}/v1/webhooks", json={"url": "https://example.com/h"},
                             headers=bearer("dj_nope_nope"))).status_code == 401
 

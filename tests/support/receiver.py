@@ -55,7 +55,7 @@ class Receiver:
                                 interface="asgi3")
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
+        while not self._server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.02)
         return self
 
