@@ -1,0 +1,58 @@
+"""docker-compose.yml cannot run here (no Docker engine), so its wiring is checked structurally."""
+
+from pathlib import Path
+
+import yaml
+
+from services.matching.settings import Settings as MatchingSettings
+from services.notify.settings import Settings as NotifySettings
+from services.registry.settings import Settings as RegistrySettings
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def env_of(name: str) -> dict[str, str]:
+    return {k: str(v) for k, v in SERVICES[name]["environment"].items()}
+
+
+def test_the_infrastructure_is_kafka_in_kraft_mode_and_mongo_as_a_replica_set() -> None:
+    kafka, mongo = SERVICES["kafka"], SERVICES["mongo"]
+    assert kafka["image"].startswith("apache/kafka")
+    assert "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
+    assert "PLAINTEXT://kafka:9092" in kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    assert "--replSet" in mongo["command"]
+    assert "rs.initiate" in " ".join(mongo["healthcheck"]["test"])
+
+
+def test_every_service_is_built_from_deploy_and_points_at_the_compose_names_and_ports() -> None:
+    for name, port, settings_cls in (("registry", 8000, RegistrySettings), ("matching", 8001, MatchingSettings),
+                                     ("notify", 8002, NotifySettings)):
+        service = SERVICES[name]
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert (REPO / service["build"]["dockerfile"]).exists()
+        assert f"services.{name}.app:create_app" in service["command"] and str(port) in service["command"]
+        assert service["healthcheck"]["test"] and f"{port}/readyz" in " ".join(service["healthcheck"]["test"])
+        env = env_of(name)
+        settings = settings_cls(**{k.removeprefix("DUIJIE_").lower(): v for k, v in env.items()
+                                   if k.startswith("DUIJIE_") and not v.startswith("${")})
+        assert settings.kafka_bootstrap == "kafka:9092"
+        if hasattr(settings, "mongo_url"):
+            assert settings.mongo_url.startswith("mongodb://mongo:27017/") and "replicaSet=rs0" in settings.mongo_url
+        if hasattr(settings, "registry_url"):
+            assert settings.registry_url == "http://registry:8000"
+        assert {"kafka"} <= set(service["depends_on"])
+
+
+def test_production_allow_lists_no_webhook_host() -> None:
+    assert env_of("notify")["DUIJIE_WEBHOOK_ALLOW_HOSTS"] == ""
+
+
+def test_kubernetes_manifests_parse_and_probe_every_service() -> None:
+    docs = list(yaml.safe_load_all((REPO / "deploy/k8s/duijie.yaml").read_text()))
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    assert set(deployments) == {"registry", "matching", "notify"}
+    for d in deployments.values():
+        container = d["spec"]["template"]["spec"]["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
