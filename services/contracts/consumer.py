@@ -34,7 +34,7 @@ async def dead_letter(broker: KafkaBroker, topic: str, message: KafkaMessage, re
 
 def subscribe_events(
     broker: KafkaBroker, handlers: dict[str, Handler], group_id: str, *, attempts: int = 3,
-    on_dead_letter: Callable[[str], None] | None = None,
+    on_dead_letter: Callable[[str], None] | None = None, fetch_max_wait_ms: int = 20,
 ) -> None:
     """One consumer-group member for all of a service's input topics (one join, one rebalance)."""
 
@@ -62,4 +62,6 @@ def subscribe_events(
                 await asyncio.sleep(0.2 * 2**attempt)
 
     consume.__name__ = f"consume_{group_id}"
-    broker.subscriber(*handlers, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK)(consume)
+    # A short fetch wait keeps each hop's latency low on brokers that answer a fetch only at its deadline.
+    broker.subscriber(*handlers, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK,
+                      fetch_max_wait_ms=fetch_max_wait_ms)(consume)

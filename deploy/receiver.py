@@ -1,0 +1,76 @@
+"""A local HTTP receiver for webhooks and robot messages (demo, benches, tests): records requests, scripted answers."""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """`responses` is consumed in order (status codes); when empty, every request gets 200."""
+
+    port: int
+    responses: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def app(self, scope: dict, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        self.received.append(Received(scope["path"], headers, body, time.perf_counter()))
+        self._arrived.set()
+        status = self.responses.pop(0) if self.responses else 200
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"nope"})
+
+    async def start(self) -> "Receiver":
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
+                                interface="asgi3")
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await asyncio.sleep(0.02)
+        return self
+
+    async def stop(self) -> None:
+        if self._server:
+            self._server.should_exit = True
+        if self._task:
+            await self._task
+
+    async def wait_for(self, count: int, within: float = 30.0) -> list[Received]:
+        deadline = time.monotonic() + within
+        while len(self.received) < count and time.monotonic() < deadline:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+        return list(self.received)
