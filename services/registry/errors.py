@@ -44,5 +44,10 @@ async def handle_domain_error(_: Request, error: Exception) -> JSONResponse:
     body: dict = {"error": error.code, "detail": error.message}
     if error.field:
         body["field"] = error.field
+    if isinstance(error, Invalid):  # the same shape as a request that fails schema validation
+        field = error.field or "request body"
+        body = {"error": error.code, "message": f"{field}: {error.message}", "field": field,
+                "detail": [{"loc": ["body", *field.split(".")], "field": field, "msg": error.message,
+                            "type": "invalid"}]}
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
     return JSONResponse(body, status_code=error.status_code, headers=headers)
