@@ -8,6 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from services.contracts import topics
 from services.contracts.consumer import subscribe_events
+from services.registry import validation
 from services.registry.catalogue import endpoints as catalogue_endpoints
 from services.registry.container import Container
 from services.registry.db import Database
@@ -18,6 +19,7 @@ from services.registry.needs.kind import NEED
 from services.registry.ops import DEAD_LETTERS
 from services.registry.ops import router as ops_router
 from services.registry.orgs import endpoints as org_endpoints
+from services.registry.orgs import keys as org_keys
 from services.registry.outbox import Relay
 from services.registry.postings.endpoints import router_for
 from services.registry.repository_indexes import ensure_indexes
@@ -54,8 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Organisations, needs, results, financing products, experts, matches, summits, deals.")
     app.state.container = container
     app.add_exception_handler(DomainError, handle_domain_error)
+    validation.install(app)
     app.include_router(ops_router)
     app.include_router(org_endpoints.router)
+    app.include_router(org_keys.router)
     app.include_router(router_for(NEED, "needs"))
     app.include_router(router_for(RESULT, "results"))
     app.include_router(match_endpoints.router)
