@@ -1,5 +1,6 @@
 """Thin subscribers: a catalogue or feedback event in, the service, match events out."""
 
+import asyncio
 import time
 
 from faststream.kafka import KafkaBroker
@@ -23,13 +24,16 @@ CATALOGUE_TOPICS = {topics.NEEDS: "need", topics.RESULTS: "result", topics.PRODU
 
 
 async def publish(broker: KafkaBroker, settings: Settings, outgoing: list[Outgoing]) -> None:
+    """Sends a batch of match events concurrently (each keyed by its match id) and waits for every ack."""
+    sends = []
     for type_, subject, data in outgoing:
         event = new_event(type_, subject, data, source=settings.service_name,
                           event_id=deterministic_id(type_, subject, data.get("need_version"),
                                                     data.get("counterpart_version"), data.get("reason")))
-        await broker.publish(encode(event), topics.named(topics.MATCHES, settings.topic_prefix),
-                             key=subject.encode(), headers=record_headers(event.type, event.id))
+        sends.append(broker.publish(encode(event), topics.named(topics.MATCHES, settings.topic_prefix),
+                                    key=subject.encode(), headers=record_headers(event.type, event.id)))
         PUBLISHED.labels(type_).inc()
+    await asyncio.gather(*sends)
 
 
 def register_handlers(broker: KafkaBroker, settings: Settings, service: MatchingService) -> None:

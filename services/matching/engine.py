@@ -1,0 +1,292 @@
+"""MatchingEngine: incremental index + scoring → ranked, explained matches. Pure and synchronous.
+
+Needs are matched against results and experts (the *supply* index); results and experts against
+open needs (the *demand* index); financing products against eligible firms. A pair's score is the
+same whichever side triggers it: text relevance is always the need's query against the
+counterpart's document. See ``scoring/preferences.py`` for how declines shape later matches.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from services.matching.domain import (
+    DECLINE_REASONS,
+    OPEN,
+    Component,
+    Expert,
+    Firm,
+    Need,
+    Posting,
+    Product,
+    Result,
+    ScoredMatch,
+    Weights,
+)
+from services.matching.index import InvertedIndex
+from services.matching.scoring import documents as docs
+from services.matching.scoring.field import as_mapping, field_fit, infer_field_distribution
+from services.matching.scoring.financing_match import financing_options, product_matches
+from services.matching.scoring.keywords import keyword_overlap
+from services.matching.scoring.pairs import combine, structured_components
+from services.matching.scoring.preferences import OrgPreferences
+from services.matching.scoring.text import text_relevance
+
+FEEDBACK_DEPTH = 10  # top candidates whose fields vote for the need's field
+FIELD_PRESELECT = 0.6  # how much the inferred field lifts a candidate into the rescored pool
+MIN_POOL = 60  # candidates rescored in full, at least
+
+
+def match_id(left_id: str, left_version: int, right_id: str, right_version: int) -> str:
+    """Deterministic and order-independent: the need (left) side always comes first."""
+    key = f"{left_id}@{left_version}|{right_id}@{right_version}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    need: Need
+    terms: dict[str, float]
+    fuzzy: str
+    fields: dict[str, float]
+
+
+class MatchingEngine:
+    def __init__(self, weights: Weights = Weights(), min_score: float = 0.25,
+                 today: date | None = None) -> None:
+        self.weights, self.min_score, self.today = weights, min_score, today or date.today()
+        self._supply = InvertedIndex()  # results and experts, searched by needs
+        self._demand = InvertedIndex()  # open needs, searched by results and experts
+        self._postings: dict[str, Posting] = {}
+        self._phrases: dict[str, str] = {}
+        self._fuzzy: dict[str, str] = {}
+        self._firms: dict[str, Firm] = {}
+        self._products: dict[str, Product] = {}
+        self._need_fields: dict[str, dict[str, float]] = {}
+        self._blocked: set[frozenset[str]] = set()
+        self._solved: set[str] = set()
+        self._preferences: dict[str, OrgPreferences] = {}
+
+    # ---- catalogue -------------------------------------------------------------------------------
+    def upsert(self, posting: Posting) -> None:
+        """Add or replace a posting by id; any status other than ``open`` removes it."""
+        self.remove(posting.id)
+        if posting.status != OPEN:
+            return
+        self._postings[posting.id] = posting
+        if isinstance(posting, Product):
+            self._products[posting.id] = posting
+            return
+        self._phrases[posting.id] = docs.phrase_form(posting)
+        self._fuzzy[posting.id] = docs.fuzzy_form(posting)
+        if isinstance(posting, Need):
+            self._demand.upsert(posting.id, docs.document_terms(posting))
+            self._solved.discard(posting.id)
+        else:
+            self._supply.upsert(posting.id, docs.document_terms(posting), docs.field_of(posting))
+
+    def upsert_firm(self, firm: Firm) -> None:
+        self._firms[firm.id] = firm
+
+    def remove(self, posting_id: str) -> None:
+        self._postings.pop(posting_id, None)
+        self._products.pop(posting_id, None)
+        self._phrases.pop(posting_id, None)
+        self._fuzzy.pop(posting_id, None)
+        self._need_fields.pop(posting_id, None)
+        self._supply.remove(posting_id)
+        self._demand.remove(posting_id)
+
+    def __len__(self) -> int:
+        return len(self._postings)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "needs": len(self._demand), "supply": len(self._supply), "products": len(self._products),
+            "firms": len(self._firms), "blocked_pairs": len(self._blocked),
+            "vocabulary": self._supply.vocabulary_size + self._demand.vocabulary_size,
+        }
+
+    def counterpart_ids_of(self, posting_id: str, limit: int = 10) -> list[str]:
+        return [match.counterpart_id if match.need_id == posting_id else match.need_id
+                for match in self.matches_for(posting_id, limit)]
+
+    # ---- matching --------------------------------------------------------------------------------
+    def matches_for(self, posting_id: str, limit: int = 10) -> list[ScoredMatch]:
+        posting = self._postings.get(posting_id)
+        match posting:
+            case Need():
+                return self._for_need(posting, limit)
+            case Result() | Expert():
+                return self._for_supply(posting, limit)
+            case Product():
+                return product_matches(posting, self._firms, self._open_needs_by_org(), self.weights,
+                                       self.today, self._blocked, limit)
+        return []
+
+    def _for_need(self, need: Need, limit: int) -> list[ScoredMatch]:
+        if need.id in self._solved:
+            return []
+        preferences = self._preferences.get(need.org_id, OrgPreferences())
+        plain = docs.query_terms(need)
+        terms = preferences.weigh(plain)
+        found = self._supply.search(terms)
+        ideal = self._supply.ideal(plain) if terms is not plain else found.ideal
+        if not len(found.slots) or ideal <= 0:
+            return []
+        ratio = found.bm25 / ideal
+        field_ids = self._supply.field_ids_of(found.slots)
+        distribution = self._infer_fields(need, ratio, field_ids, found.field_prior)
+        fields = self._need_fields[need.id]
+        lift = np.zeros(len(field_ids))
+        if len(distribution) and distribution.max() > 0:
+            labelled = field_ids >= 0
+            lift[labelled] = distribution[field_ids[labelled]] / distribution.max()
+        preselect = np.minimum(ratio, 1.5) + FIELD_PRESELECT * lift
+        pool = min(len(preselect), max(MIN_POOL, 5 * limit))
+        chosen = np.argpartition(-preselect, pool - 1)[:pool]
+        query = _Query(need, terms, self._fuzzy.get(need.id) or docs.fuzzy_form(need), fields)
+        pool_items = []
+        for i in chosen.tolist():
+            counterpart = self._postings.get(self._supply.doc_id(int(found.slots[i])) or "")
+            if isinstance(counterpart, Result | Expert) and self._proposable(need, counterpart, preferences):
+                evidence = self._evidence(query, counterpart, float(ratio[i]), preferences)
+                pool_items.append((counterpart, evidence))
+        if pool_items:  # second feedback round, on the fuller evidence (text + keywords + structure)
+            partial = np.array([combine(parts, self.weights)[0] for _, parts in pool_items])
+            pool_fields = self._supply.field_ids_of(
+                np.array([self._supply.slot(c.id) for c, _ in pool_items], dtype=np.int32))
+            self._infer_fields(need, partial, pool_fields, found.field_prior)
+            query = _Query(need, terms, query.fuzzy, self._need_fields[need.id])
+        scored = [m for c, parts in pool_items if (m := self._finish(query, c, parts)) is not None]
+        return _top(scored, limit)
+
+    def _for_supply(self, counterpart: Result | Expert, limit: int) -> list[ScoredMatch]:
+        own = self._preferences.get(counterpart.org_id, OrgPreferences())
+        terms = own.weigh(docs.query_terms(counterpart))
+        found = self._demand.search(terms)
+        if not len(found.slots):
+            return []
+        pool = min(len(found.slots), max(MIN_POOL, 5 * limit))
+        chosen = np.argpartition(-found.bm25, pool - 1)[:pool]
+        slot = self._supply.slot(counterpart.id)
+        scored = []
+        for i in chosen.tolist():
+            need = self._postings.get(self._demand.doc_id(int(found.slots[i])) or "")
+            preferences = self._preferences.get(need.org_id) if isinstance(need, Need) else None
+            if not isinstance(need, Need) or slot is None or need.id in self._solved:
+                continue
+            if not self._proposable(need, counterpart, preferences or OrgPreferences()):
+                continue
+            plain = docs.query_terms(need)
+            need_terms = (preferences or OrgPreferences()).weigh(plain)
+            bm25, ideal = self._supply.score_one(slot, need_terms)
+            ideal = self._supply.ideal(plain) if need_terms is not plain else ideal
+            fields = self._need_fields.get(need.id)
+            if fields is None:
+                found_for_need = self._supply.search(need_terms)
+                ratio = found_for_need.bm25 / max(found_for_need.ideal, 1e-9)
+                field_ids = self._supply.field_ids_of(found_for_need.slots)
+                self._infer_fields(need, ratio, field_ids, found_for_need.field_prior)
+                fields = self._need_fields[need.id]
+            query = _Query(need, need_terms, self._fuzzy.get(need.id, ""), fields)
+            parts = self._evidence(query, counterpart, bm25 / ideal if ideal else 0.0, preferences)
+            match = self._finish(query, counterpart, parts)
+            if match is not None:
+                scored.append(match)
+        return _top(scored, limit)
+
+    def _infer_fields(self, need: Need, ratio: np.ndarray, field_ids: np.ndarray,
+                      term_prior: np.ndarray) -> np.ndarray:
+        """The need's field distribution (feedback from its best candidates + term model); cached."""
+        if not len(ratio):
+            self._need_fields[need.id] = {}
+            return term_prior
+        depth = min(FEEDBACK_DEPTH, len(ratio))
+        top = np.argpartition(-ratio, depth - 1)[:depth]
+        distribution = infer_field_distribution(field_ids[top], ratio[top], term_prior)
+        self._need_fields[need.id] = as_mapping(distribution, self._supply.field_names)
+        return distribution
+
+    def _proposable(self, need: Need, counterpart: Result | Expert, preferences: OrgPreferences) -> bool:
+        if frozenset((need.id, counterpart.id)) in self._blocked or need.org_id == counterpart.org_id:
+            return False
+        if isinstance(counterpart, Result):
+            return preferences.allows(counterpart.trl, counterpart.price_min)
+        return True
+
+    def _evidence(self, query: _Query, counterpart: Result | Expert, bm25_ratio: float,
+                  preferences: OrgPreferences | None) -> list[Component | None]:
+        """Every component of the pair except the field fit (which needs the whole pool)."""
+        need = query.need
+        slot = self._supply.slot(counterpart.id)
+        shared = [t for t in self._supply.shared_terms(slot, query.terms) if docs.is_word(t)] if slot else []
+        own = self._preferences.get(counterpart.org_id)
+        if own is not None and own.term_weights and shared:
+            bm25_ratio *= sum(own.term_weights.get(t, 1.0) for t in shared) / len(shared)
+        fuzzy = fuzz.token_set_ratio(query.fuzzy, self._fuzzy.get(counterpart.id, "")) / 100.0
+        return [
+            text_relevance(bm25_ratio, fuzzy, shared),
+            keyword_overlap(need.keywords, counterpart.keywords, self._phrases.get(counterpart.id, "")),
+            *structured_components(need, counterpart, preferences.budget_tolerance if preferences else 1.0,
+                                   preferences.trl_floor if preferences else None),
+        ]
+
+    def _finish(self, query: _Query, counterpart: Result | Expert,
+                evidence: list[Component | None]) -> ScoredMatch | None:
+        need = query.need
+        field = field_fit(query.fields, docs.field_of(counterpart))
+        score, weighted = combine([*evidence, field], self.weights)
+        if score < self.min_score:
+            return None
+        financing = ()
+        if isinstance(counterpart, Result):
+            financing = financing_options(need, counterpart, self._firms.get(need.org_id),
+                                          self._products.values(), self.weights, self.today)
+        kind = "result" if isinstance(counterpart, Result) else "expert"
+        return ScoredMatch(
+            match_id=match_id(need.id, need.version, counterpart.id, counterpart.version),
+            need_id=need.id, counterpart_id=counterpart.id, counterpart_kind=kind,
+            need_org_id=need.org_id, counterpart_org_id=counterpart.org_id,
+            score=score, components=weighted, financing=financing,
+        )
+
+    def _open_needs_by_org(self) -> dict[str, list[Need]]:
+        grouped: dict[str, list[Need]] = {}
+        for posting in self._postings.values():
+            if isinstance(posting, Need) and posting.id not in self._solved:
+                grouped.setdefault(posting.org_id, []).append(posting)
+        return grouped
+
+    # ---- feedback --------------------------------------------------------------------------------
+    def record_decline(self, need_id: str, counterpart_id: str, declining_org_id: str, reason: str) -> None:
+        """Block the pair for good (both directions) and let ``reason`` shape the declining
+        organisation's later matches — the rules are in ``scoring/preferences.py``."""
+        self._blocked.add(frozenset((need_id, counterpart_id)))
+        reason = reason if reason in DECLINE_REASONS else "other"
+        preferences = self._preferences.setdefault(declining_org_id, OrgPreferences())
+        need, counterpart = self._postings.get(need_id), self._postings.get(counterpart_id)
+        if reason == "not_relevant" and isinstance(need, Need) and isinstance(counterpart, Result | Expert):
+            slot = self._supply.slot(counterpart.id)
+            if slot is not None:
+                terms = self._supply.shared_terms(slot, docs.query_terms(need))
+                preferences.penalise_terms([t for t in terms if docs.is_word(t)])
+        elif reason == "too_early_stage":
+            trl = counterpart.trl if isinstance(counterpart, Result) else None
+            own_min = need.trl_min if isinstance(need, Need) and need.trl_min else 1
+            floor = trl + 1 if trl is not None else own_min + 1
+            preferences.raise_trl_floor(floor)
+        elif reason == "too_expensive" and isinstance(counterpart, Result):
+            asking = counterpart.price_min if counterpart.price_min is not None else counterpart.price_max
+            if asking is not None:
+                preferences.cap_price(asking)
+        elif reason == "already_solved":
+            self._solved.add(need_id)
+
+
+def _top(matches: list[ScoredMatch], limit: int) -> list[ScoredMatch]:
+    matches.sort(key=lambda match: (-match.score, match.counterpart_id, match.need_id))
+    return matches[:limit]
