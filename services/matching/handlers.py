@@ -10,6 +10,7 @@ from services.contracts import topics
 from services.contracts.consumer import subscribe_events
 from services.contracts.envelope import Envelope, deterministic_id, new_event
 from services.contracts.wire import encode, record_headers
+from services.matching.schedule_handler import on_summit_event
 from services.matching.service import MatchingService, Outgoing
 from services.matching.settings import Settings
 
@@ -59,4 +60,10 @@ def register_handlers(broker: KafkaBroker, settings: Settings, service: Matching
 
     handlers[topics.named(topics.ORGS, prefix)] = on_org
     handlers[topics.named(topics.FEEDBACK, prefix)] = on_feedback
+
+    async def on_summit(event: Envelope) -> None:
+        EVENTS.labels(topics.SUMMITS, event.type).inc()
+        await on_summit_event(broker, prefix, event, source=settings.service_name)
+
+    handlers[topics.named(topics.SUMMITS, prefix)] = on_summit
     subscribe_events(broker, handlers, settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
