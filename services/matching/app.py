@@ -13,9 +13,10 @@ from services.matching.settings import Settings
 
 
 def weights_from(settings: Settings) -> Weights:
-    defaults = Weights()
-    return Weights(**{name: getattr(settings, f"weight_{name}", getattr(defaults, name))
-                      for name in Weights.__dataclass_fields__})
+    """The engine's default weights, with any DUIJIE_WEIGHT_<NAME> set in the environment applied."""
+    overrides = {name: value for name in Weights.__dataclass_fields__
+                 if (value := getattr(settings, f"weight_{name}", None)) is not None}
+    return Weights(**overrides)
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:

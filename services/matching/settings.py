@@ -16,11 +16,16 @@ class Settings(BaseSettings):
     matches_per_posting: int = 10
     rebuild_from_registry: bool = True
 
-    weight_text: float = 0.40
-    weight_keywords: float = 0.20
-    weight_field: float = 0.15
-    weight_industry: float = 0.08
-    weight_trl: float = 0.05
-    weight_budget: float = 0.05
-    weight_cooperation: float = 0.04
-    weight_region: float = 0.03
+    # Score weights: unset means the engine's default (services.matching.domain.Weights).
+    weight_text: float | None = None
+    weight_keywords: float | None = None
+    weight_field: float | None = None
+    weight_industry: float | None = None
+    weight_trl: float | None = None
+    weight_budget: float | None = None
+    weight_cooperation: float | None = None
+    weight_region: float | None = None
+    weight_financing_amount: float | None = None
+    weight_financing_term: float | None = None
+    weight_financing_region: float | None = None
+    weight_financing_eligibility: float | None = None
