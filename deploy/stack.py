@@ -163,6 +163,27 @@ class Stack:
                 "--host", "127.0.0.1", "--port", str(self.ports[name]), "--log-level", "warning",
                 "--timeout-graceful-shutdown", "5"]
 
+    def child(self, name: str) -> Child:
+        return next(c for c in self.children if c.name == name)
+
+    def stop_child(self, name: str) -> None:
+        """Stops one child (e.g. the broker, to test what survives its loss); `restart` brings it back."""
+        self.child(name).stop()
+
+    async def restart(self, name: str, ready_within: float = 60.0) -> None:
+        """Stops (if running) and starts one child again with the same command, then waits until it is ready."""
+        old = self.child(name)
+        old.stop()
+        self.children.remove(old)
+        new = self._child(name, old.argv, old.env)
+        if name == "broker":
+            probe = lambda: kafka_ready(self.bootstrap)  # noqa: E731
+        elif name == "database":
+            probe = lambda: mongo_ready(self.mongo_url)  # noqa: E731
+        else:
+            probe = lambda: http_ready(f"{self.url(name)}/readyz")  # noqa: E731
+        await wait_until(probe, ready_within, name, new.alive)
+
     def dead(self) -> list[Child]:
         return [c for c in self.children if not c.alive()]
 
