@@ -68,6 +68,7 @@ class NeedData(Snapshot):
 class Patent(BaseModel):
     number: str
     type: PatentType = "invention"
+    granted_on: date | None = Field(default=None, description="授权日: set once the patent is granted")
 
 
 class ResultData(Snapshot):
