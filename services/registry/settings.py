@@ -17,3 +17,6 @@ class Settings(BaseSettings):
     relay_batch: int = 200
     relay_poll_seconds: float = 0.5
     service_name: str = "/duijie/registry"
+    deal_registration_pattern: str = Field(
+        default=r"^(19|20)\d{2}\d{6}\d{6}$",
+        description="技术合同登记号: 4-digit year + 6-digit administrative division code + 6-digit serial")
