@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.catalogue import CooperationMode
+from services.registry.fields import IndustryCodes, Keywords
 
 
 class NeedCreate(BaseModel):
@@ -17,8 +18,8 @@ class NeedCreate(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20000)
-    keywords: list[str] = Field(default=[], max_length=50)
-    industry_codes: list[str] = Field(default=[], max_length=20)
+    keywords: Keywords = []
+    industry_codes: IndustryCodes = []
     trl_min: int | None = Field(default=None, ge=1, le=9)
     trl_max: int | None = Field(default=None, ge=1, le=9)
     budget_min: float | None = Field(default=None, ge=0)

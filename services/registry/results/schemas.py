@@ -1,33 +1,40 @@
 """Research results and patents published by universities and institutes."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.catalogue import CooperationMode, Patent
+from services.registry.fields import IndustryCodes, Keywords, PatentIn
 
 
 class ResultCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "title": "耐高温杂交水稻新品种选育方法", "abstract": "本成果通过分子标记辅助选择培育耐高温高产杂交水稻...",
         "keywords": ["杂交水稻", "耐高温", "分子标记"], "discipline": "作物学", "industry_codes": ["A0111"], "trl": 6,
-        "patents": [{"number": "CN202310123456.7", "type": "invention"}], "transfer_modes": ["licence", "transfer"],
+        "patents": [{"number": "CN202310123456.6", "type": "invention"}], "transfer_modes": ["licence", "transfer"],
         "price_min": 800000, "price_max": 1500000, "inventors": ["张三"]}]})
 
     title: str = Field(min_length=1, max_length=200)
     abstract: str = Field(default="", max_length=20000)
-    keywords: list[str] = Field(default=[], max_length=50)
+    keywords: Keywords = []
     discipline: str | None = Field(default=None, max_length=100)
-    industry_codes: list[str] = Field(default=[], max_length=20)
+    industry_codes: IndustryCodes = []
     trl: int | None = Field(default=None, ge=1, le=9)
-    patents: list[Patent] = []
+    patents: list[PatentIn] = Field(default=[], max_length=100)
     transfer_modes: list[CooperationMode] = []
     price_min: float | None = Field(default=None, ge=0)
     price_max: float | None = Field(default=None, ge=0)
-    inventors: list[str] = []
+    inventors: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default=[], max_length=100)
     region: str | None = Field(default=None, max_length=64)
     status: Literal["draft", "open"] = "open"
+
+    @model_validator(mode="after")
+    def prices_ordered(self) -> "ResultCreate":
+        if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
+            raise ValueError("price_min must not exceed price_max")
+        return self
 
 
 class ResultPublic(BaseModel):
