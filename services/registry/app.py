@@ -13,6 +13,7 @@ from services.registry.catalogue import endpoints as catalogue_endpoints
 from services.registry.container import Container
 from services.registry.db import Database
 from services.registry.errors import DomainError, handle_domain_error
+from services.registry.experts.kind import EXPERT
 from services.registry.matches import endpoints as match_endpoints
 from services.registry.matches.consumer import on_match_event
 from services.registry.needs.kind import NEED
@@ -22,6 +23,7 @@ from services.registry.orgs import endpoints as org_endpoints
 from services.registry.orgs import keys as org_keys
 from services.registry.outbox import Relay
 from services.registry.postings.endpoints import router_for
+from services.registry.products.kind import PRODUCT
 from services.registry.repository_indexes import ensure_indexes
 from services.registry.results.kind import RESULT
 from services.registry.settings import Settings
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(org_keys.router)
     app.include_router(router_for(NEED, "needs"))
     app.include_router(router_for(RESULT, "results"))
+    app.include_router(router_for(PRODUCT, "products"))
+    app.include_router(router_for(EXPERT, "experts"))
     app.include_router(match_endpoints.router)
     app.include_router(catalogue_endpoints.router)
     app.include_router(whoami_router)

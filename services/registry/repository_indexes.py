@@ -7,6 +7,6 @@ async def ensure_indexes(db: Database) -> None:
     await db["outbox"].create_index([("sent", 1), ("_id", 1)])
     await db["api_keys"].create_index("org_id")
     await db["matches"].create_index([("org_ids", 1), ("proposed_at", -1)])
-    for collection in ("needs", "results"):
+    for collection in ("needs", "results", "products", "experts"):
         await db[collection].create_index([("org_id", 1), ("_id", -1)])
         await db[collection].create_index([("status", 1), ("_id", -1)])
