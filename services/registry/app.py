@@ -12,8 +12,11 @@ from services.registry import validation
 from services.registry.catalogue import endpoints as catalogue_endpoints
 from services.registry.container import Container
 from services.registry.db import Database
+from services.registry.deals import endpoints as deal_endpoints
 from services.registry.errors import DomainError, handle_domain_error
 from services.registry.experts.kind import EXPERT
+from services.registry.ledgers import endpoints as ledger_endpoints
+from services.registry.ledgers.consumer import with_ledgers
 from services.registry.matches import endpoints as match_endpoints
 from services.registry.matches.consumer import on_match_event
 from services.registry.needs.kind import NEED
@@ -24,6 +27,7 @@ from services.registry.orgs import keys as org_keys
 from services.registry.outbox import Relay
 from services.registry.postings.endpoints import router_for
 from services.registry.products.kind import PRODUCT
+from services.registry.reports import endpoints as report_endpoints
 from services.registry.repository_indexes import ensure_indexes
 from services.registry.results.kind import RESULT
 from services.registry.settings import Settings
@@ -35,7 +39,8 @@ def build_container(settings: Settings) -> Container:
     broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-registry")
     relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds)
     container = Container(settings, db, broker, relay)
-    subscribe_events(broker, {topics.named(topics.MATCHES, settings.topic_prefix): lambda e: on_match_event(db, e)},
+    handlers = {topics.named(topics.MATCHES, settings.topic_prefix): lambda e: on_match_event(db, e)}
+    subscribe_events(broker, with_ledgers(db, settings.topic_prefix, handlers),
                      settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
     return container
 
@@ -67,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router_for(PRODUCT, "products"))
     app.include_router(router_for(EXPERT, "experts"))
     app.include_router(match_endpoints.router)
+    app.include_router(deal_endpoints.router)
+    app.include_router(ledger_endpoints.router)
+    app.include_router(report_endpoints.router)
     app.include_router(catalogue_endpoints.router)
     app.include_router(whoami_router)
     return app

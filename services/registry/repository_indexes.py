@@ -1,6 +1,7 @@
 """Indexes the registry's queries rely on, created idempotently at start-up."""
 
 from services.registry.db import Database
+from services.registry.ledgers.store import ensure_indexes as ensure_ledger_indexes
 
 
 async def ensure_indexes(db: Database) -> None:
@@ -10,3 +11,4 @@ async def ensure_indexes(db: Database) -> None:
     for collection in ("needs", "results", "products", "experts"):
         await db[collection].create_index([("org_id", 1), ("_id", -1)])
         await db[collection].create_index([("status", 1), ("_id", -1)])
+    await ensure_ledger_indexes(db)
