@@ -8,7 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from services.contracts import topics
 from services.contracts.consumer import subscribe_events
-from services.registry import validation
+from services.registry import idempotency, validation
 from services.registry.catalogue import endpoints as catalogue_endpoints
 from services.registry.container import Container
 from services.registry.db import Database
@@ -31,6 +31,9 @@ from services.registry.reports import endpoints as report_endpoints
 from services.registry.repository_indexes import ensure_indexes
 from services.registry.results.kind import RESULT
 from services.registry.settings import Settings
+from services.registry.summits import endpoints as summit_endpoints
+from services.registry.summits.scheduling import schedule_consumer
+from services.registry.summits.sweep import Sweeper
 from services.registry.whoami import router as whoami_router
 
 
@@ -40,6 +43,7 @@ def build_container(settings: Settings) -> Container:
     relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds)
     container = Container(settings, db, broker, relay)
     handlers = {topics.named(topics.MATCHES, settings.topic_prefix): lambda e: on_match_event(db, e)}
+    handlers[topics.named(topics.SCHEDULES, settings.topic_prefix)] = schedule_consumer(db)
     subscribe_events(broker, with_ledgers(db, settings.topic_prefix, handlers),
                      settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
     return container
@@ -54,7 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ensure_indexes(container.db)
         await container.broker.start()
         container.relay.start()
+        summit_sweeper = Sweeper(container).start()
         yield
+        await summit_sweeper.stop()
         await container.relay.stop()
         await container.broker.stop()
         await container.db.close()
@@ -64,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.container = container
     app.add_exception_handler(DomainError, handle_domain_error)
     validation.install(app)
+    idempotency.install(app)
     app.include_router(ops_router)
     app.include_router(org_endpoints.router)
     app.include_router(org_keys.router)
@@ -77,4 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(report_endpoints.router)
     app.include_router(catalogue_endpoints.router)
     app.include_router(whoami_router)
+    app.include_router(summit_endpoints.router)
+    app.include_router(summit_endpoints.followup_router)
     return app
