@@ -70,7 +70,7 @@ def amend(deal: dict, changes: dict[str, Any], by: str, at: datetime) -> dict | 
     """The deal with `changes` to kind/amount/signed_on applied as a new version; None when nothing changes."""
     if deal["status"] not in AMENDABLE:
         raise Conflict(f"a {deal['status']} deal can no longer be amended")
-    kind = changes.get("kind", deal["kind"])
+    kind = changes.get("kind") or deal["kind"]
     if category_of(kind) != deal["category"]:
         raise Invalid(f"{kind} is not a {deal['category']} deal kind: a {deal['category']} deal stays one "
                       "(terminate it and record a new deal instead)", field="kind")

@@ -1,0 +1,60 @@
+"""Deal rules: the life of a deal, amendments as versions, registration numbers."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.registry.deals import domain
+from services.registry.errors import Conflict, Invalid
+from services.registry.settings import Settings
+
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def deal(category: str = "technology", status: str = "draft", **extra) -> dict:
+    return {"_id": "d1", "version": 1, "status": status, "category": category,
+            "kind": "licence" if category == "technology" else "loan", "amount": 100.0, "signed_on": "2026-04-01",
+            "history": [], **extra}
+
+
+def test_a_technology_contract_is_signed_then_registered_then_performed() -> None:
+    d = deal()
+    for action, status in (("confirm", "signed"), ("register", "registered"), ("perform", "performed")):
+        d = domain.advance(d, action, "org_b", NOW)
+        assert d["status"] == status
+    assert d["version"] == 4 and [h["action"] for h in d["history"]] == ["confirm", "register", "perform"]
+
+
+def test_a_financing_deal_is_never_registered_and_a_performed_deal_never_terminated() -> None:
+    with pytest.raises(Conflict, match="only technology contracts are registered"):
+        domain.advance(deal("financing", "signed"), "register", "org_b", NOW)
+    with pytest.raises(Conflict, match="can no longer be terminated"):
+        domain.advance(deal(status="performed"), "terminate", "org_b", NOW)
+    with pytest.raises(Conflict, match="possible now: confirm, terminate"):
+        domain.advance(deal(), "perform", "org_b", NOW)
+
+
+def test_an_amendment_is_a_new_version_recording_what_changed() -> None:
+    d = domain.amend(deal(status="signed"), {"amount": 250.0, "kind": None, "signed_on": None}, "org_a", NOW)
+    assert d is not None and d["version"] == 2 and d["amount"] == 250.0
+    assert d["history"][-1]["changes"] == {"amount": [100.0, 250.0]}
+    assert domain.amend(d, {"amount": 250.0}, "org_a", NOW) is None, "no change, no new version"
+    with pytest.raises(Invalid, match="stays one"):
+        domain.amend(d, {"kind": "loan"}, "org_a", NOW)
+    with pytest.raises(Conflict):
+        domain.amend(deal(status="terminated"), {"amount": 1.0}, "org_a", NOW)
+
+
+@pytest.mark.parametrize(("number", "ok"), [
+    ("2026430102000123", True), ("2026430102000123 ", False), ("202643010200012", False),
+    ("20264301020001234", False), ("2026-430102-000123", False), ("1826430102000123", False)])
+def test_registration_numbers_follow_the_configured_pattern(number: str, ok: bool) -> None:
+    problem = domain.registration_number_problem(number, Settings().deal_registration_pattern)
+    assert (problem is None) == ok
+    if not ok:
+        assert "技术合同登记号" in problem and "2026430102000123" in problem
+
+
+def test_a_deal_signed_in_the_future_is_refused() -> None:
+    assert domain.signed_on_problem(date(2026, 5, 2), date(2026, 5, 1))
+    assert domain.signed_on_problem(date(2026, 5, 1), date(2026, 5, 1)) is None
