@@ -4,8 +4,12 @@
 event's writes and its id commit together, so a replayed event is recognised and changes nothing.
 """
 
+import asyncio
+import random
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from pymongo.errors import PyMongoError
 
 from services.registry.db import Database
 
@@ -70,7 +74,18 @@ class MongoLedgerStore:
     async def get(self, collection: str, key: str) -> dict | None:
         return await self.db[collection].find_one({"_id": key})
 
-    async def apply(self, event_id: str, writes: list[Write]) -> None:
+    async def apply(self, event_id: str, writes: list[Write], attempts: int = 8) -> None:
+        """Writes and the event id in one transaction, retried while it conflicts with another transaction."""
+        for attempt in range(attempts):
+            try:
+                return await self._apply(event_id, writes)
+            except PyMongoError as error:
+                transient = error.has_error_label("TransientTransactionError") or "locked" in str(error)
+                if attempt == attempts - 1 or not transient:
+                    raise
+                await asyncio.sleep(0.02 * 2**attempt * (1 + random.random()))
+
+    async def _apply(self, event_id: str, writes: list[Write]) -> None:
         async with self.db.transaction() as session:
             for collection, key, doc in writes:
                 if doc is None:
