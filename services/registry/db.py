@@ -4,6 +4,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -36,8 +37,8 @@ class Database:
         self.client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
         self.db: AsyncDatabase = self.client[name]
 
-    def __getitem__(self, collection: str):
-        return self.db[collection]
+    def __getitem__(self, collection: str) -> "RetryingCollection":
+        return RetryingCollection(self.db[collection])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncClientSession]:
@@ -53,3 +54,75 @@ class Database:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+RETRIED = frozenset({
+    "insert_one", "insert_many", "update_one", "update_many", "replace_one", "delete_one", "delete_many",
+    "find_one", "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "count_documents",
+    "estimated_document_count", "distinct", "create_index", "bulk_write",
+})
+
+
+class RetryingCursor:
+    """`find(...)` whose chained `sort`/`limit`/`skip` are replayed when `to_list` must be retried."""
+
+    def __init__(self, collection: Any, args: tuple, kwargs: dict) -> None:
+        self._collection, self._args, self._kwargs = collection, args, kwargs
+        self._chain: list[tuple[str, tuple, dict]] = []
+
+    def _then(self, name: str, *args: Any, **kwargs: Any) -> "RetryingCursor":
+        self._chain.append((name, args, kwargs))
+        return self
+
+    def sort(self, *args: Any, **kwargs: Any) -> "RetryingCursor":
+        return self._then("sort", *args, **kwargs)
+
+    def limit(self, *args: Any, **kwargs: Any) -> "RetryingCursor":
+        return self._then("limit", *args, **kwargs)
+
+    def skip(self, *args: Any, **kwargs: Any) -> "RetryingCursor":
+        return self._then("skip", *args, **kwargs)
+
+    def _cursor(self) -> Any:
+        cursor = self._collection.find(*self._args, **self._kwargs)
+        for name, args, kwargs in self._chain:
+            cursor = getattr(cursor, name)(*args, **kwargs)
+        return cursor
+
+    async def to_list(self, length: int | None = None) -> list[dict]:
+        return await retrying(lambda: self._cursor().to_list(length))
+
+    def __aiter__(self) -> Any:
+        return self._cursor().__aiter__()
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other chained cursor method (`batch_size`, `hint`, ...) is recorded and replayed likewise."""
+        return lambda *args, **kwargs: self._then(name, *args, **kwargs)
+
+
+class RetryingCollection:
+    """A collection whose single operations outside a transaction are retried while the store is busy.
+
+    Operations inside a transaction (`session=` given) are not retried one by one: `events.commit` retries
+    the whole transaction.
+    """
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("session") is not None:
+            return self._collection.find(*args, **kwargs)
+        return RetryingCursor(self._collection, args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        if name not in RETRIED:
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("session") is not None:
+                return await attr(*args, **kwargs)
+            return await retrying(lambda: attr(*args, **kwargs))
+
+        return call

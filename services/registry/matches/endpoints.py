@@ -3,16 +3,32 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.registry.deps import Box, CurrentCaller
-from services.registry.matches.repository import MatchRepository
-from services.registry.matches.schemas import MatchPage, MatchPublic
+from services.registry.matches import service
+from services.registry.matches.schemas import Accept, Decline, MatchPage, MatchPublic
 
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 
 
 @router.get("", response_model=MatchPage, summary="The caller's matches, newest first, with explanations")
 async def list_matches(box: Box, caller: CurrentCaller, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                       cursor: str | None = None) -> MatchPage:
-    docs = await MatchRepository(box.db).for_org(caller.org_id, limit + 1, cursor)
-    items = [MatchPublic.model_validate({**d, "id": d["_id"]}) for d in docs[:limit]]
-    next_cursor = items[-1].proposed_at.isoformat() if len(docs) > limit else None
-    return MatchPage(items=items, next_cursor=next_cursor)
+                       cursor: Annotated[str | None, Query(max_length=64, pattern=r"^\d{4}-\d\d-\d\dT[\d:.+\-Z]+$",
+                                                           description="`next_cursor` of the previous page")] = None,
+                       ) -> MatchPage:
+    return await service.list_matches(box, caller, limit, cursor)
+
+
+@router.get("/{match_id}", response_model=MatchPublic, summary="One of the caller's matches")
+async def read(match_id: str, box: Box, caller: CurrentCaller) -> MatchPublic:
+    return await service.get_match(box, caller, match_id)
+
+
+@router.post("/{match_id}/accept", response_model=MatchPublic, summary="Accept a match (publishes match.accepted)")
+async def accept(match_id: str, box: Box, caller: CurrentCaller, body: Accept | None = None) -> MatchPublic:
+    """Only the two parties (404 otherwise). When both have accepted, the match is mutual."""
+    return await service.decide(box, caller, match_id, "accepted", None, body.text if body else None)
+
+
+@router.post("/{match_id}/decline", response_model=MatchPublic, summary="Decline a match (publishes match.declined)")
+async def decline(match_id: str, body: Decline, box: Box, caller: CurrentCaller) -> MatchPublic:
+    """Only the two parties (404 otherwise). A declined pair is never proposed again."""
+    return await service.decide(box, caller, match_id, "declined", body.reason, body.text)

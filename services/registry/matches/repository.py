@@ -2,20 +2,27 @@
 
 from datetime import datetime
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from services.registry.db import Database
 
 
 class MatchRepository:
     def __init__(self, db: Database) -> None:
         self.matches = db["matches"]
+        self.feedback = db["feedback"]
+        self.needs = db["needs"]
 
     async def record_proposed(self, match: dict, event_id: str, at: datetime) -> None:
         """Idempotent: a replayed proposal changes nothing; a newer score updates the scores only."""
+        fields = {k: v for k, v in match.items() if k != "match_id"}
+        if isinstance(fields.get("proposed_at"), str):  # stored as a date so pages can be cut by it
+            fields["proposed_at"] = datetime.fromisoformat(fields["proposed_at"])
         await self.matches.update_one(
             {"_id": match["match_id"]},
             {"$setOnInsert": {"status": "proposed", "created_at": at, "event_id": event_id,
                               "org_ids": [match["need_org_id"], match["counterpart_org_id"]]},
-             "$set": {k: v for k, v in match.items() if k != "match_id"}},
+             "$set": fields},
             upsert=True,
         )
 
@@ -23,8 +30,34 @@ class MatchRepository:
         await self.matches.update_one({"_id": match_id, "status": "proposed"},
                                       {"$set": {"status": "retracted", "retraction_reason": reason}})
 
-    async def for_org(self, org_id: str, limit: int, cursor: str | None) -> list[dict]:
+    async def for_org(self, org_id: str, limit: int, after: datetime | None) -> list[dict]:
         query: dict = {"org_ids": org_id}
-        if cursor:
-            query["proposed_at"] = {"$lt": datetime.fromisoformat(cursor)}
+        if after:
+            query["proposed_at"] = {"$lt": after}
         return await self.matches.find(query).sort("proposed_at", -1).limit(limit).to_list()
+
+    async def get(self, match_id: str, session: AsyncClientSession | None = None) -> dict | None:
+        return await self.matches.find_one({"_id": match_id}, session=session)
+
+    async def confidential_needs(self, need_ids: list[str]) -> set[str]:
+        docs = await self.needs.find({"_id": {"$in": need_ids}, "visibility": "confidential"},
+                                     projection={"_id": 1}).to_list()
+        return {d["_id"] for d in docs}
+
+    async def record_decision(self, match_id: str, org_id: str, decision: dict, feedback: dict,
+                              session: AsyncClientSession) -> dict:
+        """Stores one party's decision and the resulting status; returns the match as it now stands."""
+        await self.matches.update_one({"_id": match_id}, {"$set": {f"decisions.{org_id}": decision}},
+                                      session=session)
+        match = await self.get(match_id, session)
+        assert match is not None
+        decisions = match.get("decisions", {})
+        if any(d["decision"] == "declined" for d in decisions.values()):
+            status = "declined"
+        elif all(decisions.get(o, {}).get("decision") == "accepted" for o in match["org_ids"]):
+            status = "accepted"
+        else:
+            status = "proposed"
+        await self.matches.update_one({"_id": match_id}, {"$set": {"status": status}}, session=session)
+        await self.feedback.replace_one({"_id": f"{match_id}:{org_id}"}, feedback, upsert=True, session=session)
+        return {**match, "status": status}

@@ -1,0 +1,75 @@
+"""Answering matches: each party accepts or declines; both accepting makes the match mutual.
+
+Each answer is stored in `feedback` (one document per match × organisation, shaped as FeedbackData) and
+published as `match.accepted` / `match.declined` on registry.feedback.v1, in one transaction.
+"""
+
+from datetime import UTC, datetime
+
+from services.contracts import topics
+from services.contracts.events import FeedbackData
+from services.registry.auth import Caller
+from services.registry.container import Container
+from services.registry.errors import Conflict, Invalid, NotFound
+from services.registry.events import commit
+from services.registry.matches.repository import MatchRepository
+from services.registry.matches.schemas import MatchPage, MatchPublic
+
+
+def to_public(doc: dict, org_id: str, confidential: bool) -> MatchPublic:
+    decisions = doc.get("decisions", {})
+    theirs = [d["decision"] for o, d in decisions.items() if o != org_id]
+    mutual = doc.get("status") == "accepted"
+    hide_owner = confidential and not mutual and doc.get("need_org_id") != org_id
+    return MatchPublic.model_validate({
+        **doc, "id": doc["_id"], "need_org_id": None if hide_owner else doc.get("need_org_id"),
+        "my_decision": decisions.get(org_id, {}).get("decision"), "their_decision": theirs[0] if theirs else None,
+        "mutual": mutual})
+
+
+async def list_matches(box: Container, caller: Caller, limit: int, cursor: str | None) -> MatchPage:
+    repo = MatchRepository(box.db)
+    try:
+        after = datetime.fromisoformat(cursor) if cursor else None
+    except ValueError as error:
+        raise Invalid("is not a cursor this API returned", field="query parameter cursor") from error
+    docs = await repo.for_org(caller.org_id, limit + 1, after)
+    secret = await repo.confidential_needs([d["need_id"] for d in docs[:limit]])
+    items = [to_public(d, caller.org_id, d["need_id"] in secret) for d in docs[:limit]]
+    next_cursor = items[-1].proposed_at.isoformat() if len(docs) > limit else None
+    return MatchPage(items=items, next_cursor=next_cursor)
+
+
+async def _party_to(repo: MatchRepository, caller: Caller, match_id: str) -> dict:
+    doc = await repo.get(match_id)
+    if doc is None or caller.org_id not in doc.get("org_ids", []):
+        raise NotFound(f"match {match_id} not found")
+    return doc
+
+
+async def get_match(box: Container, caller: Caller, match_id: str) -> MatchPublic:
+    repo = MatchRepository(box.db)
+    doc = await _party_to(repo, caller, match_id)
+    return to_public(doc, caller.org_id, bool(await repo.confidential_needs([doc["need_id"]])))
+
+
+async def decide(box: Container, caller: Caller, match_id: str, decision: str, reason: str | None,
+                 text: str | None) -> MatchPublic:
+    repo = MatchRepository(box.db)
+    doc = await _party_to(repo, caller, match_id)
+    confidential = bool(await repo.confidential_needs([doc["need_id"]]))
+    if doc["status"] in ("retracted", "declined"):
+        raise Conflict(f"match {match_id} is {doc['status']} and can no longer be answered")
+    mine = doc.get("decisions", {}).get(caller.org_id, {})
+    if mine.get("decision") == decision and mine.get("reason") == reason:
+        return to_public(doc, caller.org_id, confidential)  # answered the same way already: nothing new
+    now = datetime.now(UTC)
+    feedback = FeedbackData(match_id=match_id, org_id=caller.org_id, need_id=doc["need_id"],
+                            counterpart_id=doc["counterpart_id"], counterpart_kind=doc["counterpart_kind"],
+                            decision=decision, reason=reason, text=text, at=now)  # type: ignore[arg-type]
+    record = {"decision": decision, "reason": reason, "text": text, "at": now}
+    stored = feedback.model_dump(mode="json")
+    updated = await commit(
+        box, lambda s: repo.record_decision(match_id, caller.org_id, record, stored, s),
+        [(topics.FEEDBACK, f"match.{decision}", match_id, feedback)])
+    return to_public(updated, caller.org_id, confidential)

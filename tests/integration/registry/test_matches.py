@@ -1,0 +1,109 @@
+"""Matches as users answer them, and confidential needs seen only by those they were matched with."""
+
+import uuid
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from deploy.stack import Stack
+from tests.support.api import bearer, eventually, register_org
+
+pytestmark = pytest.mark.integration
+
+
+async def matched_pair(http: httpx.AsyncClient, registry: str, firm_factory, visibility: str) -> tuple:
+    """A firm's need and a university's result about the same rare technology, and the match between them."""
+    word = f"钙钛矿叠层{uuid.uuid4().hex[:4]}"
+    firm = await firm_factory("光伏组件制造企业")
+    uni = await register_org(http, registry, "新能源研究院", "institute")
+    need = await http.post(f"{registry}/v1/needs", headers=bearer(firm["api_key"]), json={
+        "title": f"{word}太阳能电池量产工艺", "description": f"寻求{word}电池稳定性与量产工艺技术",
+        "keywords": [word, "光伏", "稳定性"], "trl_min": 4, "trl_max": 8, "visibility": visibility})
+    result = await http.post(f"{registry}/v1/results", headers=bearer(uni["api_key"]), json={
+        "title": f"{word}太阳能电池稳定性提升技术", "abstract": f"{word}电池封装与量产工艺，稳定性显著提升",
+        "keywords": [word, "光伏", "稳定性"], "trl": 6})
+    assert need.status_code == 201 and result.status_code == 201, (need.text, result.text)
+
+    async def the_match() -> dict | None:
+        items = (await http.get(f"{registry}/v1/matches", headers=bearer(uni["api_key"]))).json()["items"]
+        return next((m for m in items if m["need_id"] == need.json()["id"]), None)
+
+    match = await eventually(the_match, within=30)
+    return firm, uni, need.json(), match
+
+
+async def outbox_events(stack: Stack, subject: str) -> list[dict]:
+    client: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
+    try:
+        return await client["duijie_registry"]["outbox"].find({"key": subject}).sort("_id", 1).to_list()
+    finally:
+        await client.close()
+
+
+async def test_both_sides_accept_and_the_match_becomes_mutual(stack: Stack, http: httpx.AsyncClient, registry: str,
+                                                              firm_factory) -> None:
+    firm, uni, _, match = await matched_pair(http, registry, firm_factory, "public")
+    url = f"{registry}/v1/matches/{match['id']}"
+    assert match["components"] and all(c["explanation"] for c in match["components"])
+    stranger = await firm_factory("无关企业")
+    assert (await http.post(f"{url}/accept", headers=bearer(stranger["api_key"]))).status_code == 404
+    assert (await http.get(url, headers=bearer(stranger["api_key"]))).status_code == 404
+
+    one = await http.post(f"{url}/accept", headers=bearer(firm["api_key"]))
+    assert one.status_code == 200 and one.json()["my_decision"] == "accepted" and not one.json()["mutual"]
+    seen_by_uni = (await http.get(url, headers=bearer(uni["api_key"]))).json()
+    assert seen_by_uni["their_decision"] == "accepted" and seen_by_uni["status"] == "proposed"
+    both = await http.post(f"{url}/accept", headers=bearer(uni["api_key"]), json={"text": "欢迎洽谈"})
+    assert both.json()["mutual"] and both.json()["status"] == "accepted"
+
+    events = await outbox_events(stack, match["id"])
+    assert [e["type"] for e in events] == ["match.accepted", "match.accepted"]
+    assert all(e["topic"] == "registry.feedback.v1" for e in events)
+    await eventually(lambda: _all_sent(stack, match["id"]), within=15)
+
+
+async def _all_sent(stack: Stack, subject: str) -> bool:
+    return all(e["sent"] for e in await outbox_events(stack, subject))
+
+
+async def test_a_decline_carries_its_reason_and_is_final(stack: Stack, http: httpx.AsyncClient, registry: str,
+                                                         firm_factory) -> None:
+    firm, uni, _, match = await matched_pair(http, registry, firm_factory, "public")
+    url = f"{registry}/v1/matches/{match['id']}"
+    bad = await http.post(f"{url}/decline", headers=bearer(firm["api_key"]), json={"reason": "boring"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "reason"
+    declined = await http.post(f"{url}/decline", headers=bearer(firm["api_key"]),
+                               json={"reason": "too_early_stage", "text": "成熟度不够"})
+    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+    assert (await http.post(f"{url}/accept", headers=bearer(uni["api_key"]))).status_code == 409
+
+    snapshot = await http.get(f"{registry}/v1/catalogue/snapshot", headers=bearer(stack.env()["DUIJIE_INTERNAL_KEY"]))
+    declines = [line for line in snapshot.text.splitlines() if match["id"] in line and '"decline"' in line]
+    assert len(declines) == 1 and '"too_early_stage"' in declines[0]
+    events = await outbox_events(stack, match["id"])
+    assert [e["type"] for e in events] == ["match.declined"]
+
+
+async def test_a_confidential_need_is_anonymised_until_both_accept(http: httpx.AsyncClient, registry: str,
+                                                                   firm_factory) -> None:
+    firm, uni, need, match = await matched_pair(http, registry, firm_factory, "confidential")
+    need_url = f"{registry}/v1/needs/{need['id']}"
+    assert match["need_org_id"] is None, "the counterpart does not learn who posted a confidential need"
+    seen = await http.get(need_url, headers=bearer(uni["api_key"]))
+    assert seen.status_code == 200 and seen.json()["org_id"] is None and seen.json()["title"] == need["title"]
+
+    stranger = await firm_factory("好奇企业")
+    assert (await http.get(need_url, headers=bearer(stranger["api_key"]))).status_code == 404
+    assert (await http.patch(need_url, headers=bearer(stranger["api_key"]), json={"title": "x"})).status_code == 404
+    assert (await http.patch(need_url, headers=bearer(uni["api_key"]), json={"title": "x"})).status_code == 403
+    listed = (await http.get(f"{registry}/v1/needs", headers=bearer(stranger["api_key"]),
+                             params={"q": need["title"]})).json()["items"]
+    assert listed == []
+
+    for party in (firm, uni):
+        assert (await http.post(f"{registry}/v1/matches/{match['id']}/accept",
+                                headers=bearer(party["api_key"]))).status_code == 200
+    assert (await http.get(need_url, headers=bearer(uni["api_key"]))).json()["org_id"] == firm["id"]
+    mutual = (await http.get(f"{registry}/v1/matches/{match['id']}", headers=bearer(uni["api_key"]))).json()
+    assert mutual["need_org_id"] == firm["id"]
