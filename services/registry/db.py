@@ -36,13 +36,16 @@ class Database:
     def __init__(self, url: str, name: str) -> None:
         self.client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
         self.db: AsyncDatabase = self.client[name]
+        self._one_at_a_time = asyncio.Lock()
 
     def __getitem__(self, collection: str) -> "RetryingCollection":
         return RetryingCollection(self.db[collection])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncClientSession]:
-        async with self.client.start_session() as session, await session.start_transaction():
+        """One transaction at a time per process: transactions here are a few small writes, and concurrent ones
+        on the same documents would only conflict and be retried."""
+        async with self._one_at_a_time, self.client.start_session() as session, await session.start_transaction():
             yield session
 
     async def ping(self) -> bool:
