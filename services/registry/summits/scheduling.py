@@ -60,11 +60,17 @@ async def request_schedule(box: Container, caller: Caller, summit_id: str, final
         raise Conflict("no meeting request has been accepted yet: nothing to schedule")
     participants = await repo.participants_of(summit_id)
     stored = {m["_id"]: m for m in await repo.meetings_of(summit_id)}
-    run = await repo.next_schedule_run(summit_id)
+    run = await retrying(lambda: _next_run(box.db, repo, summit_id))
     data = instance_data(summit, participants, accepted, stored, run, final, time_limit_s, now)
     await commit(box, _nothing, [(topics.SUMMITS, "schedule.requested", summit_id, data)])
     return ScheduleRequested(summit_id=summit_id, run=run, kind=data["kind"], meetings=len(data["meetings"]),
                              participants=len(participants))
+
+
+async def _next_run(db: Database, repo: SummitRepository, summit_id: str) -> int:
+    """Its own short transaction: on the embedded store, plain writes racing with transactions stall."""
+    async with db.transaction() as session:
+        return await repo.next_schedule_run(summit_id, session)
 
 
 async def _nothing(_: object) -> None:

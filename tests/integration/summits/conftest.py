@@ -76,10 +76,11 @@ def seed_match(registry_db: Database) -> Callable:
     """A match between two organisations, as matching would have proposed it (registry `matches`)."""
     async def seed(a: str, b: str, score: float) -> str:
         match_id = deterministic_id("test-match", a, b, score)
-        await registry_db["matches"].insert_one(
-            {"_id": match_id, "org_ids": [a, b], "need_org_id": a, "counterpart_org_id": b, "score": score,
-             "need_id": f"need_{a}", "counterpart_id": f"result_{b}", "counterpart_kind": "result",
-             "status": "proposed", "proposed_at": datetime.now(UTC)})
+        async with registry_db.transaction() as session:  # plain writes racing with transactions stall mongoeco
+            await registry_db["matches"].insert_one(
+                {"_id": match_id, "org_ids": [a, b], "need_org_id": a, "counterpart_org_id": b, "score": score,
+                 "need_id": f"need_{a}", "counterpart_id": f"result_{b}", "counterpart_kind": "result",
+                 "status": "proposed", "proposed_at": datetime.now(UTC)}, session=session)
         return match_id
     return seed
 

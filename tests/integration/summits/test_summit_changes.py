@@ -1,0 +1,81 @@
+"""Bad summits are refused with a 422 naming the problem; only organisers create them; a late registration
+and a reschedule keep the meetings already placed where they were."""
+
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.integration.summits.conftest import people, summit_body
+from tests.integration.summits.test_summit_day import schedule_of
+from tests.support.api import bearer, eventually, register_org
+
+pytestmark = pytest.mark.integration
+
+
+async def test_bad_summits_get_a_422_that_says_which_problem(http: httpx.AsyncClient, registry: str,
+                                                             organiser: dict, soon: datetime) -> None:
+    url, headers = f"{registry}/v1/summits", organiser["headers"]
+    first = summit_body(soon)["sessions"][0]
+    overlapping = {**first, "start": (soon + timedelta(hours=1)).isoformat(),
+                   "end": (soon + timedelta(hours=3)).isoformat()}
+    cases = {
+        "sessions[1]": summit_body(soon, sessions=[first, overlapping]),
+        "tables.count": summit_body(soon, tables={"count": 0}),
+        "sessions[0]": summit_body(soon, sessions=[{**first, "end": (soon + timedelta(minutes=50)).isoformat()}]),
+        "registration_closes": summit_body(soon, registration_closes=(soon + timedelta(days=2)).isoformat()),
+    }
+    for field, body in cases.items():
+        r = await http.post(url, headers=headers, json=body)
+        assert r.status_code == 422 and r.json()["field"] == field, (field, r.text)
+    bad_length = await http.post(url, headers=headers, json=summit_body(soon, sessions=[{**first, "slot_minutes": 25}]))
+    assert bad_length.status_code == 422 and "slot_minutes" in bad_length.json()["message"]
+    member = await register_org(http, registry, "普通会员企业", "firm")
+    assert (await http.post(url, headers=bearer(member["api_key"]), json=summit_body(soon))).status_code == 403
+
+
+async def test_availability_outside_the_summit_is_refused(http: httpx.AsyncClient, registry: str,
+                                                          summit: dict, soon: datetime) -> None:
+    firm = await register_org(http, registry, "可用性测试企业", "firm")
+    url = f"{registry}/v1/summits/{summit['id']}/participants"
+    r = await http.post(url, headers=bearer(firm["api_key"]), json={"name": "甲", "unavailable_slots": [6]})
+    assert r.status_code == 422 and r.json()["field"] == "unavailable_slots[0]"
+    window = {"start": (soon - timedelta(hours=2)).isoformat(), "end": (soon + timedelta(minutes=30)).isoformat()}
+    r = await http.post(url, headers=bearer(firm["api_key"]), json={"name": "乙", "unavailable_windows": [window]})
+    assert r.status_code == 422 and r.json()["field"] == "unavailable_windows[0]"
+
+
+async def test_a_late_registration_is_scheduled_without_moving_earlier_meetings(
+        http: httpx.AsyncClient, registry: str, organiser: dict, summit: dict) -> None:
+    sid, headers = summit["id"], organiser["headers"]
+    orgs = [await register_org(http, registry, name, "firm") for name in ("甲企业", "乙大学", "丙银行", "丁研究院")]
+    a, b, c = [(await people(http, registry, sid, o["api_key"], f"代表{i}"))[0] for i, o in enumerate(orgs[:3])]
+
+    async def agreed(key_from: str, key_to: str, x: dict, y: dict) -> str:
+        r = await http.post(f"{registry}/v1/summits/{sid}/requests", headers=bearer(key_from),
+                            json={"from_participant": x["id"], "to_participant": y["id"]})
+        accepted = await http.post(f"{registry}/v1/summits/{sid}/requests/{r.json()['id']}/accept",
+                                   headers=bearer(key_to))
+        assert accepted.status_code == 200, accepted.text
+        return r.json()["id"]
+
+    await agreed(orgs[0]["api_key"], orgs[1]["api_key"], a, b)
+    await agreed(orgs[1]["api_key"], orgs[2]["api_key"], b, c)
+    await agreed(orgs[0]["api_key"], orgs[2]["api_key"], a, c)
+    meetings_url = f"{registry}/v1/summits/{sid}/meetings"
+    assert (await http.post(f"{registry}/v1/summits/{sid}/schedule", headers=headers,
+                            params={"time_limit_s": 3})).status_code == 202
+    first = await eventually(lambda: schedule_of(http, meetings_url, headers, "preliminary"), within=60)
+    before = {m["id"]: (m["slot"], m["table"]) for m in first["items"]}
+
+    # After registration closed the organiser registers a latecomer, who is then asked for a meeting.
+    late = await http.post(f"{registry}/v1/summits/{sid}/participants", headers=headers,
+                           json={"name": "迟到者", "org_id": orgs[3]["id"]})
+    assert late.status_code == 201 and late.json()["late"] is True
+    newcomer = await agreed(orgs[0]["api_key"], orgs[3]["api_key"], a, late.json())
+    assert (await http.post(f"{registry}/v1/summits/{sid}/schedule", headers=headers,
+                            params={"time_limit_s": 3, "final": "true"})).status_code == 202
+    second = await eventually(lambda: schedule_of(http, meetings_url, headers, "final"), within=60)
+    after = {m["id"]: (m["slot"], m["table"]) for m in second["items"]}
+    assert newcomer in after and second["schedule"]["scheduled"] == 4
+    assert second["schedule"]["moved"] == 0 and {i: after[i] for i in before} == before, "nobody was moved"
