@@ -172,8 +172,15 @@ async def test_ignored_requests_expire_and_both_sides_hear_of_it(
     assert request["status"] == "pending"
     expires = datetime.fromisoformat(request["expires_at"])
     assert expires - datetime.fromisoformat(request["created_at"]) == timedelta(hours=6)
-    assert (await jump(expires - timedelta(minutes=1))).expired == 0
+    requests_url = f"{registry}/v1/summits/{sid}/requests"
+
+    async def status_now() -> str:
+        return (await http.get(requests_url, headers=bearer(firm["api_key"]))).json()["items"][0]["status"]
+
+    await jump(expires - timedelta(minutes=1))
+    assert await status_now() == "pending"
     assert (await jump(expires + timedelta(seconds=1))).expired >= 1
+    assert await status_now() == "expired"
     late = await http.post(f"{registry}/v1/summits/{sid}/requests/{request['id']}/accept",
                            headers=bearer(institute["api_key"]))
     assert late.status_code == 409
