@@ -12,9 +12,23 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
 
+def engine_for(path: Path) -> SQLiteEngine:
+    """The SQLite engine, without committed-change dispatch.
+
+    mongoeco hands every committed transaction to its change-stream machinery, which takes a lease on a
+    second SQLite connection and waits for it synchronously: when another session has just opened a write
+    transaction, that wait blocks the whole server (seen here: 5–30 s stalls under concurrent writes).
+    Duijie uses no change streams (the outbox relay publishes to Kafka instead), so dispatch is switched
+    off; the engine still keeps its own bounded change log.
+    """
+    engine = SQLiteEngine(str(path))
+    engine.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
+    return engine
+
+
 async def serve(host: str, port: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    server = AsyncMongoEcoProxyServer(engine=SQLiteEngine(str(path)), host=host, port=port)
+    server = AsyncMongoEcoProxyServer(engine=engine_for(path), host=host, port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

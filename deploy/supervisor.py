@@ -1,6 +1,7 @@
 """Local supervisor: `python -m deploy.supervisor run` starts the embedded stack and keeps it up.
 
-Ports default to registry 8000, matching 8001, notify 8002, broker 9092, database 27017; override with
+Ports default to registry 8000, matching 8001, notify 8002, broker 9092, database 27017 (and 27018 for
+notify's own embedded database); override with
 DUIJIE_<NAME>_PORT or pass --free-ports. Data lives in --var (default var/) and survives a restart
 (the broker is memory-only: matching rebuilds its index from the registry's catalogue at start-up).
 Ctrl-C or SIGTERM stops every child. A child that dies stops the stack with a non-zero exit.
@@ -35,6 +36,7 @@ Duijie is up.
   notify    {stack.url('notify')}   (OpenAPI: {stack.url('notify')}/docs)
   broker    {stack.bootstrap}   (Tansu, memory-only)
   database  {stack.mongo_url}   (mongoeco on SQLite in {var}/mongo/)
+  notify db {stack.database_url('notify-database')}   (notify's own embedded database)
   admin key {admin_key}
 Press Ctrl-C to stop.""", flush=True)
     code = 0

@@ -57,7 +57,7 @@ def stop(proc: subprocess.Popen) -> str:
 
 
 def test_make_run_serves_openapi_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("registry", "matching", "notify", "broker", "database")}
+    ports = {name: free_port() for name in ("registry", "matching", "notify", "broker", "database", "notify_database")}
     proc, banner = start_supervisor(tmp_path, ports)
     children = children_of(proc.pid)
     try:
@@ -69,7 +69,7 @@ def test_make_run_serves_openapi_stops_cleanly_and_keeps_data(tmp_path: Path) ->
         org = httpx.post(f"http://127.0.0.1:{ports['registry']}/v1/orgs", json={"name": "湖南省农业科学院",
                                                                                 "kind": "institute"}, timeout=10)
         assert org.status_code == 201
-        assert len(children) == 5
+        assert len(children) == 6
     finally:
         out = stop(proc)
     assert proc.returncode == 0, out
@@ -88,7 +88,7 @@ def test_make_run_serves_openapi_stops_cleanly_and_keeps_data(tmp_path: Path) ->
 
 
 def test_a_child_that_dies_stops_the_stack_with_a_clear_message(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("registry", "matching", "notify", "broker", "database")}
+    ports = {name: free_port() for name in ("registry", "matching", "notify", "broker", "database", "notify_database")}
     proc, _ = start_supervisor(tmp_path, ports)
     victim = next(pid for pid in children_of(proc.pid)
                   if "services.matching" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " "))
