@@ -48,7 +48,7 @@ class DealUpdate(BaseModel):
 
     version: int | None = Field(default=None, ge=1, description="The version you read; 409 if it changed since")
     kind: DealKind | None = Field(default=None, description=KIND_HELP)
-    amount: float | None = Amount
+    amount: float | None = Field(default=None, gt=0, le=1e12, description="Contract amount in CNY (元), > 0")
     signed_on: date | None = None
 
 

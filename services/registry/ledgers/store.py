@@ -1,17 +1,15 @@
 """Where the ledgers' read models live, behind a small interface the projector and the tables use.
 
-`MongoLedgerStore` keeps them in the registry's database; tests use `MemoryLedgerStore`. Each projected
-event's writes and its id commit together, so a replayed event is recognised and changes nothing.
+`MongoLedgerStore` keeps them in the registry's database; tests use `MemoryLedgerStore`. An event's id is
+stored with its writes in one transaction, so a replayed event is recognised and changes nothing. (The embedded
+MongoDB stalls for up to 30 s when an upserting `replace_one` races another transaction, so rows are upserted
+with `$set`.)
 """
 
-import asyncio
-import random
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pymongo.errors import PyMongoError
-
-from services.registry.db import Database
+from services.registry.db import Database, retrying
 
 CONTRACTS, FIRMS, PATENTS, RESULTS, FUNNEL, PROCESSED = (
     "ledger_contracts", "ledger_firms", "ledger_patents", "ledger_results", "ledger_funnel", "ledger_events")
@@ -74,26 +72,23 @@ class MongoLedgerStore:
     async def get(self, collection: str, key: str) -> dict | None:
         return await self.db[collection].find_one({"_id": key})
 
-    async def apply(self, event_id: str, writes: list[Write], attempts: int = 8) -> None:
-        """Writes and the event id in one transaction, retried while it conflicts with another transaction."""
-        for attempt in range(attempts):
-            try:
-                return await self._apply(event_id, writes)
-            except PyMongoError as error:
-                transient = error.has_error_label("TransientTransactionError") or "locked" in str(error)
-                if attempt == attempts - 1 or not transient:
-                    raise
-                await asyncio.sleep(0.02 * 2**attempt * (1 + random.random()))
+    async def apply(self, event_id: str, writes: list[Write]) -> None:
+        """The writes and the event's id in one transaction, retried as a whole while the store is busy."""
 
-    async def _apply(self, event_id: str, writes: list[Write]) -> None:
-        async with self.db.transaction() as session:
-            for collection, key, doc in writes:
-                if doc is None:
-                    await self.db[collection].delete_one({"_id": key}, session=session)
-                else:
-                    await self.db[collection].replace_one({"_id": key}, {**doc, "_id": key}, upsert=True,
-                                                          session=session)
-            await self.db[PROCESSED].insert_one({"_id": event_id, "at": datetime.now(UTC)}, session=session)
+        async def attempt() -> None:
+            async with self.db.transaction() as session:
+                for collection, key, doc in writes:
+                    if doc is None:
+                        await self.db[collection].delete_one({"_id": key}, session=session)
+                    else:
+                        # $set of the whole row (rows keep one shape): the same as a replace, and the embedded
+                        # MongoDB stalls on upserting replace_one while other transactions run.
+                        await self.db[collection].update_one({"_id": key}, {"$set": doc}, upsert=True,
+                                                             session=session)
+                await self.db[PROCESSED].update_one({"_id": event_id}, {"$setOnInsert": {"at": datetime.now(UTC)}},
+                                                    upsert=True, session=session)
+
+        await retrying(attempt)
 
     async def rows(self, collection: str, since: str | None = None, until: str | None = None,
                    field: str | None = None) -> list[dict]:

@@ -82,8 +82,8 @@ async def test_a_deal_from_a_summit_meeting_carries_the_summit(
     client: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
     try:  # as the summits module stores an accepted meeting
         await client["duijie_registry"]["summit_meetings"].insert_one(
-            {"_id": meeting_id, "summit_id": "summit_demo", "org_ids": [firm["id"], bank["id"]], "status": "accepted",
-             "at": datetime.now(UTC)})
+            {"_id": meeting_id, "summit_id": "summit_demo", "org_ids": [firm["id"], bank["id"]],
+             "status": "accepted", "at": datetime.now(UTC)})
     finally:
         await client.close()
     loan = await http.post(f"{registry}/v1/deals", headers=bank["headers"], json={
