@@ -1,9 +1,8 @@
 """Where the ledgers' read models live, behind a small interface the projector and the tables use.
 
 `MongoLedgerStore` keeps them in the registry's database; tests use `MemoryLedgerStore`. An event's id is
-stored with its writes in one transaction, so a replayed event is recognised and changes nothing. (The embedded
-MongoDB stalls for up to 30 s when an upserting `replace_one` races another transaction, so rows are upserted
-with `$set`.)
+stored with its writes in one transaction, so a replayed event is recognised and changes nothing. Rows keep one
+shape, so upserting a row with `$set` of all its fields replaces it.
 """
 
 from datetime import UTC, datetime
@@ -81,8 +80,6 @@ class MongoLedgerStore:
                     if doc is None:
                         await self.db[collection].delete_one({"_id": key}, session=session)
                     else:
-                        # $set of the whole row (rows keep one shape): the same as a replace, and the embedded
-                        # MongoDB stalls on upserting replace_one while other transactions run.
                         await self.db[collection].update_one({"_id": key}, {"$set": doc}, upsert=True,
                                                              session=session)
                 await self.db[PROCESSED].update_one({"_id": event_id}, {"$setOnInsert": {"at": datetime.now(UTC)}},
