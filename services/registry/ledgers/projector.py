@@ -104,8 +104,7 @@ class Projector:
             return []
         numbers_before = set((current or {}).get("patents", []))
         patents = {} if deleted else {p.number: p for p in result.patents}
-        writes: list[Write] = [(RESULTS, result.id, {"version": result.version, "org_id": result.org_id,
-                                                     "patents": sorted(patents)})]
+        writes: list[Write] = []
         for number in numbers_before - set(patents):
             row = await self.store.get(PATENTS, number)
             if row is not None:
@@ -117,6 +116,9 @@ class Projector:
                 "type": patent.type, "org_id": result.org_id, "applied_year": applied_year(number),
                 "granted_on": patent.granted_on.isoformat() if patent.granted_on else None,
                 "result_ids": sorted({*row["result_ids"], result.id})}))
+        # The result's own row last: until it is written, a replay recomputes the patents from the old state.
+        writes.append((RESULTS, result.id, {"version": result.version, "org_id": result.org_id,
+                                            "patents": sorted(patents)}))
         return writes
 
     async def _funnel(self, match_id: str, change) -> list[Write]:
