@@ -94,7 +94,7 @@ async def run(catalog: int, events: int, seed: int) -> dict:
             log(f"produced {events} need events to each topic")
 
             noop_clock = Clock(events)
-            noop_broker = KafkaBroker(stack.bootstrap, enable_idempotence=False, log_level=30)
+            noop_broker = KafkaBroker(stack.bootstrap, enable_idempotence=False, logger=None)
 
             async def nothing(_: Envelope) -> None:
                 noop_clock.tick()
@@ -121,7 +121,7 @@ async def run(catalog: int, events: int, seed: int) -> dict:
                 return out
 
             service.on_posting = counted  # type: ignore[method-assign]
-            broker = KafkaBroker(stack.bootstrap, enable_idempotence=False, log_level=30)
+            broker = KafkaBroker(stack.bootstrap, enable_idempotence=False, logger=None)
             register_handlers(broker, settings, service)
             matching_eps = await drain(broker, clock, within=600)
             log(f"matching consumer: {matching_eps:.0f} events/s")

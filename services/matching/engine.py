@@ -31,7 +31,7 @@ from services.matching.scoring import documents as docs
 from services.matching.scoring.field import as_mapping, field_fit, infer_field_distribution
 from services.matching.scoring.financing_match import financing_options, product_matches
 from services.matching.scoring.keywords import keyword_overlap
-from services.matching.scoring.pairs import combine, structured_components
+from services.matching.scoring.pairs import combine, structured_components, weighted_score
 from services.matching.scoring.preferences import OrgPreferences
 from services.matching.scoring.text import text_relevance
 
@@ -156,7 +156,7 @@ class MatchingEngine:
                 evidence = self._evidence(query, counterpart, float(ratio[i]), preferences)
                 pool_items.append((counterpart, evidence))
         if pool_items:  # second feedback round, on the fuller evidence (text + keywords + structure)
-            partial = np.array([combine(parts, self.weights)[0] for _, parts in pool_items])
+            partial = np.array([weighted_score(parts, self.weights) for _, parts in pool_items])
             pool_fields = self._supply.field_ids_of(
                 np.array([self._supply.slot(c.id) for c, _ in pool_items], dtype=np.int32))
             self._infer_fields(need, partial, pool_fields, found.field_prior)
@@ -239,9 +239,9 @@ class MatchingEngine:
                 evidence: list[Component | None]) -> ScoredMatch | None:
         need = query.need
         field = field_fit(query.fields, docs.field_of(counterpart))
-        score, weighted = combine([*evidence, field], self.weights)
-        if score < self.min_score:
+        if weighted_score([*evidence, field], self.weights) < self.min_score:
             return None
+        score, weighted = combine([*evidence, field], self.weights)
         financing = ()
         if isinstance(counterpart, Result):
             financing = financing_options(need, counterpart, self._firms.get(need.org_id),

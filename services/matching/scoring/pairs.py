@@ -35,6 +35,17 @@ def weight_of(name: str, weights: Weights) -> float:
     return float(getattr(weights, name, weights.region))
 
 
+def weighted_score(components: list[Component | None], weights: Weights) -> float:
+    """Weighted mean over the components that apply (the score alone, for ranking candidates)."""
+    total = score = 0.0
+    for item in components:
+        if item is not None:
+            weight = weight_of(item.name, weights)
+            total += weight
+            score += item.score * weight
+    return round(min(1.0, max(0.0, score / total)), 6) if total > 0 else 0.0
+
+
 def combine(components: list[Component | None], weights: Weights) -> tuple[float, tuple[Component, ...]]:
     """Weighted mean over the components that apply; each keeps its normalised weight."""
     present = [item for item in components if item is not None]
@@ -43,5 +54,4 @@ def combine(components: list[Component | None], weights: Weights) -> tuple[float
         return 0.0, ()
     weighted = tuple(replace(item, weight=round(weight_of(item.name, weights) / total, 4))
                      for item in present)
-    score = sum(item.score * weight_of(item.name, weights) for item in present) / total
-    return round(min(1.0, max(0.0, score)), 6), weighted
+    return weighted_score(present, weights), weighted
