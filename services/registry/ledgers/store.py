@@ -104,5 +104,7 @@ async def ensure_indexes(db: Database) -> None:
     await db[CONTRACTS].create_index("signed_on")
     await db[CONTRACTS].create_index("match_id")
     await db[FUNNEL].create_index("proposed_on")
+    # Event ids only guard against replays; rows are versioned, so forgetting ids after 30 days is safe.
+    await db[PROCESSED].create_index("at", expireAfterSeconds=30 * 24 * 3600)
     await db["deals"].create_index([("party_org_ids", 1), ("_id", -1)])
     await db["deals"].create_index("registration_number")
