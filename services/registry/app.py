@@ -15,6 +15,7 @@ from services.registry.db import Database
 from services.registry.deals import endpoints as deal_endpoints
 from services.registry.errors import DomainError, handle_domain_error
 from services.registry.experts.kind import EXPERT
+from services.registry.imports import endpoints as import_endpoints
 from services.registry.ledgers import endpoints as ledger_endpoints
 from services.registry.ledgers.consumer import with_ledgers
 from services.registry.matches import endpoints as match_endpoints
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ledger_endpoints.router)
     app.include_router(report_endpoints.router)
     app.include_router(catalogue_endpoints.router)
+    app.include_router(import_endpoints.router)
     app.include_router(whoami_router)
     app.include_router(summit_endpoints.router)
     app.include_router(summit_endpoints.followup_router)
