@@ -37,9 +37,11 @@ exists; an unknown one is a row error); products only for financiers.
 
 **Rows** — each row is validated exactly like the single-item POST and written in its own transaction with its
 event (`org.registered`, `need.posted`, ...), so valid rows are imported and a failed row leaves nothing
-behind. Row numbers are those the spreadsheet shows (header = row 1); each problem names the field path, the
-column heading and says what is wrong. Imported organisations get their first API key (role `member`), returned
-in `created[].api_key` — shown once, in this response only.
+behind. Rows are written one after another: a file of thousands of rows takes minutes (about 30 ms a row on
+the embedded stack), so give the request a generous timeout. Row numbers are those the spreadsheet shows
+(header = row 1); each problem names the field path, the column heading and says what is wrong. Imported
+organisations get their first API key (role `member`), returned in `created[].api_key` — shown once, in this
+response only.
 
 **Status** — 200 whenever the file could be read, also when some or all rows failed: the report is the answer
 (`failed` > 0 says so). 207 Multi-Status is not used: it is WebDAV's, with an XML body clients do not expect.
