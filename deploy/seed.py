@@ -1,5 +1,7 @@
 """Seeds the demo district through the public API (so every posting travels the real pipeline)."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +30,18 @@ async def post(client: httpx.AsyncClient, registry: str, collection: str, key: s
     return response
 
 
+async def seed_once(registry: str, var: Path) -> Path | None:
+    """Seeds the demo district on a fresh data directory; its organisations' API keys go to var/demo_keys.json."""
+    keys = var / "demo_keys.json"
+    if keys.exists():
+        return None
+    orgs = await seed(registry)
+    keys.write_text(json.dumps({o["name"]: {"id": o["id"], "kind": o["kind"], "api_key": o["api_key"]}
+                                for o in orgs.values()}, ensure_ascii=False, indent=2) + "\n")
+    keys.chmod(0o600)
+    return keys
+
+
 async def seed(registry: str) -> dict[str, dict[str, Any]]:
     """The whole district: organisations, results, products, then needs (which trigger matches)."""
     async with httpx.AsyncClient(timeout=30.0) as client:
@@ -35,9 +49,5 @@ async def seed(registry: str) -> dict[str, dict[str, Any]]:
         for collection, specs in (("results", seed_data.RESULTS), ("products", seed_data.PRODUCTS),
                                   ("needs", seed_data.NEEDS)):
             for spec in specs:
-                try:
-                    await post(client, registry, collection, orgs[spec["org"]]["api_key"], spec)
-                except httpx.HTTPStatusError as error:
-                    if error.response.status_code != 404:  # a kind this registry does not serve yet
-                        raise
+                await post(client, registry, collection, orgs[spec["org"]]["api_key"], spec)
         return orgs

@@ -13,10 +13,13 @@ import signal
 import sys
 from pathlib import Path
 
+import httpx
+
+from deploy import seed
 from deploy.stack import Stack, ports_from_env
 
 
-async def run(var: Path, free_ports: bool) -> int:
+async def run(var: Path, free_ports: bool, seed_demo: bool = True) -> int:
     stack = Stack(var=var, ports=ports_from_env(free_ports))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -28,6 +31,14 @@ async def run(var: Path, free_ports: bool) -> int:
     except (RuntimeError, TimeoutError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if seed_demo:
+        try:
+            keys = await seed.seed_once(stack.url("registry"), var)
+        except httpx.HTTPError as error:
+            print(f"warning: could not seed the demo district: {error}", file=sys.stderr, flush=True)
+        else:
+            if keys:
+                print(f"seeded the demo district (隆平现代产业园): organisations' API keys in {keys}", flush=True)
     admin_key = (var / "admin_key").read_text().strip() if (var / "admin_key").exists() else "(from DUIJIE_ADMIN_KEY)"
     print(f"""
 Duijie is up.
@@ -66,8 +77,9 @@ def main() -> None:
     run_p = sub.add_parser("run", help="start the embedded stack and wait for Ctrl-C")
     run_p.add_argument("--var", type=Path, default=Path("var"))
     run_p.add_argument("--free-ports", action="store_true", help="pick free ports instead of the defaults")
+    run_p.add_argument("--no-seed", action="store_true", help="do not seed the demo district on a fresh var/")
     args = parser.parse_args()
-    sys.exit(asyncio.run(run(args.var, args.free_ports)))
+    sys.exit(asyncio.run(run(args.var, args.free_ports, seed_demo=not args.no_seed)))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """`make run`'s supervisor: serves the registry's OpenAPI, stops cleanly on SIGINT, keeps data across restarts."""
 
+import json
 import os
 import signal
 import subprocess
@@ -70,6 +71,8 @@ def test_make_run_serves_openapi_stops_cleanly_and_keeps_data(tmp_path: Path) ->
                                                                                 "kind": "institute"}, timeout=10)
         assert org.status_code == 201
         assert len(children) == 6
+        seeded = json.loads((tmp_path / "demo_keys.json").read_text())
+        assert {"湖南农业大学", "湖南省农业科学院", "长沙银行科技支行"} <= set(seeded), "a fresh var/ is seeded"
     finally:
         out = stop(proc)
     assert proc.returncode == 0, out
