@@ -223,7 +223,7 @@ class MatchingEngine:
         """Every component of the pair except the field fit (which needs the whole pool)."""
         need = query.need
         slot = self._supply.slot(counterpart.id)
-        shared = [t for t in self._supply.shared_terms(slot, query.terms) if docs.is_word(t)] if slot else []
+        shared = [] if slot is None else [t for t in self._supply.shared_terms(slot, query.terms) if docs.is_word(t)]
         own = self._preferences.get(counterpart.org_id)
         if own is not None and own.term_weights and shared:
             bm25_ratio *= sum(own.term_weights.get(t, 1.0) for t in shared) / len(shared)

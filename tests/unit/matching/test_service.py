@@ -97,3 +97,11 @@ def test_garbage_text_is_indexed_by_structure_and_never_crashes() -> None:
     s = service()
     s.on_posting("result", "result.published", result(title="!!!", abstract="🙂🙂", keywords=[]))
     assert isinstance(s.on_posting("need", "need.posted", need(title="？？？", keywords=[])), list)
+
+
+def test_the_first_result_ever_indexed_explains_its_shared_words_too() -> None:
+    s = service()
+    s.on_posting("result", "result.published", result())  # the index's very first document
+    text = proposals(s.on_posting("need", "need.posted", need()))[0]["components"][0]
+    assert text["name"] == "text"
+    assert "共同词语" in text["explanation"] and "耐高温" in text["explanation"]
