@@ -19,7 +19,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     for name in ("REGISTRY", "MATCHING", "NOTIFY", "BROKER", "DATABASE"):
         os.environ.pop(f"DUIJIE_{name}_PORT", None)
     s = Stack(var=var, ports=ports_from_env(use_free_ports=True),
-              extra_env={"DUIJIE_RETRY_MULTIPLIER": "0.001", "DUIJIE_SSE_HEARTBEAT_SECONDS": "1"})
+              extra_env={"DUIJIE_RETRY_MULTIPLIER": "0.0001", "DUIJIE_SSE_HEARTBEAT_SECONDS": "1"})
     await s.start()
     try:
         yield s

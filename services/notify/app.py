@@ -3,41 +3,67 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
+from services.notify.api import router as api_router
 from services.notify.auth import KeyIntrospection
+from services.notify.channels.email import EmailChannel
+from services.notify.channels.robots import DingTalkChannel, WeComChannel
+from services.notify.channels.webhook import WebhookChannel
 from services.notify.container import Container
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher
+from services.notify.digest import DigestSender
 from services.notify.endpoints import router
+from services.notify.fanout import Notifier
 from services.notify.handlers import register_handlers
+from services.notify.preferences import PreferenceStore
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
+from services.notify.webhooks import Endpoints
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     db = Database(settings.mongo_url, settings.notify_db)
     broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-notify")
-    box = Container(settings, db, broker, Dispatcher(db, settings), Pulse(),
-                    KeyIntrospection(settings.registry_url, settings.auth_cache_seconds))
+    # Redirects are never followed (3xx is a failed attempt); the SSRF guard pins every request's address.
+    client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False,
+                               limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    endpoints = Endpoints(db, settings.cache_seconds)
+    preferences = PreferenceStore(db, settings.cache_seconds)
+    pulse = Pulse()
+    notifier = Notifier(db, endpoints, preferences, pulse)
+    channels = {"webhook": WebhookChannel(client, settings.allow_hosts), "email": EmailChannel(settings),
+                "wecom": WeComChannel(client, settings.allow_hosts),
+                "dingtalk": DingTalkChannel(client, settings.allow_hosts)}
+    dispatcher = Dispatcher(db, settings, channels, notifier.load_target, notifier.dead_lettered, notifier.gone)
+    notifier.dispatcher = dispatcher
+    box = Container(settings, db, broker, endpoints, preferences, notifier, dispatcher, pulse,
+                    KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), client)
+    digest = DigestSender(db, preferences, notifier)
     register_handlers(broker, box)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.ensure_indexes()
         await broker.start()
-        box.dispatcher.start()
+        dispatcher.start()
+        digest.start()
         yield
-        await box.dispatcher.stop()
+        await digest.stop()
+        await dispatcher.stop()
         await broker.stop()
         await box.keys.close()
+        await client.aclose()
         await db.close()
 
     app = FastAPI(title="Duijie notify", version="1", lifespan=lifespan,
-                  description="Webhooks (Standard Webhooks), a live SSE stream and delivery records. "
-                              "Authenticate with the registry API key.")
+                  description="Webhooks (Standard Webhooks), a live SSE stream, e-mail and WeCom/DingTalk robots, "
+                              "preferences, delivery records and dead letters. Authenticate with the registry API key.")
     app.state.container = box
     app.include_router(router)
+    app.include_router(api_router)
     return app

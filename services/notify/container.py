@@ -1,12 +1,16 @@
 from dataclasses import dataclass
 
+import httpx
 from faststream.kafka import KafkaBroker
 
 from services.notify.auth import KeyIntrospection
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher
+from services.notify.fanout import Notifier
+from services.notify.preferences import PreferenceStore
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
+from services.notify.webhooks import Endpoints
 
 
 @dataclass
@@ -14,6 +18,10 @@ class Container:
     settings: Settings
     db: Database
     broker: KafkaBroker
+    endpoints: Endpoints
+    preferences: PreferenceStore
+    notifier: Notifier
     dispatcher: Dispatcher
     pulse: Pulse
     keys: KeyIntrospection
+    http: httpx.AsyncClient

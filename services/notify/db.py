@@ -1,4 +1,5 @@
-"""Notify's own MongoDB database: endpoints, notifications, dispatches (one per channel target), deliveries."""
+"""Notify's own MongoDB database: endpoints, preferences, notifications, dispatches (one per channel target),
+deliveries (one per attempt), dead letters."""
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -21,6 +22,10 @@ class Database:
         await self.db["notifications"].create_index([("org_id", 1), ("seq", 1)])
         await self.db["dispatches"].create_index([("status", 1), ("next_attempt_at", 1)])
         await self.db["deliveries"].create_index([("org_id", 1), ("at", -1)])
+        await self.db["notifications"].create_index([("data.match_id", 1), ("type", 1)])
+        await self.db["notifications"].create_index([("org_id", 1), ("event_id", 1)])
+        await self.db["deliveries"].create_index("dispatch_id")
+        await self.db["dead_letters"].create_index([("org_id", 1), ("at", -1)])
         await self.db["endpoints"].create_index("org_id")
 
     async def ping(self) -> bool:

@@ -1,99 +1,179 @@
-"""Webhook dispatches (one per notification and endpoint) and their delivery records (one per attempt).
+"""Dispatches (one per notification × channel target), their delivery records (one per attempt) and dead letters.
 
-A dispatch is created once (its id is the notification id + endpoint id), then claimed before each
-attempt, so restarts, redeliveries and several replicas never send one notification twice to one endpoint.
+A dispatch's id is derived from the notification and the target, and inserting it already claimed (`sending`,
+with a lease) is the first attempt's claim: a redelivered event, a restart or another replica finds the id taken
+and sends nothing. Every later attempt is claimed with `find_one_and_update` before it is made. The first attempt
+gets the notification and target documents straight from the handler (no re-reads); the delivery record and the
+dispatch's new state are written after the request, off the latency path.
 """
 
 import asyncio
-import json
 import logging
-import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.notify.channels import Channel, Outcome
 from services.notify.db import Database
-from services.notify.notifications import payload
+from services.notify.retry import Breaker, Schedule
 from services.notify.settings import Settings
-from services.notify.webhooks import sign
 
 log = logging.getLogger("duijie.notify.deliveries")
 
+TargetLoader = Callable[[dict], Awaitable[dict | None]]
+DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
+GoneHook = Callable[[dict, dict], Awaitable[None]]
 
-async def enqueue(db: Database, notification: dict, endpoint: dict) -> str | None:
-    dispatch_id = f"{notification['_id']}:{endpoint['_id']}"
-    try:
-        await db["dispatches"].insert_one({
-            "_id": dispatch_id, "notification_id": notification["_id"], "endpoint_id": endpoint["_id"],
-            "org_id": notification["org_id"], "channel": "webhook", "status": "pending", "attempts": 0,
-            "next_attempt_at": datetime.now(UTC), "created_at": datetime.now(UTC)})
-    except DuplicateKeyError:
-        return None
-    return dispatch_id
+
+def dispatch_id(notification_id: str, channel: str, target_id: str) -> str:
+    return f"{notification_id}:{channel}:{target_id}"
 
 
 class Dispatcher:
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.db, self.settings = db, settings
-        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+    def __init__(self, db: Database, settings: Settings, channels: dict[str, Channel], load_target: TargetLoader,
+                 on_dead: DeadLetterHook, on_gone: GoneHook) -> None:
+        self.db, self.settings, self.channels = db, settings, channels
+        self.load_target, self.on_dead, self.on_gone = load_target, on_dead, on_gone
+        self.schedule = Schedule(settings.retry_schedule, settings.retry_multiplier, settings.retry_jitter,
+                                 settings.retry_after_max_seconds)
+        self.breakers: dict[str, Breaker] = {}
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
 
-    def kick(self, dispatch_id: str) -> None:
-        task = asyncio.create_task(self.attempt(dispatch_id))
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _delay(self, attempts_made: int) -> float:
-        base = self.settings.retry_schedule[attempts_made] * self.settings.retry_multiplier
-        return base * (1 + random.uniform(-self.settings.retry_jitter, self.settings.retry_jitter))
+    def _lease(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
 
-    async def attempt(self, dispatch_id: str) -> None:
+    def breaker(self, target_id: str) -> Breaker:
+        if target_id not in self.breakers:
+            self.breakers[target_id] = Breaker(self.settings.breaker_failures,
+                                               self.settings.breaker_cooldown_seconds * self.settings.retry_multiplier)
+        return self.breakers[target_id]
+
+    async def begin(self, notification: dict, channel: str, target_id: str, target: dict,
+                    not_before: datetime | None = None) -> bool:
+        """Creates the dispatch once; sends now unless `not_before` (quiet hours, digest) holds it back."""
         now = datetime.now(UTC)
-        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
-        dispatch = await self.db["dispatches"].find_one_and_update(
-            {"_id": dispatch_id, "status": "pending", "next_attempt_at": {"$lte": now}},
-            {"$set": {"status": "sending", "lease_until": lease}}, return_document=ReturnDocument.AFTER)
+        held = not_before is not None and not_before > now
+        doc = {"_id": dispatch_id(notification["_id"], channel, target_id), "notification_id": notification["_id"],
+               "channel": channel, "target_id": target_id, "org_id": notification["org_id"],
+               "event_type": notification["type"], "status": "pending" if held else "sending",
+               "attempts": 0, "max_attempts": self.schedule.attempts, "created_at": now,
+               "next_attempt_at": not_before if held else now, "lease_until": None if held else self._lease()}
+        try:
+            await self.db["dispatches"].insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        if not held:
+            self._spawn(self.attempt(doc, notification, target))
+        return True
+
+    async def claim(self, dispatch_id_: str) -> dict | None:
+        now = datetime.now(UTC)
+        return await self.db["dispatches"].find_one_and_update(
+            {"_id": dispatch_id_, "status": "pending", "next_attempt_at": {"$lte": now}},
+            {"$set": {"status": "sending", "lease_until": self._lease()}}, return_document=ReturnDocument.AFTER)
+
+    async def claim_and_attempt(self, dispatch_id_: str) -> None:
+        dispatch = await self.claim(dispatch_id_)
         if dispatch is None:
             return  # another worker holds it, or it is not due
         notification = await self.db["notifications"].find_one({"_id": dispatch["notification_id"]})
-        endpoint = await self.db["endpoints"].find_one({"_id": dispatch["endpoint_id"]})
-        if notification is None or endpoint is None or endpoint["status"] != "active":
-            await self.db["dispatches"].update_one({"_id": dispatch_id}, {"$set": {"status": "cancelled"}})
+        target = await self.load_target(dispatch)
+        if notification is None or target is None:
+            await self._set(dispatch, {"status": "cancelled", "reason": "the target no longer exists or is disabled"})
             return
-        body = json.dumps(payload(notification), ensure_ascii=False, default=str)
-        sent_at = datetime.now(UTC)
-        headers = {"content-type": "application/json", "webhook-id": notification["_id"],
-                   "webhook-timestamp": str(int(sent_at.timestamp())),
-                   "webhook-signature": sign(endpoint["secret"], notification["_id"], sent_at, body)}
+        await self.attempt(dispatch, notification, target)
+
+    async def _release(self, dispatch: dict, wait: float) -> None:
+        await self._set(dispatch, {"status": "pending", "next_attempt_at": datetime.now(UTC) + timedelta(seconds=wait)})
+        self._later(dispatch["_id"], wait)
+
+    def _later(self, dispatch_id_: str, wait: float) -> None:
+        if wait < 5.0:  # short waits are timed here; the polling loop catches the rest (and other replicas' work)
+            async def wake() -> None:
+                await asyncio.sleep(wait + 0.001)
+                await self.claim_and_attempt(dispatch_id_)
+            self._spawn(wake())
+
+    async def _set(self, dispatch: dict, update: dict) -> None:
+        await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
+
+    async def attempt(self, dispatch: dict, notification: dict, target: dict) -> None:
+        breaker = self.breaker(dispatch["target_id"])
+        wait = breaker.admit(time.monotonic())
+        if wait is not None:
+            await self._release(dispatch, wait)  # the breaker is open: the message waits, no attempt is spent
+            return
+        channel = self.channels[dispatch["channel"]]
+        at = datetime.now(UTC)
         started = time.perf_counter()
-        code, text, error = None, "", None
         try:
-            response = await self.client.post(endpoint["url"], content=body.encode(), headers=headers)
-            code, text = response.status_code, response.text[:500]
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        latency_ms = (time.perf_counter() - started) * 1000
-        ok = code is not None and 200 <= code < 300
+            outcome = await channel.send(notification, target)
+        except Exception as error:  # noqa: BLE001 - a channel bug is a failed attempt, never a lost message
+            outcome = Outcome(False, error=f"{type(error).__name__}: {error}"[:500])
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
         attempts = dispatch["attempts"] + 1
-        await self.db["deliveries"].insert_one({
-            "_id": f"dlv_{uuid.uuid4().hex[:20]}", "dispatch_id": dispatch_id, "notification_id": notification["_id"],
-            "endpoint_id": endpoint["_id"], "org_id": notification["org_id"], "channel": "webhook",
-            "event_type": notification["type"], "attempt": attempts, "status": "succeeded" if ok else "failed",
-            "response_code": code, "response_body": text, "error": error, "latency_ms": round(latency_ms, 2),
-            "at": sent_at})
-        if ok:
-            update = {"status": "delivered", "attempts": attempts, "delivered_at": datetime.now(UTC)}
-        elif attempts >= len(self.settings.retry_schedule):
-            update = {"status": "dead", "attempts": attempts}
+        if outcome.ok:
+            breaker.succeeded()
         else:
-            update = {"status": "pending", "attempts": attempts,
-                      "next_attempt_at": datetime.now(UTC) + timedelta(seconds=self._delay(attempts))}
-        await self.db["dispatches"].update_one({"_id": dispatch_id}, {"$set": update})
+            breaker.failed(time.monotonic())
+        await self.db["deliveries"].insert_one({
+            "_id": f"dlv_{uuid.uuid4().hex[:20]}", "dispatch_id": dispatch["_id"],
+            "notification_id": notification["_id"], "org_id": notification["org_id"],
+            "channel": dispatch["channel"], "target_id": dispatch["target_id"], "endpoint_id": target.get("_id"),
+            "event_type": notification["type"], "attempt": attempts, "status": "succeeded" if outcome.ok else "failed",
+            "response_code": outcome.code, "response_body": outcome.body, "error": outcome.error,
+            "latency_ms": latency_ms, "at": at})
+        if outcome.ok:
+            await self._set(dispatch, {"status": "delivered", "attempts": attempts, "delivered_at": datetime.now(UTC)})
+            if dispatch.get("dead_lettered"):
+                await self.db["dead_letters"].update_one({"_id": dispatch["_id"]}, {"$set": {
+                    "status": "redelivered", "redelivered_at": datetime.now(UTC)}})
+        elif outcome.gone:
+            await self._set(dispatch, {"status": "cancelled", "attempts": attempts,
+                                       "reason": "the receiver answered 410 Gone: endpoint disabled"})
+            await self.on_gone(dispatch, target)
+        elif attempts >= dispatch.get("max_attempts", self.schedule.attempts):
+            await self._dead_letter(dispatch, notification, attempts, outcome)
+        else:
+            wait = self.schedule.delay_after(attempts, outcome.retry_after)
+            await self._set(dispatch, {"status": "pending", "attempts": attempts,
+                                       "next_attempt_at": datetime.now(UTC) + timedelta(seconds=wait)})
+            self._later(dispatch["_id"], wait)
+
+    async def _dead_letter(self, dispatch: dict, notification: dict, attempts: int, outcome: Outcome) -> None:
+        await self._set(dispatch, {"status": "dead", "attempts": attempts, "dead_lettered": True})
+        await self.db["dead_letters"].replace_one({"_id": dispatch["_id"]}, {
+            "_id": dispatch["_id"], "org_id": notification["org_id"], "notification_id": notification["_id"],
+            "channel": dispatch["channel"], "target_id": dispatch["target_id"], "event_type": notification["type"],
+            "attempts": attempts, "last_response_code": outcome.code, "last_error": outcome.error,
+            "status": "dead", "at": datetime.now(UTC)}, upsert=True)
+        await self.on_dead({**dispatch, "attempts": attempts}, notification)
+
+    async def retry_by_hand(self, org_id: str, delivery_id: str) -> dict | None:
+        """Redelivers a delivery's message once more, now (same `webhook-id`); None when unknown or in flight."""
+        delivery = await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id})
+        if delivery is None:
+            return None
+        current = await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
+        if current is None:
+            return None
+        dispatch = await self.db["dispatches"].find_one_and_update(
+            {"_id": current["_id"], "status": {"$ne": "sending"}, "attempts": current["attempts"]},
+            {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC),
+                      "max_attempts": current["attempts"] + 1}}, return_document=ReturnDocument.AFTER)
+        if dispatch is not None:
+            self._spawn(self.claim_and_attempt(dispatch["_id"]))
+        return dispatch
 
     async def run(self, every: float = 0.25) -> None:
         while True:
@@ -104,18 +184,17 @@ class Dispatcher:
                 due = await self.db["dispatches"].find(
                     {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(100).to_list()
                 for d in due:
-                    self.kick(d["_id"])
+                    self._spawn(self.claim_and_attempt(d["_id"]))
             except Exception as error:  # noqa: BLE001 - the loop must survive a database blip
                 log.warning("dispatch loop: %s", error)
             await asyncio.sleep(every)
 
     def start(self) -> None:
-        self._loop = asyncio.create_task(self.run(), name="webhook-dispatcher")
+        self._loop = asyncio.create_task(self.run(), name="dispatcher")
 
     async def stop(self) -> None:
         if self._loop:
             self._loop.cancel()
-        for task in [*self._tasks, *([self._loop] if self._loop else [])]:
+        for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.client.aclose()
+        await asyncio.gather(*self._tasks, *([self._loop] if self._loop else []), return_exceptions=True)

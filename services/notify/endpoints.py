@@ -1,23 +1,31 @@
-"""Notify's HTTP API: webhook endpoints, the live stream, delivery records."""
+"""Notify's HTTP API, part one: webhook endpoints, the live stream, operations."""
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Response
 from fastapi.responses import StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.notify import webhooks
 from services.notify.deps import Box, CurrentCaller
+from services.notify.ssrf import UrlRefused, pin
 from services.notify.stream import sse
 
 router = APIRouter()
 
 
 class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"url": "https://example.com/hooks"}]})
-    url: str = Field(min_length=8, max_length=2000)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"url": "https://hooks.example.com/duijie", "event_types": ["match.proposed"]}]})
+    url: str = Field(min_length=8, max_length=2000, description="https, resolving to a public address")
     event_types: list[str] = Field(default=[], description="Empty: every event type")
+
+
+class WebhookRotate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"overlap_seconds": 86400}]})
+    overlap_seconds: float | None = Field(default=None, ge=0, le=30 * 86400,
+                                          description="How long the old secret keeps signing too (default 24 h)")
 
 
 class WebhookPublic(BaseModel):
@@ -25,23 +33,63 @@ class WebhookPublic(BaseModel):
     url: str
     event_types: list[str]
     status: str
+    disabled_reason: str | None = None
+    previous_secret_until: datetime | None = None
 
 
 class WebhookCreated(WebhookPublic):
     secret: str = Field(description="The endpoint's `whsec_` signing secret (Standard Webhooks)")
 
 
-@router.post("/v1/webhooks", status_code=201, response_model=WebhookCreated, tags=["webhooks"])
+def public(doc: dict) -> WebhookPublic:
+    return WebhookPublic(id=doc["_id"], url=doc["url"], event_types=doc["event_types"], status=doc["status"],
+                         disabled_reason=doc.get("disabled_reason"),
+                         previous_secret_until=doc.get("previous_secret_until"))
+
+
+async def guard(box: Box, url: str) -> None:
+    try:
+        await pin(url, box.settings.allow_hosts)
+    except UrlRefused as refused:
+        raise HTTPException(422, detail=[{"loc": ["body", "url"], "msg": f"URL refused: {refused}",
+                                          "type": "url_refused"}]) from refused
+
+
+@router.post("/v1/webhooks", status_code=201, response_model=WebhookCreated, tags=["webhooks"],
+             responses={422: {"description": "The URL fails the SSRF guard (the message says why)"}})
 async def register_webhook(body: WebhookCreate, box: Box, caller: CurrentCaller) -> WebhookCreated:
-    doc = await webhooks.register(box.db, caller.org_id, body.url, body.event_types)
-    return WebhookCreated(id=doc["_id"], url=doc["url"], event_types=doc["event_types"], status=doc["status"],
-                          secret=doc["secret"])
+    await guard(box, body.url)
+    doc = await box.endpoints.register(caller.org_id, body.url, body.event_types)
+    return WebhookCreated(**public(doc).model_dump(), secret=doc["secret"])
 
 
 @router.get("/v1/webhooks", response_model=list[WebhookPublic], tags=["webhooks"])
 async def list_webhooks(box: Box, caller: CurrentCaller) -> list[WebhookPublic]:
-    return [WebhookPublic(id=d["_id"], url=d["url"], event_types=d["event_types"], status=d["status"])
-            for d in await webhooks.of_org(box.db, caller.org_id)]
+    return [public(d) for d in await box.endpoints.of_org(caller.org_id)]
+
+
+@router.post("/v1/webhooks/{endpoint_id}/rotate", response_model=WebhookCreated, tags=["webhooks"],
+             summary="Rotate the signing secret; both secrets sign during the overlap")
+async def rotate_secret(endpoint_id: str, box: Box, caller: CurrentCaller,
+                        body: WebhookRotate | None = None) -> WebhookCreated:
+    overlap = box.settings.rotation_overlap_seconds
+    if body and body.overlap_seconds is not None:
+        overlap = body.overlap_seconds
+    doc = await box.endpoints.rotate(caller.org_id, endpoint_id, overlap)
+    if doc is None:
+        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+    return WebhookCreated(**public(doc).model_dump(), secret=doc["secret"])
+
+
+@router.post("/v1/webhooks/{endpoint_id}/enable", response_model=WebhookPublic, tags=["webhooks"],
+             summary="Enable an endpoint again (e.g. after a 410 Gone disabled it)")
+async def enable_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> WebhookPublic:
+    doc = await box.endpoints.get(endpoint_id, caller.org_id)
+    if doc is None:
+        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+    await guard(box, doc["url"])
+    await box.endpoints.enable(caller.org_id, endpoint_id)
+    return public({**doc, "status": "active", "disabled_reason": None})
 
 
 @router.get("/v1/stream", tags=["stream"], response_class=StreamingResponse,
@@ -52,19 +100,6 @@ async def stream(box: Box, caller: CurrentCaller,
     return StreamingResponse(sse(box.db, box.pulse, caller.org_id, last, box.settings.sse_heartbeat_seconds),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-@router.get("/v1/deliveries", tags=["deliveries"], summary="Delivery records, one per attempt, newest first")
-async def list_deliveries(box: Box, caller: CurrentCaller, status: str | None = None,
-                          notification_id: str | None = None,
-                          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
-    query: dict = {"org_id": caller.org_id}
-    if status:
-        query["status"] = status
-    if notification_id:
-        query["notification_id"] = notification_id
-    docs = await box.db["deliveries"].find(query).sort("at", -1).limit(limit).to_list()
-    return [{**{k: v for k, v in d.items() if k != "_id"}, "id": d["_id"]} for d in docs]
 
 
 @router.get("/healthz", tags=["operations"])

@@ -18,10 +18,27 @@ class Settings(BaseSettings):
     retry_schedule: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
     retry_multiplier: float = 1.0
     retry_jitter: float = 0.1
+    retry_after_max_seconds: float = 86400.0
+    # Circuit breaker per endpoint: open after this many consecutive failures, for the cool-down (× multiplier).
+    breaker_failures: int = 5
+    breaker_cooldown_seconds: float = 60.0
+    # Comma-separated hosts allowed over http and on private/loopback addresses (local development, tests).
     webhook_allow_hosts: str = ""
+    rotation_overlap_seconds: float = 86400.0
     sse_heartbeat_seconds: float = 15.0
     auth_cache_seconds: float = 30.0
+    cache_seconds: float = 2.0
+    # E-mail over SMTP.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Duijie <noreply@duijie.local>"
+    smtp_timeout_seconds: float = 15.0
+    default_time_zone: str = "Asia/Shanghai"
+    public_url: str = "http://127.0.0.1:8000"
 
     @property
     def allow_hosts(self) -> set[str]:
-        return {h.strip().lower() for h in self.webhook_allow_hosts.split(",") if h.strip()}
+        return {h.strip().lower().strip("[]") for h in self.webhook_allow_hosts.split(",") if h.strip()}

@@ -1,11 +1,11 @@
-"""Webhook endpoints per organisation, each with its own `whsec_` secret (Standard Webhooks)."""
+"""Webhook endpoints per organisation, each with its own `whsec_` secret (Standard Webhooks), and a short-lived
+in-memory cache of each organisation's endpoints (invalidated on every change made by this replica)."""
 
 import base64
 import secrets
+import time
 import uuid
-from datetime import UTC, datetime
-
-from standardwebhooks.webhooks import Webhook
+from datetime import UTC, datetime, timedelta
 
 from services.notify.db import Database
 
@@ -14,21 +14,59 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def sign(secret: str, message_id: str, timestamp: datetime, body: str) -> str:
-    return Webhook(secret).sign(message_id, timestamp, body)
+def wants(endpoint: dict, event_type: str) -> bool:
+    return not endpoint["event_types"] or event_type in endpoint["event_types"]
 
 
-async def register(db: Database, org_id: str, url: str, event_types: list[str] | None) -> dict:
-    doc = {"_id": f"ep_{uuid.uuid4().hex[:16]}", "org_id": org_id, "url": url, "secret": new_secret(),
-           "event_types": event_types or [], "status": "active", "created_at": datetime.now(UTC)}
-    await db["endpoints"].insert_one(doc)
-    return doc
+class Endpoints:
+    def __init__(self, db: Database, cache_seconds: float) -> None:
+        self.db, self.cache_seconds = db, cache_seconds
+        self._cache: dict[str, tuple[float, list[dict]]] = {}
 
+    def forget(self, org_id: str) -> None:
+        self._cache.pop(org_id, None)
 
-async def active_for(db: Database, org_id: str, event_type: str) -> list[dict]:
-    docs = await db["endpoints"].find({"org_id": org_id, "status": "active"}).to_list()
-    return [d for d in docs if not d["event_types"] or event_type in d["event_types"]]
+    async def register(self, org_id: str, url: str, event_types: list[str] | None) -> dict:
+        doc = {"_id": f"ep_{uuid.uuid4().hex[:16]}", "org_id": org_id, "url": url, "secret": new_secret(),
+               "event_types": event_types or [], "status": "active", "created_at": datetime.now(UTC)}
+        await self.db["endpoints"].insert_one(doc)
+        self.forget(org_id)
+        return doc
 
+    async def rotate(self, org_id: str, endpoint_id: str, overlap_seconds: float) -> dict | None:
+        """A new secret; the old one keeps signing alongside it until the overlap ends."""
+        current = await self.get(endpoint_id, org_id)
+        if current is None:
+            return None
+        update = {"secret": new_secret(), "previous_secret": current["secret"],
+                  "previous_secret_until": datetime.now(UTC) + timedelta(seconds=overlap_seconds)}
+        await self.db["endpoints"].update_one({"_id": endpoint_id}, {"$set": update})
+        self.forget(org_id)
+        return {**current, **update}
 
-async def of_org(db: Database, org_id: str) -> list[dict]:
-    return await db["endpoints"].find({"org_id": org_id}).to_list()
+    async def disable(self, endpoint: dict, reason: str) -> None:
+        await self.db["endpoints"].update_one(
+            {"_id": endpoint["_id"]},
+            {"$set": {"status": "disabled", "disabled_reason": reason, "disabled_at": datetime.now(UTC)}})
+        self.forget(endpoint["org_id"])
+
+    async def enable(self, org_id: str, endpoint_id: str) -> bool:
+        result = await self.db["endpoints"].update_one(
+            {"_id": endpoint_id, "org_id": org_id}, {"$set": {"status": "active"}, "$unset": {"disabled_reason": ""}})
+        self.forget(org_id)
+        return result.matched_count == 1
+
+    async def get(self, endpoint_id: str, org_id: str | None = None) -> dict | None:
+        query = {"_id": endpoint_id} | ({"org_id": org_id} if org_id else {})
+        return await self.db["endpoints"].find_one(query)
+
+    async def of_org(self, org_id: str) -> list[dict]:
+        return await self.db["endpoints"].find({"org_id": org_id}).to_list()
+
+    async def active_for(self, org_id: str, event_type: str) -> list[dict]:
+        hit = self._cache.get(org_id)
+        if hit is None or hit[0] < time.monotonic():
+            docs = await self.db["endpoints"].find({"org_id": org_id, "status": "active"}).to_list()
+            hit = (time.monotonic() + self.cache_seconds, docs)
+            self._cache[org_id] = hit
+        return [d for d in hit[1] if wants(d, event_type)]

@@ -1,0 +1,47 @@
+"""Webhooks per Standard Webhooks 1.0: `webhook-id` (the notification id), `webhook-timestamp`, and
+`webhook-signature` with one `v1,<sig>` per secret (two during a rotation's overlap)."""
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from services.notify.channels import Outcome, post_pinned
+
+
+def payload(notification: dict) -> dict:
+    """The Standard Webhooks payload: `{type, timestamp, data}`."""
+    return {"type": notification["type"], "timestamp": notification["created_at"].isoformat(),
+            "data": {**notification["data"], "notification_id": notification["_id"]}}
+
+
+def signing_secrets(endpoint: dict, now: datetime) -> list[str]:
+    """The current secret, plus the previous one while the rotation's overlap lasts."""
+    secrets = [endpoint["secret"]]
+    until = endpoint.get("previous_secret_until")
+    if endpoint.get("previous_secret") and until is not None:
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        if until > now:
+            secrets.append(endpoint["previous_secret"])
+    return secrets
+
+
+def signature(secrets: list[str], message_id: str, at: datetime, body: str) -> str:
+    return " ".join(Webhook(s).sign(message_id, at, body) for s in secrets)
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, client: httpx.AsyncClient, allow_hosts: set[str]) -> None:
+        self.client, self.allow_hosts = client, allow_hosts
+
+    async def send(self, notification: dict, target: dict) -> Outcome:
+        body = json.dumps(payload(notification), ensure_ascii=False, default=str)
+        at = datetime.now(UTC)
+        headers = {"content-type": "application/json", "webhook-id": notification["_id"],
+                   "webhook-timestamp": str(int(at.timestamp())),
+                   "webhook-signature": signature(signing_secrets(target, at), notification["_id"], at, body)}
+        return await post_pinned(self.client, target["url"], self.allow_hosts, body.encode(), headers)

@@ -1,0 +1,43 @@
+"""What a notification says to a person: a title and a few lines, in zh-CN or en (e-mail, robots, digests)."""
+
+TITLES = {
+    "zh-CN": {"match.proposed": "新的对接推荐", "match.retracted": "对接推荐已撤回", "match.accepted": "对方接受了对接",
+              "match.declined": "对方婉拒了对接", "meeting.requested": "新的洽谈邀约",
+              "meeting.accepted": "洽谈邀约已接受",
+              "meeting.declined": "洽谈邀约被婉拒", "schedule.published": "对接会日程已发布",
+              "webhook.dead_lettered": "Webhook 投递失败，消息已转入死信", "webhook.disabled": "Webhook 端点已停用",
+              "digest.daily": "每日对接摘要"},
+    "en": {"match.proposed": "New match proposed", "match.retracted": "Match retracted",
+           "match.accepted": "Your match was accepted", "match.declined": "Your match was declined",
+           "meeting.requested": "New meeting request", "meeting.accepted": "Meeting request accepted",
+           "meeting.declined": "Meeting request declined", "schedule.published": "Summit schedule published",
+           "webhook.dead_lettered": "Webhook delivery failed: message dead-lettered",
+           "webhook.disabled": "Webhook endpoint disabled", "digest.daily": "Your daily Duijie digest"},
+}
+FIELDS = ("match_id", "score", "need_id", "counterpart_id", "counterpart_kind", "decision", "reason", "summit_id",
+          "meeting_id", "kind", "status", "amount", "endpoint_id", "url", "channel", "attempts", "event_type",
+          "date", "count", "summary")
+
+
+def locale_of(value: str | None) -> str:
+    return "en" if (value or "").lower().startswith("en") else "zh-CN"
+
+
+def title(notification: dict, locale: str = "zh-CN") -> str:
+    names = TITLES[locale_of(locale)]
+    return names.get(notification["type"], f"{'通知' if locale_of(locale) == 'zh-CN' else 'Notification'}: "
+                                           f"{notification['type']}")
+
+
+def facts(notification: dict) -> list[tuple[str, str]]:
+    """The notification's telling fields, in a stable order."""
+    data = notification.get("data", {})
+    out = [(name, str(data[name])) for name in FIELDS if data.get(name) not in (None, "", [])]
+    return [*out, ("notification_id", notification["_id"])]
+
+
+def markdown(notification: dict, locale: str = "zh-CN") -> tuple[str, str]:
+    """A robot message: (title, markdown body)."""
+    head = title(notification, locale)
+    lines = [f"### {head}", *(f"> {name}: {value}" for name, value in facts(notification))]
+    return head, "\n".join(lines)

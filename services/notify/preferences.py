@@ -1,0 +1,137 @@
+"""Each organisation's preferences: channels on or off with their targets, event types, quiet hours, digest.
+
+Quiet hours hold e-mail, robot and webhook messages until they end (in the organisation's time zone, default
+Asia/Shanghai); held messages are sent then, none is dropped. The SSE stream is the organisation's inbox and is
+never held. A daily digest, when on, also e-mails one summary of the day's notifications at the given time.
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.notify.db import Database
+
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class EmailChannel(BaseModel):
+    enabled: bool = False
+    address: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    locale: str = Field(default="zh-CN", pattern=r"^(zh-CN|en)$")
+
+
+class RobotChannel(BaseModel):
+    enabled: bool = False
+    url: str | None = Field(default=None, max_length=2000)
+    secret: str | None = Field(default=None, max_length=200, description="DingTalk's signing secret (SEC...)")
+
+
+class Channels(BaseModel):
+    webhook: bool = True
+    email: EmailChannel = EmailChannel()
+    wecom: RobotChannel = RobotChannel()
+    dingtalk: RobotChannel = RobotChannel()
+
+
+class QuietHours(BaseModel):
+    start: str = Field(pattern=HHMM, examples=["22:00"])
+    end: str = Field(pattern=HHMM, examples=["08:00"])
+
+
+class Digest(BaseModel):
+    enabled: bool = False
+    at: str = Field(default="09:00", pattern=HHMM)
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "channels": {"webhook": True, "email": {"enabled": True, "address": "tto@example.edu.cn", "locale": "zh-CN"},
+                     "wecom": {"enabled": False}, "dingtalk": {"enabled": False}},
+        "event_types": ["match.proposed", "meeting.requested"],
+        "quiet_hours": {"start": "22:00", "end": "08:00"}, "time_zone": "Asia/Shanghai",
+        "digest": {"enabled": True, "at": "09:00"}}]})
+
+    channels: Channels = Channels()
+    event_types: list[str] = Field(default=[], description="Empty: every event type")
+    quiet_hours: QuietHours | None = None
+    time_zone: str = "Asia/Shanghai"
+    digest: Digest = Digest()
+
+    @field_validator("time_zone")
+    @classmethod
+    def known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types or event_type.endswith(".dead_lettered")
+
+    def targets(self) -> dict[str, dict]:
+        """The enabled non-webhook channels and their targets (a channel without its address is off)."""
+        out: dict[str, dict] = {}
+        email = self.channels.email
+        if email.enabled and email.address:
+            out["email"] = {"_id": email.address, "address": email.address, "locale": email.locale}
+        for name in ("wecom", "dingtalk"):
+            robot: RobotChannel = getattr(self.channels, name)
+            if robot.enabled and robot.url:
+                out[name] = {"_id": name, "url": robot.url, "secret": robot.secret}
+        return out
+
+    def release_at(self, now: datetime) -> datetime | None:
+        """When a message created `now` may go: None at once, else the end of the quiet hours (UTC)."""
+        if self.quiet_hours is None:
+            return None
+        return quiet_until(now, self.quiet_hours.start, self.quiet_hours.end, ZoneInfo(self.time_zone))
+
+
+def _clock(hhmm: str) -> clock:
+    hours, minutes = hhmm.split(":")
+    return clock(int(hours), int(minutes))
+
+
+def quiet_until(now: datetime, start: str, end: str, zone: ZoneInfo) -> datetime | None:
+    """The end of the quiet period `now` falls in (as UTC), or None outside it; handles periods over midnight."""
+    local = now.astimezone(zone)
+    begin, finish = _clock(start), _clock(end)
+    t = local.time().replace(second=0, microsecond=0)
+    if begin == finish:
+        return None
+    inside = begin <= t < finish if begin < finish else (t >= begin or t < finish)
+    if not inside:
+        return None
+    day = local.date() if t < finish else local.date() + timedelta(days=1)
+    return datetime.combine(day, finish, tzinfo=zone).astimezone(UTC)
+
+
+class PreferenceStore:
+    def __init__(self, db: Database, cache_seconds: float) -> None:
+        self.db, self.cache_seconds = db, cache_seconds
+        self._cache: dict[str, tuple[float, Preferences]] = {}
+
+    async def of(self, org_id: str) -> Preferences:
+        hit = self._cache.get(org_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        doc = await self.db["preferences"].find_one({"_id": org_id})
+        prefs = Preferences.model_validate({k: v for k, v in doc.items() if k not in ("_id", "updated_at")}) \
+            if doc else Preferences()
+        self._cache[org_id] = (time.monotonic() + self.cache_seconds, prefs)
+        return prefs
+
+    async def put(self, org_id: str, prefs: Preferences) -> Preferences:
+        await self.db["preferences"].replace_one(
+            {"_id": org_id}, {"_id": org_id, **prefs.model_dump(), "updated_at": datetime.now(UTC)}, upsert=True)
+        self._cache.pop(org_id, None)
+        return prefs
+
+    async def digest_orgs(self) -> list[tuple[str, Preferences]]:
+        docs = await self.db["preferences"].find({"digest.enabled": True}).to_list()
+        return [(d["_id"], Preferences.model_validate({k: v for k, v in d.items() if k not in ("_id", "updated_at")}))
+                for d in docs]

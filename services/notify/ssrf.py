@@ -1,0 +1,113 @@
+"""The SSRF guard for webhook and robot URLs.
+
+A URL must be https unless its host is on the allow-list (`DUIJIE_WEBHOOK_ALLOW_HOSTS`, used for loopback in
+local development and tests). Its host must resolve only to public addresses: private, loopback, link-local,
+multicast, reserved and unspecified addresses are refused unless the host is allow-listed.
+
+The check is made again before every delivery, and the request then goes to the very address that was checked,
+so a DNS answer that changes between the check and the connection (DNS rebinding) cannot redirect it: the URL's
+host is replaced by the checked IP, the original host travels in the `Host` header, and for https the original
+host is also the TLS server name (httpcore's `sni_hostname` request extension), which is what the certificate is
+verified against. Redirects are never followed (3xx is a failed attempt).
+"""
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UrlRefused(ValueError):
+    """The URL fails the guard; the message says why (shown to the caller with a 422)."""
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A URL checked and resolved once: send to `url` (host replaced by the checked IP) with these headers."""
+
+    original: str
+    host: str
+    ip: str
+    url: str
+    host_header: str
+    tls: bool
+
+    def extensions(self) -> dict:
+        return {"sni_hostname": self.host} if self.tls else {}
+
+
+def refused_address(ip: IPAddress) -> str | None:
+    """Why an address may not be reached, or None for a public address."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for test, what in ((ip.is_loopback, "loopback"), (ip.is_link_local, "link-local"),
+                       (ip.is_multicast, "multicast"), (ip.is_unspecified, "unspecified"),
+                       (ip.is_reserved, "reserved"), (ip.is_private, "private")):
+        if test:
+            return what
+    if not ip.is_global:
+        return "not globally routable"
+    return None
+
+
+def check_form(url: str, allow_hosts: set[str]) -> SplitResult:
+    """The checks that need no DNS: scheme, host present, no credentials in the URL."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as error:
+        raise UrlRefused(f"not a valid URL: {error}") from error
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https"):
+        raise UrlRefused(f"scheme {parts.scheme!r} is not allowed: use https")
+    if not host:
+        raise UrlRefused("the URL has no host")
+    if parts.username or parts.password:
+        raise UrlRefused("credentials in the URL are not allowed")
+    if parts.scheme != "https" and host not in allow_hosts:
+        raise UrlRefused(f"{host} is not on the allow-list, so the URL must use https")
+    return parts
+
+
+async def resolve(host: str, port: int, timeout: float = 5.0) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
+    except (OSError, TimeoutError) as error:
+        raise UrlRefused(f"{host} cannot be resolved ({error or 'timeout'})") from error
+    addresses = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise UrlRefused(f"{host} has no address")
+    return addresses
+
+
+async def pin(url: str, allow_hosts: set[str]) -> Pinned:
+    """Checks the URL and resolves its host once; every address must pass, the first one is used."""
+    parts = check_form(url, allow_hosts)
+    host = (parts.hostname or "").lower()
+    tls = parts.scheme == "https"
+    port = parts.port or (443 if tls else 80)
+    addresses = await resolve(host, port)
+    if host not in allow_hosts:
+        for address in addresses:
+            why = refused_address(address)
+            if why:
+                raise UrlRefused(f"{host} resolves to {address}, a {why} address; only public addresses are allowed")
+    ip = addresses[0]
+    netloc_ip = f"[{ip}]" if ip.version == 6 else str(ip)
+    if parts.port:
+        netloc_ip += f":{parts.port}"
+    host_header = parts.netloc.rsplit("@", 1)[-1]
+    pinned = urlunsplit((parts.scheme, netloc_ip, parts.path or "/", parts.query, ""))
+    return Pinned(url, host, str(ip), pinned, host_header, tls)

@@ -1,0 +1,103 @@
+"""Helpers for notify's integration tests: match events straight onto the broker, SSE reading, a receiver
+that can add response headers (Retry-After)."""
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from deploy.receiver import Received, Receiver
+from deploy.stack import Stack
+from services.contracts import topics
+from services.contracts.envelope import Envelope, new_event
+from services.contracts.events import MatchData
+from services.contracts.wire import encode
+from tests.support.api import bearer, register_org
+from tests.support.kafka import publish_raw
+
+
+def match_event(need_org_id: str, counterpart_org_id: str) -> Envelope:
+    suffix = uuid.uuid4().hex[:12]
+    data = MatchData(match_id=f"mt_{suffix}", need_id=f"nd_{suffix}", counterpart_id=f"rs_{suffix}",
+                     counterpart_kind="result", need_org_id=need_org_id, counterpart_org_id=counterpart_org_id,
+                     score=0.8, proposed_at=datetime.now(UTC))
+    return new_event("match.proposed", data.match_id, data, "/tests/notify")
+
+
+async def publish(stack: Stack, event: Envelope) -> None:
+    await publish_raw(stack.bootstrap, topics.MATCHES, encode(event), key=event.key())
+
+
+async def two_orgs(http: httpx.AsyncClient, stack: Stack, label: str) -> tuple[dict, dict]:
+    registry = stack.url("registry")
+    firm = await register_org(http, registry, f"{label}企业", "firm")
+    university = await register_org(http, registry, f"{label}大学", "university")
+    return firm, university
+
+
+async def add_webhook(http: httpx.AsyncClient, stack: Stack, key: str, url: str) -> dict:
+    response = await http.post(f"{stack.url('notify')}/v1/webhooks", json={"url": url}, headers=bearer(key))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def get(http: httpx.AsyncClient, stack: Stack, key: str, path: str, **params: str) -> list[dict]:
+    response = await http.get(f"{stack.url('notify')}{path}", params=params, headers=bearer(key))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str, within: float) -> list[dict]:
+    """Reads the organisation's stream from the start until an event of type `until` arrives (or time runs out)."""
+    events: list[dict] = []
+
+    async def consume() -> None:
+        async with http.stream("GET", f"{stack.url('notify')}/v1/stream", headers=bearer(key)) as response:
+            assert response.status_code == 200
+            block: dict = {}
+            async for line in response.aiter_lines():
+                if line.startswith("id: "):
+                    block["id"] = line[4:]
+                elif line.startswith("event: "):
+                    block["event"] = line[7:]
+                elif line.startswith("data: "):
+                    block["data"] = json.loads(line[6:])
+                elif line == "" and "data" in block:
+                    events.append(block)
+                    if block.get("event") == until:
+                        return
+                    block = {}
+
+    try:
+        await asyncio.wait_for(consume(), within)
+    except TimeoutError:
+        pass
+    return events
+
+
+class HeaderReceiver(Receiver):
+    """A Receiver whose scripted answers are `(status, headers)` pairs."""
+
+    def __init__(self, port: int, answers: list[tuple[int, dict[str, str]]]) -> None:
+        super().__init__(port)
+        self.answers = answers
+
+    async def app(self, scope: dict, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        self.received.append(Received(scope["path"], headers, body, time.perf_counter()))
+        self._arrived.set()
+        status, extra = self.answers.pop(0) if self.answers else (200, {})
+        raw = [(b"content-type", b"text/plain"), *((k.encode(), v.encode()) for k, v in extra.items())]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"nope"})

@@ -1,0 +1,188 @@
+"""Webhook retries against local receivers: the schedule, Retry-After, 410, 3xx, dead letters, by-hand redelivery,
+secret rotation and the delivery log's filters. The session stack runs the whole retry schedule in about 10 s."""
+
+import asyncio
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from deploy.receiver import Receiver
+from deploy.stack import Stack, free_port
+from services.notify.notifications import notification_id
+from tests.integration.notify.support import (
+    HeaderReceiver,
+    add_webhook,
+    get,
+    match_event,
+    publish,
+    read_sse,
+    two_orgs,
+)
+from tests.support.api import bearer, eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_receiver_failing_twice_gets_the_message_on_the_third_attempt(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "重试三次")
+    receiver = await Receiver(port, responses=[500, 500]).start()
+    try:
+        hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        event = match_event(firm["id"], university["id"])
+        await publish(stack, event)
+
+        await receiver.wait_for(3, within=20)
+        await asyncio.sleep(1.0)  # a fourth attempt would arrive by now
+        assert len(receiver.received) == 3
+        ids = {r.headers["webhook-id"] for r in receiver.received}
+        assert ids == {notification_id(event.id, firm["id"])}, "every attempt carries the same webhook-id"
+        assert Webhook(hook["secret"]).verify(receiver.received[2].body, receiver.received[2].headers)
+
+        nid = ids.pop()
+        records = await eventually(lambda: _records(http, stack, firm["api_key"], nid, 3), within=10)
+        assert [(r["attempt"], r["status"], r["response_code"]) for r in sorted(records, key=lambda r: r["attempt"])] \
+            == [(1, "failed", 500), (2, "failed", 500), (3, "succeeded", 200)]
+        assert all(r["latency_ms"] >= 0 and r["channel"] == "webhook" for r in records)
+    finally:
+        await receiver.stop()
+
+
+async def _records(http: httpx.AsyncClient, stack: Stack, key: str, nid: str, want: int) -> list[dict]:
+    records = await get(http, stack, key, "/v1/deliveries", notification_id=nid)
+    return records if len(records) >= want else []
+
+
+async def test_a_receiver_down_for_the_whole_schedule_ends_in_the_dead_letters_and_the_owner_is_told(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "死信")
+    robot = await Receiver(port).start()  # the owner's WeCom robot: another channel
+    try:
+        prefs = await http.put(f"{stack.url('notify')}/v1/preferences", headers=bearer(firm["api_key"]), json={
+            "channels": {"wecom": {"enabled": True, "url": f"{robot.url}/cgi-bin/webhook/send?key=k"}}})
+        assert prefs.status_code == 200, prefs.text
+        down = f"http://127.0.0.1:{free_port()}/hooks"  # nothing listens there
+        hook = await add_webhook(http, stack, firm["api_key"], down)
+        event = match_event(firm["id"], university["id"])
+        await publish(stack, event)
+
+        dead = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/dead-letters"), within=40, every=0.5)
+        assert [(d["target_id"], d["notification_id"], d["attempts"]) for d in dead] == \
+            [(hook["id"], notification_id(event.id, firm["id"]), 8)]
+        records = await get(http, stack, firm["api_key"], "/v1/deliveries", channel="webhook")
+        assert len(records) == 8 and all(r["status"] == "failed" and r["error"] for r in records)
+
+        streamed = await read_sse(http, stack, firm["api_key"], until="webhook.dead_lettered", within=10)
+        told = [e for e in streamed if e["event"] == "webhook.dead_lettered"]
+        assert len(told) == 1 and told[0]["data"]["data"]["dead_letter_id"] == dead[0]["id"]
+
+        async def robot_told() -> list:
+            return [r for r in robot.received if "dead_letter" in r.body.decode() or "死信" in r.body.decode()]
+        warned = await eventually(robot_told, within=10)
+        assert warned[0].json()["msgtype"] == "markdown"
+    finally:
+        await robot.stop()
+
+
+async def test_retry_after_on_429_is_honoured(stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "限流")
+    # 20000 s × the session's multiplier (0.0001) = 2 s, while the schedule's second interval is 0.5 ms.
+    receiver = await HeaderReceiver(port, [(429, {"Retry-After": "20000"})]).start()
+    try:
+        await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        await publish(stack, match_event(firm["id"], university["id"]))
+        received = await receiver.wait_for(2, within=20)
+        assert len(received) == 2
+        assert received[1].at - received[0].at >= 1.9
+    finally:
+        await receiver.stop()
+
+
+async def test_410_disables_the_endpoint_and_3xx_is_a_failure_never_followed(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "停用")
+    receiver = await HeaderReceiver(port, [(302, {"Location": "http://127.0.0.1:1/elsewhere"}), (410, {})]).start()
+    try:
+        hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        await publish(stack, match_event(firm["id"], university["id"]))
+        await receiver.wait_for(2, within=20)
+
+        async def disabled() -> list:
+            hooks = await get(http, stack, firm["api_key"], "/v1/webhooks")
+            return [h for h in hooks if h["id"] == hook["id"] and h["status"] == "disabled"]
+        assert (await eventually(disabled, within=10))[0]["disabled_reason"]
+        await asyncio.sleep(1.0)
+        assert [r.path for r in receiver.received] == ["/hooks", "/hooks"], "no redirect followed, no retry after 410"
+        records = await get(http, stack, firm["api_key"], "/v1/deliveries", endpoint_id=hook["id"])
+        assert sorted(r["response_code"] for r in records) == [302, 410]
+
+        await publish(stack, match_event(firm["id"], university["id"]))
+        await asyncio.sleep(2.0)
+        assert len(receiver.received) == 2, "a disabled endpoint gets nothing"
+    finally:
+        await receiver.stop()
+
+
+async def test_a_delivery_is_redelivered_by_hand_with_the_same_webhook_id(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "手动重投")
+    receiver = await Receiver(port).start()
+    try:
+        await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        await publish(stack, match_event(firm["id"], university["id"]))
+        await receiver.wait_for(1, within=20)
+        records = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/deliveries", status="succeeded"))
+        retry = await http.post(f"{stack.url('notify')}/v1/deliveries/{records[0]['id']}/retry",
+                                headers=bearer(firm["api_key"]))
+        assert retry.status_code == 202, retry.text
+        await receiver.wait_for(2, within=10)
+        assert [r.headers["webhook-id"] for r in receiver.received] == [records[0]["notification_id"]] * 2
+        later = await eventually(lambda: _records(http, stack, firm["api_key"], records[0]["notification_id"], 2))
+        assert sorted(r["attempt"] for r in later) == [1, 2]
+        unknown = await http.post(f"{stack.url('notify')}/v1/deliveries/dlv_nope/retry",
+                                  headers=bearer(firm["api_key"]))
+        assert unknown.status_code == 404
+    finally:
+        await receiver.stop()
+
+
+async def test_a_rotated_secret_signs_alongside_the_old_one_during_the_overlap(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "轮换")
+    receiver = await Receiver(port).start()
+    try:
+        hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        rotated = await http.post(f"{stack.url('notify')}/v1/webhooks/{hook['id']}/rotate",
+                                  headers=bearer(firm["api_key"]), json={"overlap_seconds": 3600})
+        assert rotated.status_code == 200, rotated.text
+        new_secret = rotated.json()["secret"]
+        assert new_secret != hook["secret"] and rotated.json()["previous_secret_until"]
+        await asyncio.sleep(2.5)  # the endpoint cache (2 s) has moved on
+        await publish(stack, match_event(firm["id"], university["id"]))
+        (message,) = await receiver.wait_for(1, within=20)
+        assert len(message.headers["webhook-signature"].split(" ")) == 2
+        for secret in (new_secret, hook["secret"]):
+            assert Webhook(secret).verify(message.body, message.headers)["type"] == "match.proposed"
+    finally:
+        await receiver.stop()
+
+
+async def test_delivery_records_filter_by_status_channel_event_type_and_endpoint(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "筛选")
+    receiver = await Receiver(port, responses=[503]).start()
+    try:
+        hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        await publish(stack, match_event(firm["id"], university["id"]))
+        await receiver.wait_for(2, within=20)
+        await eventually(lambda: get(http, stack, firm["api_key"], "/v1/deliveries", status="succeeded"))
+        key = firm["api_key"]
+        failed = await get(http, stack, key, "/v1/deliveries", status="failed", channel="webhook",
+                           event_type="match.proposed", endpoint_id=hook["id"])
+        assert [r["response_code"] for r in failed] == [503]
+        assert await get(http, stack, key, "/v1/deliveries", event_type="deal.signed") == []
+        assert await get(http, stack, key, "/v1/deliveries", channel="email") == []
+        assert await get(http, stack, university["api_key"], "/v1/deliveries") == [], "only one's own records"
+    finally:
+        await receiver.stop()
