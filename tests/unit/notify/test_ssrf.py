@@ -1,0 +1,56 @@
+"""The SSRF guard: https only (except allow-listed hosts), public addresses only, the checked address is used."""
+
+import ipaddress
+
+import pytest
+
+from services.notify.ssrf import UrlRefused, check_form, pin, refused_address
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://hooks.example.com/x", "must use https"),
+    ("ftp://hooks.example.com/x", "scheme 'ftp' is not allowed"),
+    ("https:///nohost", "no host"),
+    ("https://user:pw@hooks.example.com/x", "credentials"),
+    ("https://hooks.example.com:99999/x", "not a valid URL"),
+])
+def test_malformed_or_plain_http_urls_are_refused_with_the_reason(url: str, why: str) -> None:
+    with pytest.raises(UrlRefused, match=why):
+        check_form(url, set())
+
+
+@pytest.mark.parametrize(("address", "kind"), [
+    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.1", "private"),
+    ("172.16.5.5", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
+    ("224.0.0.1", "multicast"), ("0.0.0.0", "unspecified"), ("240.0.0.1", "reserved"),
+    ("::ffff:127.0.0.1", "loopback"), ("100.64.0.1", "not globally routable"),
+])
+def test_internal_addresses_are_refused(address: str, kind: str) -> None:
+    assert refused_address(ipaddress.ip_address(address)) == kind
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"])
+def test_public_addresses_pass(address: str) -> None:
+    assert refused_address(ipaddress.ip_address(address)) is None
+
+
+async def test_a_literal_internal_address_is_refused_even_over_https() -> None:
+    with pytest.raises(UrlRefused, match=r"169\.254\.169\.254, a link-local address"):
+        await pin("https://169.254.169.254/latest/meta-data", set())
+
+
+async def test_a_name_resolving_to_loopback_is_refused_unless_allow_listed() -> None:
+    with pytest.raises(UrlRefused, match="loopback"):
+        await pin("https://localhost:8443/hooks", set())
+    pinned = await pin("http://localhost:8443/hooks?x=1", {"localhost"})
+    assert pinned.ip in ("127.0.0.1", "::1")
+    assert pinned.host_header == "localhost:8443"
+    assert pinned.url in ("http://127.0.0.1:8443/hooks?x=1", "http://[::1]:8443/hooks?x=1")
+
+
+async def test_the_request_goes_to_the_checked_ip_with_the_host_kept_for_host_header_and_tls() -> None:
+    pinned = await pin("https://8.8.8.8/hooks", set())
+    assert (pinned.url, pinned.host_header, pinned.extensions()) == \
+        ("https://8.8.8.8/hooks", "8.8.8.8", {"sni_hostname": "8.8.8.8"})
+    v6 = await pin("https://[2606:4700:4700::1111]:8443/h", set())
+    assert v6.url == "https://[2606:4700:4700::1111]:8443/h" and v6.host_header == "[2606:4700:4700::1111]:8443"
