@@ -37,7 +37,8 @@ from services.matching.scoring.text import text_relevance
 
 FEEDBACK_DEPTH = 10  # top candidates whose fields vote for the need's field
 FIELD_PRESELECT = 0.6  # how much the inferred field lifts a candidate into the rescored pool
-MIN_POOL = 60  # candidates rescored in full, at least
+MIN_POOL = 30  # candidates rescored in full, at least
+POOL_PER_MATCH = 3  # ... and this many per match asked for (30 vs 60: nDCG −0.0005, half the time)
 
 
 def match_id(left_id: str, left_version: int, right_id: str, right_version: int) -> str:
@@ -146,7 +147,7 @@ class MatchingEngine:
             labelled = field_ids >= 0
             lift[labelled] = distribution[field_ids[labelled]] / distribution.max()
         preselect = np.minimum(ratio, 1.5) + FIELD_PRESELECT * lift
-        pool = min(len(preselect), max(MIN_POOL, 5 * limit))
+        pool = min(len(preselect), max(MIN_POOL, POOL_PER_MATCH * limit))
         chosen = np.argpartition(-preselect, pool - 1)[:pool]
         query = _Query(need, terms, self._fuzzy.get(need.id) or docs.fuzzy_form(need), fields)
         pool_items = []
@@ -170,7 +171,7 @@ class MatchingEngine:
         found = self._demand.search(terms)
         if not len(found.slots):
             return []
-        pool = min(len(found.slots), max(MIN_POOL, 5 * limit))
+        pool = min(len(found.slots), max(MIN_POOL, POOL_PER_MATCH * limit))
         chosen = np.argpartition(-found.bm25, pool - 1)[:pool]
         slot = self._supply.slot(counterpart.id)
         scored = []
