@@ -13,9 +13,10 @@ class Database:
     def __getitem__(self, collection: str):  # noqa: ANN204
         return self.db[collection]
 
-    async def next_seq(self, name: str) -> int:
+    async def next_seq(self, name: str, count: int = 1) -> int:
+        """Reserves `count` numbers of a sequence; returns the last one."""
         doc = await self.db["counters"].find_one_and_update(
-            {"_id": name}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+            {"_id": name}, {"$inc": {"seq": count}}, upsert=True, return_document=ReturnDocument.AFTER)
         return int(doc["seq"])
 
     async def ensure_indexes(self) -> None:
@@ -23,8 +24,8 @@ class Database:
         await self.db["dispatches"].create_index([("status", 1), ("next_attempt_at", 1)])
         await self.db["deliveries"].create_index([("org_id", 1), ("at", -1)])
         await self.db["notifications"].create_index([("data.match_id", 1), ("type", 1)])
-        await self.db["notifications"].create_index([("org_id", 1), ("event_id", 1)])
         await self.db["deliveries"].create_index("dispatch_id")
+        await self.db["notifications"].create_index("claimed_until")
         await self.db["dead_letters"].create_index([("org_id", 1), ("at", -1)])
         await self.db["endpoints"].create_index("org_id")
 

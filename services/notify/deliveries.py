@@ -1,10 +1,12 @@
 """Dispatches (one per notification × channel target), their delivery records (one per attempt) and dead letters.
 
-A dispatch's id is derived from the notification and the target, and inserting it already claimed (`sending`,
-with a lease) is the first attempt's claim: a redelivered event, a restart or another replica finds the id taken
-and sends nothing. Every later attempt is claimed with `find_one_and_update` before it is made. The first attempt
-gets the notification and target documents straight from the handler (no re-reads); the delivery record and the
-dispatch's new state are written after the request, off the latency path.
+A dispatch's id is derived from the notification and the target. The first attempt is claimed by the notification's
+own insert: only the worker whose insert created the notification (a redelivered event, a restart or another
+replica finds the id taken) sends it, and the notification lists the dispatch ids it claimed (`undispatched`) with
+a lease (`claimed_until`). That worker sends at once with the documents it already holds, then writes the dispatch
+with its outcome and the delivery record, off the latency path. If it dies first, the lease runs out and any
+replica adopts the orphaned dispatches as pending (`adopt_orphans`). Every later attempt is claimed with
+`find_one_and_update` before it is made.
 """
 
 import asyncio
@@ -49,7 +51,7 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _lease(self) -> datetime:
+    def lease(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
 
     def breaker(self, target_id: str) -> Breaker:
@@ -58,29 +60,52 @@ class Dispatcher:
                                                self.settings.breaker_cooldown_seconds * self.settings.retry_multiplier)
         return self.breakers[target_id]
 
-    async def begin(self, notification: dict, channel: str, target_id: str, target: dict,
-                    not_before: datetime | None = None) -> bool:
-        """Creates the dispatch once; sends now unless `not_before` (quiet hours, digest) holds it back."""
-        now = datetime.now(UTC)
-        held = not_before is not None and not_before > now
-        doc = {"_id": dispatch_id(notification["_id"], channel, target_id), "notification_id": notification["_id"],
-               "channel": channel, "target_id": target_id, "org_id": notification["org_id"],
-               "event_type": notification["type"], "status": "pending" if held else "sending",
-               "attempts": 0, "max_attempts": self.schedule.attempts, "created_at": now,
-               "next_attempt_at": not_before if held else now, "lease_until": None if held else self._lease()}
+    def new_dispatch(self, notification: dict, channel: str, target_id: str, status: str,
+                     next_attempt_at: datetime) -> dict:
+        return {"_id": dispatch_id(notification["_id"], channel, target_id), "notification_id": notification["_id"],
+                "channel": channel, "target_id": target_id, "org_id": notification["org_id"],
+                "event_type": notification["type"], "status": status, "attempts": 0,
+                "max_attempts": self.schedule.attempts, "created_at": datetime.now(UTC),
+                "next_attempt_at": next_attempt_at, "lease_until": self.lease() if status == "sending" else None}
+
+    async def hold(self, notification: dict, channel: str, target_id: str, until: datetime) -> bool:
+        """A dispatch that waits (quiet hours) until `until`; the polling loop sends it then."""
         try:
+            doc = self.new_dispatch(notification, channel, target_id, "pending", until)
             await self.db["dispatches"].insert_one(doc)
         except DuplicateKeyError:
             return False
-        if not held:
-            self._spawn(self.attempt(doc, notification, target))
         return True
+
+    def send_first(self, notification: dict, channel: str, target_id: str, target: dict) -> None:
+        """The first attempt of a dispatch that the notification's insert already claimed (its id is in the
+        notification's `undispatched` list, with a lease): sent at once, the dispatch written afterwards."""
+        dispatch = self.new_dispatch(notification, channel, target_id, "sending", datetime.now(UTC))
+        dispatch["unsaved"] = True
+        self._spawn(self.attempt(dispatch, notification, target))
+
+    async def adopt_orphans(self) -> int:
+        """Dispatches whose claiming replica died before writing them (its lease ran out) become pending."""
+        now = datetime.now(UTC)
+        orphans = await self.db["notifications"].find(
+            {"claimed_until": {"$lt": now}},
+            {"org_id": 1, "type": 1, "undispatched": 1}).limit(100).to_list()
+        adopted = 0
+        for notification in orphans:
+            if not notification.get("undispatched"):
+                await self.db["notifications"].update_one({"_id": notification["_id"]},
+                                                          {"$unset": {"claimed_until": ""}})
+            for did in notification.get("undispatched", []):
+                _, channel, target_id = did.split(":", 2)
+                adopted += await self.hold(notification, channel, target_id, now)
+                await self.settle_claim(notification["_id"], did)
+        return adopted
 
     async def claim(self, dispatch_id_: str) -> dict | None:
         now = datetime.now(UTC)
         return await self.db["dispatches"].find_one_and_update(
             {"_id": dispatch_id_, "status": "pending", "next_attempt_at": {"$lte": now}},
-            {"$set": {"status": "sending", "lease_until": self._lease()}}, return_document=ReturnDocument.AFTER)
+            {"$set": {"status": "sending", "lease_until": self.lease()}}, return_document=ReturnDocument.AFTER)
 
     async def claim_and_attempt(self, dispatch_id_: str) -> None:
         dispatch = await self.claim(dispatch_id_)
@@ -105,7 +130,25 @@ class Dispatcher:
             self._spawn(wake())
 
     async def _set(self, dispatch: dict, update: dict) -> None:
-        await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
+        if not dispatch.get("unsaved"):
+            await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
+            return
+        dispatch["unsaved"] = False  # a first attempt: the dispatch is written now, with its outcome
+        try:
+            await self.db["dispatches"].insert_one({**{k: v for k, v in dispatch.items() if k != "unsaved"}, **update})
+        except DuplicateKeyError:  # adopted meanwhile by another replica (our lease ran out): keep our outcome
+            await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
+        await self.settle_claim(dispatch["notification_id"], dispatch["_id"])
+
+    async def settle_claim(self, notification_id: str, dispatch_id_: str) -> None:
+        """Takes a written dispatch off its notification's claims; the last one also drops the lease, so that only
+        notifications with dispatches in flight carry `claimed_until` (the orphan sweep stays cheap)."""
+        last = await self.db["notifications"].update_one(
+            {"_id": notification_id, "undispatched": [dispatch_id_]},
+            {"$set": {"undispatched": []}, "$unset": {"claimed_until": ""}})
+        if last.matched_count == 0:
+            await self.db["notifications"].update_one({"_id": notification_id},
+                                                      {"$pull": {"undispatched": dispatch_id_}})
 
     async def attempt(self, dispatch: dict, notification: dict, target: dict) -> None:
         breaker = self.breaker(dispatch["target_id"])
@@ -175,7 +218,7 @@ class Dispatcher:
             self._spawn(self.claim_and_attempt(dispatch["_id"]))
         return dispatch
 
-    async def run(self, every: float = 0.25) -> None:
+    async def run(self, every: float = 1.0) -> None:
         while True:
             try:
                 now = datetime.now(UTC)
@@ -185,6 +228,7 @@ class Dispatcher:
                     {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(100).to_list()
                 for d in due:
                     self._spawn(self.claim_and_attempt(d["_id"]))
+                await self.adopt_orphans()
             except Exception as error:  # noqa: BLE001 - the loop must survive a database blip
                 log.warning("dispatch loop: %s", error)
             await asyncio.sleep(every)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from services.notify.db import Database
 from services.notify.fanout import Notifier
+from services.notify.notifications import notification_id
 from services.notify.preferences import Preferences, PreferenceStore
 
 log = logging.getLogger("duijie.notify.digest")
@@ -37,7 +38,7 @@ class DigestSender:
             if day is None or "email" not in prefs.targets():
                 continue
             key = f"digest:{org_id}:{day}"
-            if await self.db["notifications"].find_one({"event_id": key, "org_id": org_id}, {"_id": 1}):
+            if await self.db["notifications"].find_one({"_id": notification_id(key, org_id)}, {"_id": 1}):
                 continue
             since = now - timedelta(days=1)
             docs = await self.db["notifications"].find(

@@ -9,7 +9,7 @@ from prometheus_client import Counter
 from services.contracts.envelope import Envelope
 from services.notify import notifications
 from services.notify.db import Database
-from services.notify.deliveries import Dispatcher
+from services.notify.deliveries import Dispatcher, dispatch_id
 from services.notify.preferences import PreferenceStore
 from services.notify.stream import Pulse
 from services.notify.webhooks import Endpoints
@@ -27,32 +27,56 @@ class Notifier:
         if event.type in notifications.FEEDBACK_TYPES:  # tell the other party what this one answered
             orgs = [o for o in await notifications.match_parties(self.db, event.data["match_id"])
                     if o != event.data.get("org_id")]
-        await asyncio.gather(*(self.notify(org_id, event.type, event.subject, event.data, key=event.id,
-                                           event_id=event.id) for org_id in orgs))
+        await self.notify_many(orgs, event.type, event.subject, event.data, key=event.id, event_id=event.id)
 
     async def notify(self, org_id: str, type_: str, subject: str, data: dict, key: str,
                      event_id: str | None = None, exclude: tuple[str, ...] = (), digestible: bool = True) -> dict:
-        """Records the notification and starts its dispatches. With a daily digest on, e-mail waits for the digest
-        (warnings about dead letters excepted)."""
-        notification, new = await notifications.record(self.db, org_id, type_, subject, data, key, event_id)
-        if new:
+        return (await self.notify_many([org_id], type_, subject, data, key, event_id, exclude, digestible))[0]
+
+    async def _targets(self, org_id: str, type_: str, exclude: tuple[str, ...],
+                       digestible: bool) -> tuple[list[tuple[str, str, dict]], datetime | None]:
+        """The channel targets an organisation wants this message on, and until when quiet hours hold it."""
+        prefs = await self.preferences.of(org_id)
+        targets: list[tuple[str, str, dict]] = []
+        if prefs.wants(type_):
+            if prefs.channels.webhook and "webhook" not in exclude:
+                targets += [("webhook", e["_id"], e) for e in await self.endpoints.active_for(org_id, type_)]
+            if digestible and prefs.digest.enabled and not type_.endswith((".dead_lettered", ".disabled")):
+                exclude = (*exclude, "email")
+            targets += [(c, t["_id"], t) for c, t in prefs.targets().items() if c not in exclude]
+        return targets, prefs.release_at(datetime.now(UTC))
+
+    async def notify_many(self, orgs: list[str], type_: str, subject: str, data: dict, key: str,
+                          event_id: str | None = None, exclude: tuple[str, ...] = (),
+                          digestible: bool = True) -> list[dict]:
+        """Records one notification per organisation and starts their dispatches. With a daily digest on, e-mail
+        waits for the digest (warnings excepted). Two round trips whatever the number of recipients: one reserves
+        the sequence numbers (preferences and endpoints come from short-lived caches meanwhile), one inserts the
+        notifications with their claims; then they are sent."""
+        assert self.dispatcher is not None
+        if not orgs:
+            return []
+        last_seq, *plans = await asyncio.gather(self.db.next_seq("notifications", len(orgs)),
+                                                *(self._targets(o, type_, exclude, digestible) for o in orgs))
+        docs = []
+        for i, (org_id, (targets, held)) in enumerate(zip(orgs, plans, strict=True)):
+            nid = notifications.notification_id(key, org_id)
+            claims = {} if held or not targets else {"undispatched": [dispatch_id(nid, c, t) for c, t, _ in targets],
+                                                      "claimed_until": self.dispatcher.lease()}
+            docs.append(notifications.new(org_id, type_, subject, data, key, event_id,
+                                          last_seq - len(orgs) + 1 + i, claims))
+        stored = await notifications.record_many(self.db, docs)
+        for (notification, new), (targets, held) in zip(stored, plans, strict=True):
+            if not new:
+                continue  # its creator sends it (or, if that one died, the replica adopting its dispatches)
             NOTIFIED.labels(type_).inc()
             self.pulse.fire()
-        prefs = await self.preferences.of(org_id)
-        if not prefs.wants(type_):
-            return notification
-        assert self.dispatcher is not None
-        not_before = prefs.release_at(datetime.now(UTC))
-        if prefs.channels.webhook and "webhook" not in exclude:
-            for endpoint in await self.endpoints.active_for(org_id, type_):
-                if endpoint["created_at"] <= notification["created_at"]:
-                    await self.dispatcher.begin(notification, "webhook", endpoint["_id"], endpoint, not_before)
-        if digestible and prefs.digest.enabled and not type_.endswith((".dead_lettered", ".disabled")):
-            exclude = (*exclude, "email")
-        for channel, target in prefs.targets().items():
-            if channel not in exclude:
-                await self.dispatcher.begin(notification, channel, target["_id"], target, not_before)
-        return notification
+            for channel, target_id, target in targets:
+                if held:
+                    await self.dispatcher.hold(notification, channel, target_id, held)
+                else:
+                    self.dispatcher.send_first(notification, channel, target_id, target)
+        return [n for n, _ in stored]
 
     async def load_target(self, dispatch: dict) -> dict | None:
         """The current target of a dispatch (for retries): None when it was removed or disabled meanwhile."""

@@ -2,10 +2,12 @@
 
 from datetime import UTC, datetime
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from services.contracts.envelope import Envelope, deterministic_id
 from services.notify.db import Database
+
+DUPLICATE_KEY = 11000
 
 MATCH_TYPES = ("match.proposed", "match.retracted")
 FEEDBACK_TYPES = ("match.accepted", "match.declined")
@@ -33,19 +35,32 @@ def notification_id(key: str, org_id: str) -> str:
     return "ntf_" + deterministic_id(key, org_id)
 
 
-async def record(db: Database, org_id: str, type_: str, subject: str, data: dict, key: str,
-                 event_id: str | None = None) -> tuple[dict, bool]:
-    """Stores the notification once; returns it and whether it is new (False: this event was already turned
-    into it, e.g. a Kafka redelivery or another replica)."""
-    nid = notification_id(key, org_id)
-    doc = {"_id": nid, "org_id": org_id, "type": type_, "event_id": event_id or key, "subject": subject,
-           "data": data, "created_at": datetime.now(UTC), "seq": await db.next_seq("notifications")}
+def new(org_id: str, type_: str, subject: str, data: dict, key: str, event_id: str | None, seq: int,
+        claims: dict | None = None) -> dict:
+    """A notification document. `claims` (`undispatched` dispatch ids and their lease `claimed_until`) go in the
+    same insert: whoever creates the notification owns its first attempts."""
+    return {"_id": notification_id(key, org_id), "org_id": org_id, "type": type_, "event_id": event_id or key,
+            "subject": subject, "data": data, "created_at": datetime.now(UTC), "seq": seq, **(claims or {})}
+
+
+async def record_many(db: Database, docs: list[dict]) -> list[tuple[dict, bool]]:
+    """Stores each notification once, in one round trip; returns each with whether it is new (False: this event
+    was already turned into it, e.g. a Kafka redelivery or another replica)."""
+    failed: set[int] = set()
     try:
-        await db["notifications"].insert_one(doc)
-    except DuplicateKeyError:
-        existing = await db["notifications"].find_one({"_id": nid})
-        return (existing or doc), False
-    return doc, True
+        await db["notifications"].insert_many(docs, ordered=False)
+    except BulkWriteError as error:
+        failed = {e["index"] for e in error.details.get("writeErrors", []) if e.get("code") == DUPLICATE_KEY}
+        if len(failed) != len(error.details.get("writeErrors", [])):
+            raise
+    out = []
+    for i, doc in enumerate(docs):
+        if i in failed:
+            existing = await db["notifications"].find_one({"_id": doc["_id"]})
+            out.append((existing or doc, False))
+        else:
+            out.append((doc, True))
+    return out
 
 
 async def match_parties(db: Database, match_id: str) -> list[str]:

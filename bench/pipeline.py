@@ -1,0 +1,195 @@
+"""End-to-end latency: a need POSTed to the registry → matching → notify → a signed webhook at a local receiver.
+
+Starts its own embedded stack (deploy.stack.Stack on free ports in a temporary directory), pre-loads research
+results from the CSL corpus through the registry API (keywords from the CSL dev queries), registers firms with a
+webhook each, then POSTs needs made from the same papers' titles and keywords at the given rate. A need's latency
+is from the start of its POST to the first correctly signed webhook about it (verified with standardwebhooks).
+Last line: {"rate", "sent", "delivered", "duplicates", "p50_ms", "p99_ms"}; `duplicates` counts webhook-ids
+received more than once.
+"""
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from bench._common import DATA, read_jsonl
+from deploy.receiver import Receiver
+from deploy.stack import Stack, free_port, ports_from_env
+from tests.support.api import bearer, register_org
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def papers(limit: int) -> list[dict]:
+    keywords = {str(q["target"]): list(q["keywords"]) for q in read_jsonl(DATA / "dev_queries.jsonl")}
+    rows = [r for r in read_jsonl(DATA / "corpus.jsonl") if str(r["id"]) in keywords][:limit]
+    return [{**r, "keywords": keywords[str(r["id"])]} for r in rows]
+
+
+async def preload(client: httpx.AsyncClient, registry: str, rows: list[dict], universities: list[dict]) -> None:
+    gate = asyncio.Semaphore(8)
+
+    async def one(row: dict, owner: dict) -> None:
+        async with gate:
+            response = await client.post(f"{registry}/v1/results", headers=bearer(owner["api_key"]), json={
+                "title": row["title"][:200], "abstract": row["abstract"][:2000], "keywords": row["keywords"],
+                "discipline": row["discipline"], "trl": 5, "transfer_modes": ["licence"]})
+            response.raise_for_status()
+
+    await asyncio.gather(*(one(row, universities[i % len(universities)]) for i, row in enumerate(rows)))
+
+
+def need_body(row: dict) -> dict:
+    return {"title": row["title"][:200], "keywords": row["keywords"], "cooperation_modes": ["licence"]}
+
+
+WALL = time.time() - time.perf_counter()  # perf_counter → wall clock (the services stamp wall-clock times)
+
+
+def hops(started: float, arrived: float, body: dict) -> tuple[float, float, float]:
+    """(POST → match proposed, match proposed → notification stored, stored → webhook received) in ms."""
+    proposed = datetime.fromisoformat(body["data"]["proposed_at"]).timestamp()
+    stored = datetime.fromisoformat(body["timestamp"]).timestamp()
+    return ((proposed - started - WALL) * 1000, (stored - proposed) * 1000, (arrived + WALL - stored) * 1000)
+
+
+class Ledger:
+    """POST start times per need id, and the verified webhooks that arrived."""
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets  # org id → whsec_ secret
+        self.started: dict[str, float] = {}
+        self.failed_posts = 0
+
+    def latencies(self, receiver: Receiver) -> tuple[dict[str, float], int, int]:
+        first: dict[str, float] = {}
+        self.hops: dict[str, tuple[float, float, float]] = {}
+        seen: dict[str, int] = {}
+        unsigned = 0
+        for message in receiver.received:
+            body = message.json()
+            data = body.get("data", {})
+            org = data.get("need_org_id")
+            try:
+                Webhook(self.secrets[org]).verify(message.body, message.headers)
+            except (KeyError, WebhookVerificationError):
+                unsigned += 1
+                continue
+            seen[message.headers["webhook-id"]] = seen.get(message.headers["webhook-id"], 0) + 1
+            need_id = data.get("need_id")
+            if need_id in self.started:
+                latency = (message.at - self.started[need_id]) * 1000
+                if latency < first.get(need_id, float("inf")):
+                    first[need_id] = latency
+                    self.hops[need_id] = hops(self.started[need_id], message.at, body)
+        duplicates = sum(n - 1 for n in seen.values())
+        return first, duplicates, unsigned
+
+
+async def post_need(client: httpx.AsyncClient, registry: str, firm: dict, row: dict, ledger: Ledger) -> None:
+    started = time.perf_counter()
+    try:
+        response = await client.post(f"{registry}/v1/needs", headers=bearer(firm["api_key"]), json=need_body(row))
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        ledger.failed_posts += 1
+        log(f"POST failed: {error}")
+        return
+    ledger.started[response.json()["id"]] = started
+
+
+async def run(rate: float, seconds: float, results: int, firms: int, drain: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="duijie-pipeline-") as tmp:
+        stack = Stack(var=Path(tmp), ports=ports_from_env(use_free_ports=True))
+        log("starting the embedded stack …")
+        await stack.start()
+        receiver = await Receiver(free_port()).start()
+        try:
+            async with httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(max_connections=200)) as client:
+                registry, notify = stack.url("registry"), stack.url("notify")
+                rows = papers(results)
+                universities = [await register_org(client, registry, f"基准大学{i}", "university")
+                                for i in range(10)]
+                firm_orgs = [await register_org(client, registry, f"基准企业{i}", "firm") for i in range(firms)]
+                secrets = {}
+                for firm in firm_orgs:
+                    hook = await client.post(f"{notify}/v1/webhooks", headers=bearer(firm["api_key"]),
+                                             json={"url": f"{receiver.url}/hooks", "event_types": ["match.proposed"]})
+                    hook.raise_for_status()
+                    secrets[firm["id"]] = hook.json()["secret"]
+                log(f"pre-loading {len(rows)} results …")
+                await preload(client, registry, rows, universities)
+
+                warm = Ledger(secrets)
+                await post_need(client, registry, firm_orgs[0], rows[0], warm)
+                for _ in range(450):  # up to 90 s while matching indexes the results
+                    if warm.latencies(receiver)[0]:
+                        break
+                    await asyncio.sleep(0.2)
+                log(f"warm-up need delivered: {bool(warm.latencies(receiver)[0])}")
+                await asyncio.sleep(1.0)
+                receiver.received.clear()
+
+                ledger = Ledger(secrets)
+                total = int(rate * seconds)
+                log(f"posting {total} needs at {rate}/s …")
+                tasks = []
+                t0 = time.perf_counter()
+                cycle = itertools.cycle(rows)
+                for i in range(total):
+                    delay = t0 + i / rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(
+                        post_need(client, registry, firm_orgs[i % len(firm_orgs)], next(cycle), ledger)))
+                await asyncio.gather(*tasks)
+                log(f"posted in {time.perf_counter() - t0:.1f} s; draining for up to {drain} s …")
+                end = time.monotonic() + drain
+                while time.monotonic() < end:
+                    if len(ledger.latencies(receiver)[0]) >= len(ledger.started):
+                        break
+                    await asyncio.sleep(0.5)
+                await asyncio.sleep(2.0)  # late duplicates
+                first, duplicates, unsigned = ledger.latencies(receiver)
+        finally:
+            await receiver.stop()
+            stack.stop()
+    values = sorted(first.values())
+    if ledger.hops:
+        for i, name in enumerate(("POST → match proposed (registry + matching)",
+                                  "match proposed → notification stored (broker + notify consume)",
+                                  "notification stored → webhook received (notify send)")):
+            part = sorted(h[i] for h in ledger.hops.values())
+            log(f"{name}: p50 {statistics.median(part):.1f} ms, p99 {part[int(len(part) * 0.99)]:.1f} ms")
+    if unsigned:
+        log(f"{unsigned} webhooks failed signature verification")
+    return {"rate": rate, "sent": len(ledger.started), "delivered": len(first), "duplicates": duplicates,
+            "p50_ms": round(statistics.median(values), 1) if values else None,
+            "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))], 1) if values else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=50.0, help="needs POSTed per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--results", type=int, default=500, help="results pre-loaded from the CSL corpus")
+    parser.add_argument("--firms", type=int, default=20)
+    parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for webhooks after the last POST")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args.rate, args.seconds, args.results, args.firms, args.drain))))
+
+
+if __name__ == "__main__":
+    main()
