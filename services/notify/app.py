@@ -1,5 +1,6 @@
 """Notify's composition root: FastStream consumers plus a small HTTP API, in one process."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,7 +29,9 @@ from services.notify.webhooks import Endpoints
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     db = Database(settings.mongo_url, settings.notify_db)
-    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-notify")
+    # Per-message consume logs at DEBUG: at INFO they cost more than handling a match event.
+    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-notify",
+                         log_level=logging.DEBUG)
     # Redirects are never followed (3xx is a failed attempt); the SSRF guard pins every request's address.
     client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False,
                                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))

@@ -1,0 +1,72 @@
+"""Who hears about an event, and what robots and webhooks are sent."""
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from standardwebhooks.webhooks import Webhook
+
+from services.contracts.envelope import Envelope
+from services.notify.channels.robots import dingtalk_payload, dingtalk_sign, wecom_payload
+from services.notify.channels.webhook import payload, signature, signing_secrets
+from services.notify.notifications import notification_id, recipients
+from services.notify.webhooks import new_secret
+
+
+def event(type_: str, data: dict) -> Envelope:
+    return Envelope(id="ev1", source="/t", type=type_, time=datetime.now(UTC), subject="s", data=data)
+
+
+def test_a_match_concerns_both_sides_a_deal_its_parties_a_summit_event_its_participants() -> None:
+    assert recipients(event("match.proposed", {"need_org_id": "b", "counterpart_org_id": "a"})) == ["a", "b"]
+    assert recipients(event("deal.signed", {"parties": [{"org_id": "f"}, {"org_id": "u"}], "drafted_by": "f"})) \
+        == ["f", "u"]
+    assert recipients(event("meeting.requested", {"participant_org_ids": ["x", "y"], "org_id": "x"})) == ["x", "y"]
+    assert recipients(event("followup.due", {"org_id": "x", "counterpart_org_id": "y"})) == ["x"]
+    assert recipients(event("schedule.requested", {"org_id": "organiser"})) == []
+    assert recipients(event("match.accepted", {"org_id": "u", "match_id": "m"})) == [], "looked up: the other side"
+
+
+def test_the_notification_id_is_derived_from_the_event_and_the_recipient() -> None:
+    assert notification_id("ev1", "a") == notification_id("ev1", "a") != notification_id("ev1", "b")
+    assert notification_id("ev1", "a").startswith("ntf_")
+
+
+NOTIFICATION = {"_id": "ntf_1", "org_id": "a", "type": "match.proposed", "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+                "data": {"match_id": "mt_1", "score": 0.82, "need_id": "nd_1", "counterpart_id": "rs_1"}}
+
+
+def test_the_webhook_payload_is_type_timestamp_and_data() -> None:
+    assert payload(NOTIFICATION) == {"type": "match.proposed", "timestamp": "2026-01-01T00:00:00+00:00",
+                                     "data": {**NOTIFICATION["data"], "notification_id": "ntf_1"}}
+
+
+def test_during_a_rotation_both_secrets_sign_and_either_verifies() -> None:
+    now = datetime.now(UTC)
+    old, new = new_secret(), new_secret()
+    endpoint = {"secret": new, "previous_secret": old, "previous_secret_until": now + timedelta(hours=1)}
+    assert signing_secrets(endpoint, now) == [new, old]
+    body = '{"type":"match.proposed"}'
+    header = signature(signing_secrets(endpoint, now), "msg_1", now, body)
+    assert len(header.split(" ")) == 2
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": header}
+    for secret in (old, new):
+        assert Webhook(secret).verify(body, headers) == {"type": "match.proposed"}
+    assert signing_secrets(endpoint, now + timedelta(hours=2)) == [new], "after the overlap only the new one"
+
+
+def test_wecom_and_dingtalk_markdown_payloads() -> None:
+    wecom = wecom_payload(NOTIFICATION)
+    assert list(wecom) == ["msgtype", "markdown"] and wecom["msgtype"] == "markdown"
+    assert list(wecom["markdown"]) == ["content"] and wecom["markdown"]["content"].startswith("### 新的对接推荐")
+    assert "> match_id: mt_1" in wecom["markdown"]["content"]
+    ding = dingtalk_payload(NOTIFICATION)
+    assert ding["msgtype"] == "markdown" and list(ding["markdown"]) == ["title", "text"]
+    assert ding["markdown"]["title"] == "新的对接推荐" and "> score: 0.82" in ding["markdown"]["text"]
+
+
+def test_the_dingtalk_signature_is_base64_hmac_sha256_of_timestamp_newline_secret() -> None:
+    secret, timestamp = "SECabc123", 1700000000000
+    expected = base64.b64encode(hmac.new(b"SECabc123", b"1700000000000\nSECabc123", hashlib.sha256).digest()).decode()
+    assert dingtalk_sign(secret, timestamp) == expected
