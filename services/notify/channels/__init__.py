@@ -38,7 +38,10 @@ async def post_pinned(client: httpx.AsyncClient, url: str, allow_hosts: set[str]
     except UrlRefused as refused:
         return Outcome(False, error=f"refused: {refused}")
     try:
-        response = await client.post(pinned.url, content=content, params=params,
+        target = httpx.URL(pinned.url)
+        if params:  # added to the URL's own query (httpx's `params=` would replace it)
+            target = target.copy_merge_params(params)
+        response = await client.post(target, content=content,
                                      headers={**headers, "host": pinned.host_header},
                                      extensions=pinned.extensions())
     except httpx.HTTPError as error:

@@ -1,5 +1,6 @@
 """E-mail over SMTP (aiosmtplib; STARTTLS and login from settings), zh-CN or en, plain text and HTML parts."""
 
+import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -33,17 +34,18 @@ def compose(notification: dict, to: str, sender: str, locale: str) -> EmailMessa
     message["To"] = to
     message["Message-ID"] = make_msgid(idstring=notification["_id"], domain="duijie")
     message["X-Duijie-Notification-Id"] = notification["_id"]
-    message["Content-Language"] = locale
     message.set_content(templates.get_template(f"notification.{locale}.txt.j2").render(context))
     message.add_alternative(templates.get_template(f"notification.{locale}.html.j2").render(context), subtype="html")
+    message["Content-Language"] = locale  # after the parts: setting content drops earlier Content-* headers
     return message
 
 
 class EmailChannel:
     name = "email"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tls_context: ssl.SSLContext | None = None) -> None:
         self.settings = settings
+        self.tls_context = tls_context  # None: the system's trusted CAs verify the server's certificate
 
     async def send(self, notification: dict, target: dict) -> Outcome:
         s = self.settings
@@ -53,7 +55,8 @@ class EmailChannel:
         try:
             errors, response = await aiosmtplib.send(
                 message, hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls,
-                username=s.smtp_username or None, password=s.smtp_password or None, timeout=s.smtp_timeout_seconds)
+                username=s.smtp_username or None, password=s.smtp_password or None, timeout=s.smtp_timeout_seconds,
+                tls_context=self.tls_context)
         except aiosmtplib.SMTPException as error:
             return Outcome(False, error=f"{type(error).__name__}: {error}"[:500])
         except OSError as error:

@@ -79,11 +79,12 @@ async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str, 
 
 
 class HeaderReceiver(Receiver):
-    """A Receiver whose scripted answers are `(status, headers)` pairs."""
+    """A Receiver whose scripted answers are `(status, headers)` pairs; it records the query string in `path`."""
 
     def __init__(self, port: int, answers: list[tuple[int, dict[str, str]]]) -> None:
         super().__init__(port)
         self.answers = answers
+        self.reply: bytes | None = None  # the body of every answer (default: "ok" or "nope")
 
     async def app(self, scope: dict, receive, send) -> None:  # noqa: ANN001 - ASGI
         if scope["type"] != "http":
@@ -95,9 +96,11 @@ class HeaderReceiver(Receiver):
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.received.append(Received(scope["path"], headers, body, time.perf_counter()))
+        query = scope.get("query_string", b"").decode()
+        path = f"{scope['path']}?{query}" if query else scope["path"]
+        self.received.append(Received(path, headers, body, time.perf_counter()))
         self._arrived.set()
         status, extra = self.answers.pop(0) if self.answers else (200, {})
         raw = [(b"content-type", b"text/plain"), *((k.encode(), v.encode()) for k, v in extra.items())]
         await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"nope"})
+        await send({"type": "http.response.body", "body": self.reply or (b"ok" if status < 300 else b"nope")})
