@@ -39,14 +39,18 @@ def papers(limit: int) -> list[dict]:
 
 
 async def preload(client: httpx.AsyncClient, registry: str, rows: list[dict], universities: list[dict]) -> None:
-    gate = asyncio.Semaphore(8)
+    gate = asyncio.Semaphore(2)
 
     async def one(row: dict, owner: dict) -> None:
         async with gate:
-            response = await client.post(f"{registry}/v1/results", headers=bearer(owner["api_key"]), json={
-                "title": row["title"][:200], "abstract": row["abstract"][:2000], "keywords": row["keywords"],
-                "discipline": row["discipline"], "trl": 5, "transfer_modes": ["licence"]})
-            response.raise_for_status()
+            for attempt in range(5):
+                response = await client.post(f"{registry}/v1/results", headers=bearer(owner["api_key"]), json={
+                    "title": row["title"][:200], "abstract": row["abstract"][:2000], "keywords": row["keywords"],
+                    "discipline": row["discipline"], "trl": 5, "transfer_modes": ["licence"]})
+                if response.status_code < 500 or attempt == 4:
+                    response.raise_for_status()
+                    return
+                await asyncio.sleep(0.2)
 
     await asyncio.gather(*(one(row, universities[i % len(universities)]) for i, row in enumerate(rows)))
 
@@ -105,14 +109,15 @@ async def post_need(client: httpx.AsyncClient, registry: str, firm: dict, row: d
         response.raise_for_status()
     except httpx.HTTPError as error:
         ledger.failed_posts += 1
-        log(f"POST failed: {error}")
+        if ledger.failed_posts <= 5:
+            log(f"POST failed: {error}")
         return
     ledger.started[response.json()["id"]] = started
 
 
-async def run(rate: float, seconds: float, results: int, firms: int, drain: float) -> dict:
+async def run(rate: float, seconds: float, results: int, firms: int, drain: float, keep: str | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="duijie-pipeline-") as tmp:
-        stack = Stack(var=Path(tmp), ports=ports_from_env(use_free_ports=True))
+        stack = Stack(var=Path(keep or tmp), ports=ports_from_env(use_free_ports=True))
         log("starting the embedded stack …")
         await stack.start()
         receiver = await Receiver(free_port()).start()
@@ -175,6 +180,8 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
             log(f"{name}: p50 {statistics.median(part):.1f} ms, p99 {part[int(len(part) * 0.99)]:.1f} ms")
     if unsigned:
         log(f"{unsigned} webhooks failed signature verification")
+    if ledger.failed_posts:
+        log(f"{ledger.failed_posts} POSTs failed (not counted as sent)")
     return {"rate": rate, "sent": len(ledger.started), "delivered": len(first), "duplicates": duplicates,
             "p50_ms": round(statistics.median(values), 1) if values else None,
             "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))], 1) if values else None}
@@ -187,8 +194,9 @@ def main() -> None:
     parser.add_argument("--results", type=int, default=500, help="results pre-loaded from the CSL corpus")
     parser.add_argument("--firms", type=int, default=20)
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for webhooks after the last POST")
+    parser.add_argument("--keep", help="a directory for the stack's data and logs, kept afterwards")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.rate, args.seconds, args.results, args.firms, args.drain))))
+    print(json.dumps(asyncio.run(run(args.rate, args.seconds, args.results, args.firms, args.drain, args.keep))))
 
 
 if __name__ == "__main__":
