@@ -35,11 +35,6 @@ def xlsx(rows: list[list[object]]) -> bytes:
 
 
 @pytest.fixture
-def registry(stack: Stack) -> str:
-    return stack.url("registry")
-
-
-@pytest.fixture
 async def organiser(stack: Stack, http: httpx.AsyncClient, registry: str) -> dict[str, str]:
     """The headers of an organiser-role key, the role granted by the admin."""
     org = await register_org(http, registry, "岳麓区科技局对接服务中心", "organiser")

@@ -21,16 +21,6 @@ def patent_number(year: int, type_digit: str) -> str:
 
 
 @pytest.fixture
-def registry(stack: Stack) -> str:
-    return stack.url("registry")
-
-
-@pytest.fixture
-def admin(stack: Stack) -> dict[str, str]:
-    return bearer(stack.env()["DUIJIE_ADMIN_KEY"])
-
-
-@pytest.fixture
 def org(http: httpx.AsyncClient, registry: str):
     async def make(name: str, kind: str, **extra) -> dict:
         created = await register_org(http, registry, f"{name}-{uuid.uuid4().hex[:6]}", kind, **extra)

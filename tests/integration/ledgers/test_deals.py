@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
 from deploy.stack import Stack
+from services.registry.db import Database
+from services.registry.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -79,13 +80,13 @@ async def test_a_deal_from_a_summit_meeting_carries_the_summit(
         "name": "知识产权质押贷", "product_type": "ip_pledge_loan", "amount_max": 5000000})
     assert product.status_code == 201, product.text
     meeting_id = f"meeting_{product.json()['id'][-12:]}"
-    client: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
+    db = Database(stack.mongo_url, Settings().registry_db)  # retries while the embedded engine is busy
     try:  # as the summits module stores an accepted meeting
-        await client["duijie_registry"]["summit_meetings"].insert_one(
+        await db["summit_meetings"].insert_one(
             {"_id": meeting_id, "summit_id": "summit_demo", "org_ids": [firm["id"], bank["id"]],
              "status": "accepted", "at": datetime.now(UTC)})
     finally:
-        await client.close()
+        await db.close()
     loan = await http.post(f"{registry}/v1/deals", headers=bank["headers"], json={
         "meeting_id": meeting_id, "kind": "loan", "amount": 3000000, "signed_on": "2026-06-01",
         "product_id": product.json()["id"]})

@@ -5,25 +5,14 @@ import random
 import httpx
 import pytest
 
-from deploy.stack import Stack
 from services.registry.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
-from tests.support.api import bearer, register_org
+from tests.support.api import register_org
 
 
 def new_credit_code(region: str = "430121") -> str:
     """A well-formed 统一社会信用代码 nobody else in this test session uses."""
     body = "91" + region + "".join(random.choices(CREDIT_CODE_ALPHABET, k=9))
     return body + credit_code_check_character(body)
-
-
-@pytest.fixture
-def registry(stack: Stack) -> str:
-    return stack.url("registry")
-
-
-@pytest.fixture
-def admin(stack: Stack) -> dict[str, str]:
-    return bearer(stack.env()["DUIJIE_ADMIN_KEY"])
 
 
 @pytest.fixture

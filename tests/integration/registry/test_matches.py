@@ -4,9 +4,10 @@ import uuid
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
 from deploy.stack import Stack
+from services.registry.db import Database
+from services.registry.settings import Settings
 from tests.support.api import bearer, eventually, register_org
 
 pytestmark = pytest.mark.integration
@@ -34,11 +35,11 @@ async def matched_pair(http: httpx.AsyncClient, registry: str, firm_factory, vis
 
 
 async def outbox_events(stack: Stack, subject: str) -> list[dict]:
-    client: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
+    db = Database(stack.mongo_url, Settings().registry_db)  # retries while the embedded engine is busy
     try:
-        return await client["duijie_registry"]["outbox"].find({"key": subject}).sort("_id", 1).to_list()
+        return await db["outbox"].find({"key": subject}).sort("_id", 1).to_list()
     finally:
-        await client.close()
+        await db.close()
 
 
 async def test_both_sides_accept_and_the_match_becomes_mutual(stack: Stack, http: httpx.AsyncClient, registry: str,

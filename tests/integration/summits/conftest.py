@@ -21,11 +21,6 @@ from tests.support.api import bearer, register_org
 
 
 @pytest.fixture
-def registry(stack: Stack) -> str:
-    return stack.url("registry")
-
-
-@pytest.fixture
 async def organiser(stack: Stack, http: httpx.AsyncClient, registry: str) -> dict:
     """An organiser organisation (区科技局 desk) with an organiser-role key, granted by the admin."""
     admin = bearer(stack.env()["DUIJIE_ADMIN_KEY"])
