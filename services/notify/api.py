@@ -1,5 +1,6 @@
 """Notify's HTTP API, part two: delivery records, redelivery by hand, dead letters, preferences."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -74,4 +75,7 @@ async def put_preferences(body: Preferences, box: Box, caller: CurrentCaller) ->
         robot = getattr(body.channels, name)
         if robot.url:
             await guard(box, robot.url)
-    return await box.preferences.put(caller.org_id, body)
+    saved = await box.preferences.put(caller.org_id, body)
+    now = datetime.now(UTC)  # messages held by the old quiet hours follow the new ones
+    await box.dispatcher.reschedule_held(caller.org_id, saved.release_at(now) or now)
+    return saved

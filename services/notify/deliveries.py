@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.notify.channels import Channel, Outcome
 from services.notify.db import Database
+from services.notify.preferences import HELD_CHANNELS
 from services.notify.retry import Breaker, Schedule
 from services.notify.settings import Settings
 
@@ -68,14 +69,21 @@ class Dispatcher:
                 "max_attempts": self.schedule.attempts, "created_at": datetime.now(UTC),
                 "next_attempt_at": next_attempt_at, "lease_until": self.lease() if status == "sending" else None}
 
-    async def hold(self, notification: dict, channel: str, target_id: str, until: datetime) -> bool:
+    async def hold(self, notification: dict, channel: str, target_id: str, until: datetime,
+                   held: bool = True) -> bool:
         """A dispatch that waits (quiet hours) until `until`; the polling loop sends it then."""
         try:
             doc = self.new_dispatch(notification, channel, target_id, "pending", until)
-            await self.db["dispatches"].insert_one(doc)
+            await self.db["dispatches"].insert_one({**doc, "held": held})
         except DuplicateKeyError:
             return False
         return True
+
+    async def reschedule_held(self, org_id: str, at: datetime) -> int:
+        """Messages held by quiet hours, not yet attempted, go at `at` instead (the quiet hours changed)."""
+        result = await self.db["dispatches"].update_many(
+            {"org_id": org_id, "status": "pending", "held": True, "attempts": 0}, {"$set": {"next_attempt_at": at}})
+        return result.modified_count
 
     def send_first(self, notification: dict, channel: str, target_id: str, target: dict) -> None:
         """The first attempt of a dispatch that the notification's insert already claimed (its id is in the
@@ -89,15 +97,17 @@ class Dispatcher:
         now = datetime.now(UTC)
         orphans = await self.db["notifications"].find(
             {"claimed_until": {"$lt": now}},
-            {"org_id": 1, "type": 1, "undispatched": 1}).limit(100).to_list()
+            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1}).limit(100).to_list()
         adopted = 0
         for notification in orphans:
             if not notification.get("undispatched"):
                 await self.db["notifications"].update_one({"_id": notification["_id"]},
                                                           {"$unset": {"claimed_until": ""}})
+            release_at = notification.get("release_at")
             for did in notification.get("undispatched", []):
                 _, channel, target_id = did.split(":", 2)
-                adopted += await self.hold(notification, channel, target_id, now)
+                held = bool(release_at) and channel in HELD_CHANNELS
+                adopted += await self.hold(notification, channel, target_id, release_at if held else now, held)
                 await self.settle_claim(notification["_id"], did)
         return adopted
 

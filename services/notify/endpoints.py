@@ -93,11 +93,17 @@ async def enable_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> W
 
 
 @router.get("/v1/stream", tags=["stream"], response_class=StreamingResponse,
-            summary="Server-sent events: the organisation's notifications, live")
+            summary="Server-sent events: the organisation's notifications, live",
+            description="Each event's `data` is `{id, type, data, created_at}`. Reconnect with the `Last-Event-ID` "
+                        "header (browsers do it themselves) to get everything sent meanwhile; a few messages may come "
+                        "again after a reconnection, never none: tell them apart by `data.id`. A `: heartbeat` "
+                        "comment comes when nothing else has for a while.")
 async def stream(box: Box, caller: CurrentCaller,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None) -> StreamingResponse:
     last = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-    return StreamingResponse(sse(box.db, box.pulse, caller.org_id, last, box.settings.sse_heartbeat_seconds),
+    events = sse(box.db, box.pulse, caller.org_id, last, box.settings.sse_heartbeat_seconds,
+                 settle=box.settings.sse_settle_seconds)
+    return StreamingResponse(events,
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -2,6 +2,7 @@
 the organisation's preferences and webhook endpoints ask for. Also tells an owner when its messages die."""
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
@@ -10,9 +11,20 @@ from services.contracts.envelope import Envelope
 from services.notify import notifications
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, dispatch_id
-from services.notify.preferences import PreferenceStore
+from services.notify.preferences import HELD_CHANNELS, PreferenceStore, urgent
 from services.notify.stream import Pulse
 from services.notify.webhooks import Endpoints
+
+
+@dataclass(frozen=True)
+class Plan:
+    targets: list[tuple[str, str, dict]]  # (channel, target id, target)
+    release_at: datetime | None  # the end of the quiet hours, for the channels people read
+    streamed: bool
+
+    def held(self, channel: str) -> bool:
+        return self.release_at is not None and channel in HELD_CHANNELS
+
 
 NOTIFIED = Counter("notify_notifications_total", "Notifications stored", ["type"])
 
@@ -33,18 +45,18 @@ class Notifier:
                      event_id: str | None = None, exclude: tuple[str, ...] = (), digestible: bool = True) -> dict:
         return (await self.notify_many([org_id], type_, subject, data, key, event_id, exclude, digestible))[0]
 
-    async def _targets(self, org_id: str, type_: str, exclude: tuple[str, ...],
-                       digestible: bool) -> tuple[list[tuple[str, str, dict]], datetime | None]:
-        """The channel targets an organisation wants this message on, and until when quiet hours hold it."""
+    async def _plan(self, org_id: str, type_: str, exclude: tuple[str, ...], digestible: bool) -> Plan:
+        """The channel targets an organisation wants this message on, until when quiet hours hold the ones people
+        read, and whether it shows on the live stream."""
         prefs = await self.preferences.of(org_id)
         targets: list[tuple[str, str, dict]] = []
         if prefs.wants(type_):
             if prefs.channels.webhook and "webhook" not in exclude:
                 targets += [("webhook", e["_id"], e) for e in await self.endpoints.active_for(org_id, type_)]
-            if digestible and prefs.digest.enabled and not type_.endswith((".dead_lettered", ".disabled")):
+            if digestible and prefs.digest.enabled and not urgent(type_):
                 exclude = (*exclude, "email")
             targets += [(c, t["_id"], t) for c, t in prefs.targets().items() if c not in exclude]
-        return targets, prefs.release_at(datetime.now(UTC))
+        return Plan(targets, prefs.release_at(datetime.now(UTC), type_), prefs.channels.sse)
 
     async def notify_many(self, orgs: list[str], type_: str, subject: str, data: dict, key: str,
                           event_id: str | None = None, exclude: tuple[str, ...] = (),
@@ -57,23 +69,28 @@ class Notifier:
         if not orgs:
             return []
         last_seq, *plans = await asyncio.gather(self.db.next_seq("notifications", len(orgs)),
-                                                *(self._targets(o, type_, exclude, digestible) for o in orgs))
+                                                *(self._plan(o, type_, exclude, digestible) for o in orgs))
         docs = []
-        for i, (org_id, (targets, held)) in enumerate(zip(orgs, plans, strict=True)):
+        for i, (org_id, plan) in enumerate(zip(orgs, plans, strict=True)):
             nid = notifications.notification_id(key, org_id)
-            claims = {} if held or not targets else {"undispatched": [dispatch_id(nid, c, t) for c, t, _ in targets],
-                                                      "claimed_until": self.dispatcher.lease()}
+            claimed = [dispatch_id(nid, c, t) for c, t, _ in plan.targets]
+            claims = {"undispatched": claimed, "claimed_until": self.dispatcher.lease()} if claimed else {}
+            if plan.release_at and any(plan.held(c) for c, _, _ in plan.targets):
+                claims["release_at"] = plan.release_at  # an orphan adopter holds these too
             docs.append(notifications.new(org_id, type_, subject, data, key, event_id,
-                                          last_seq - len(orgs) + 1 + i, claims))
+                                          last_seq - len(orgs) + 1 + i, claims, streamed=plan.streamed))
         stored = await notifications.record_many(self.db, docs)
-        for (notification, new), (targets, held) in zip(stored, plans, strict=True):
+        for (notification, new), plan in zip(stored, plans, strict=True):
             if not new:
                 continue  # its creator sends it (or, if that one died, the replica adopting its dispatches)
             NOTIFIED.labels(type_).inc()
-            self.pulse.fire()
-            for channel, target_id, target in targets:
-                if held:
-                    await self.dispatcher.hold(notification, channel, target_id, held)
+            if plan.streamed:
+                self.pulse.fire()
+            for channel, target_id, target in plan.targets:
+                if plan.held(channel):
+                    await self.dispatcher.hold(notification, channel, target_id, plan.release_at)
+                    await self.dispatcher.settle_claim(notification["_id"], dispatch_id(notification["_id"],
+                                                                                        channel, target_id))
                 else:
                     self.dispatcher.send_first(notification, channel, target_id, target)
         return [n for n, _ in stored]

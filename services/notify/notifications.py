@@ -22,8 +22,8 @@ def recipients(event: Envelope) -> list[str]:
         return []
     if event.type in MATCH_TYPES:
         orgs = [data.get("need_org_id"), data.get("counterpart_org_id")]
-    elif event.type.startswith("deal."):
-        orgs = [p.get("org_id") for p in data.get("parties", []) or []]
+    elif event.type.startswith("deal.") and data.get("parties"):
+        orgs = [p.get("org_id") for p in data["parties"] if isinstance(p, dict)]
     elif data.get("participant_org_ids"):
         orgs = list(data["participant_org_ids"])
     else:
@@ -36,11 +36,12 @@ def notification_id(key: str, org_id: str) -> str:
 
 
 def new(org_id: str, type_: str, subject: str, data: dict, key: str, event_id: str | None, seq: int,
-        claims: dict | None = None) -> dict:
+        claims: dict | None = None, streamed: bool = True) -> dict:
     """A notification document. `claims` (`undispatched` dispatch ids and their lease `claimed_until`) go in the
-    same insert: whoever creates the notification owns its first attempts."""
+    same insert: whoever creates the notification owns its first attempts. `streamed` False keeps it off SSE."""
     return {"_id": notification_id(key, org_id), "org_id": org_id, "type": type_, "event_id": event_id or key,
-            "subject": subject, "data": data, "created_at": datetime.now(UTC), "seq": seq, **(claims or {})}
+            "subject": subject, "data": data, "created_at": datetime.now(UTC), "seq": seq, "streamed": streamed,
+            **(claims or {})}
 
 
 async def record_many(db: Database, docs: list[dict]) -> list[tuple[dict, bool]]:

@@ -1,8 +1,11 @@
 """Each organisation's preferences: channels on or off with their targets, event types, quiet hours, digest.
 
-Quiet hours hold e-mail, robot and webhook messages until they end (in the organisation's time zone, default
-Asia/Shanghai); held messages are sent then, none is dropped. The SSE stream is the organisation's inbox and is
-never held. A daily digest, when on, also e-mails one summary of the day's notifications at the given time.
+Quiet hours hold the messages meant for people (e-mail, WeCom and DingTalk robots) until they end, in the
+organisation's time zone (default Asia/Shanghai); held messages are sent then, none is dropped, and changing the
+quiet hours reschedules them. Urgent messages (a webhook dead-lettered or disabled) are never held. Webhooks go to
+machines and the SSE stream is the organisation's inbox: neither is held. The `sse` switch keeps notifications
+off the stream. A daily digest, when on, e-mails one summary of the day's notifications at the given time (and
+e-mail then carries only the digest and urgent messages).
 """
 
 import time
@@ -10,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.notify.db import Database
 
@@ -22,15 +25,36 @@ class EmailChannel(BaseModel):
     address: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     locale: str = Field(default="zh-CN", pattern=r"^(zh-CN|en)$")
 
+    @model_validator(mode="after")
+    def address_when_enabled(self) -> "EmailChannel":
+        if self.enabled and not self.address:
+            raise ValueError("e-mail is enabled but has no address")
+        return self
+
 
 class RobotChannel(BaseModel):
     enabled: bool = False
     url: str | None = Field(default=None, max_length=2000)
     secret: str | None = Field(default=None, max_length=200, description="DingTalk's signing secret (SEC...)")
 
+    @model_validator(mode="after")
+    def url_when_enabled(self) -> "RobotChannel":
+        if self.enabled and not self.url:
+            raise ValueError("the robot is enabled but has no url")
+        return self
+
+
+URGENT_SUFFIXES = (".dead_lettered", ".disabled")  # the owner must hear of these whatever its filters and hours
+HELD_CHANNELS = ("email", "wecom", "dingtalk")  # the channels people read: quiet hours hold these
+
+
+def urgent(event_type: str) -> bool:
+    return event_type.endswith(URGENT_SUFFIXES)
+
 
 class Channels(BaseModel):
-    webhook: bool = True
+    webhook: bool = Field(default=True, description="Send to the organisation's webhook endpoints")
+    sse: bool = Field(default=True, description="Show notifications on the live stream GET /v1/stream")
     email: EmailChannel = EmailChannel()
     wecom: RobotChannel = RobotChannel()
     dingtalk: RobotChannel = RobotChannel()
@@ -48,7 +72,8 @@ class Digest(BaseModel):
 
 class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "channels": {"webhook": True, "email": {"enabled": True, "address": "tto@example.edu.cn", "locale": "zh-CN"},
+        "channels": {"webhook": True, "sse": True,
+                     "email": {"enabled": True, "address": "tto@example.edu.cn", "locale": "zh-CN"},
                      "wecom": {"enabled": False}, "dingtalk": {"enabled": False}},
         "event_types": ["match.proposed", "meeting.requested"],
         "quiet_hours": {"start": "22:00", "end": "08:00"}, "time_zone": "Asia/Shanghai",
@@ -70,7 +95,7 @@ class Preferences(BaseModel):
         return value
 
     def wants(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types or event_type.endswith(".dead_lettered")
+        return not self.event_types or event_type in self.event_types or urgent(event_type)
 
     def targets(self) -> dict[str, dict]:
         """The enabled non-webhook channels and their targets (a channel without its address is off)."""
@@ -84,9 +109,9 @@ class Preferences(BaseModel):
                 out[name] = {"_id": name, "url": robot.url, "secret": robot.secret}
         return out
 
-    def release_at(self, now: datetime) -> datetime | None:
-        """When a message created `now` may go: None at once, else the end of the quiet hours (UTC)."""
-        if self.quiet_hours is None:
+    def release_at(self, now: datetime, event_type: str = "") -> datetime | None:
+        """When a message for people created `now` may go: None at once, else the end of the quiet hours (UTC)."""
+        if self.quiet_hours is None or urgent(event_type):
             return None
         return quiet_until(now, self.quiet_hours.start, self.quiet_hours.end, ZoneInfo(self.time_zone))
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     webhook_allow_hosts: str = ""
     rotation_overlap_seconds: float = 86400.0
     sse_heartbeat_seconds: float = 15.0
+    # A reserved sequence number not inserted this long after a later one was is taken as never coming (stream.py).
+    sse_settle_seconds: float = 10.0
     auth_cache_seconds: float = 30.0
     cache_seconds: float = 2.0
     # E-mail over SMTP.

@@ -1,10 +1,24 @@
-"""The live SSE stream per organisation; `Last-Event-ID` (the notification's sequence) resumes it."""
+"""The live SSE stream per organisation; `Last-Event-ID` resumes it without losing anything sent meanwhile.
+
+Every notification gets a sequence number (one counter for all organisations) *before* it is inserted, so two
+workers (concurrent events, two replicas, the dispatcher's warnings) can insert 8 before 7. A stream that sent 8
+and moved its cursor to 8 would never send 7. So the stream sends whatever it finds at once, but the `id:` it
+hands the client is a *watermark*: a number W such that every notification with seq ≤ W is either already sent on
+this stream or will never exist. W moves over a seq when a notification with that seq exists (any organisation's:
+the stream looks at the numbers, not the contents) or when a later-numbered notification was created more than
+`settle` seconds ago (a reserved number whose insert has not landed by then never will: a duplicate that was
+refused, a worker that died). Resuming from W may repeat a few messages sent after W; it never skips one.
+Clients tell repeats apart by `data.id`, the notification id.
+"""
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 from services.notify.db import Database
+
+WINDOW = 500  # sequence numbers examined per step while moving the watermark
 
 
 class Pulse:
@@ -24,23 +38,69 @@ class Pulse:
             pass
 
 
-async def sse(db: Database, pulse: Pulse, org_id: str, last_seq: int, heartbeat: float,
-              poll: float = 0.5) -> AsyncIterator[str]:
+class Cursor:
+    """One stream's position: the watermark, and the numbers above it already sent."""
+
+    def __init__(self, db: Database, org_id: str, watermark: int, settle: float) -> None:
+        self.db, self.org_id, self.watermark, self.settle = db, org_id, watermark, settle
+        self.sent: set[int] = set()
+
+    async def step(self, limit: int = 100, now: datetime | None = None) -> list[tuple[dict, str]]:
+        """This organisation's notifications not yet sent (late arrivals below sent ones too), in sequence order,
+        each with the `id:` to give the client after it; moves the watermark as far as it safely goes. The
+        watermark is worked out first: whatever it passes was inserted already, so the read that follows sees it."""
+        watermark = await self._safe_watermark(now or datetime.now(UTC))
+        query: dict = {"org_id": self.org_id, "seq": {"$gt": self.watermark}, "streamed": {"$ne": False}}
+        if self.sent:
+            query["seq"]["$nin"] = sorted(self.sent)
+        docs = await self.db["notifications"].find(query).sort("seq", 1).limit(limit).to_list()
+        if len(docs) == limit:  # more wait for the next step: the watermark must not pass them
+            watermark = min(watermark, docs[-1]["seq"])
+        self.watermark = max(self.watermark, watermark)
+        self.sent = {s for s in self.sent if s > self.watermark} | {d["seq"] for d in docs if d["seq"] > self.watermark}
+        # After a message, the client may resume from the watermark, but not past the batch's next message.
+        nexts = [d["seq"] - 1 for d in docs[1:]] + [self.watermark] * bool(docs)
+        return [(doc, str(min(self.watermark, after))) for doc, after in zip(docs, nexts, strict=True)]
+
+    async def _safe_watermark(self, now: datetime) -> int:
+        watermark = self.watermark
+        settled = await self.db["notifications"].find(
+            {"seq": {"$gt": watermark}, "created_at": {"$lt": now - timedelta(seconds=self.settle)}},
+            {"seq": 1}).sort("seq", -1).limit(1).to_list()
+        if settled:
+            watermark = settled[0]["seq"]
+        while True:
+            present = await self.db["notifications"].find(
+                {"seq": {"$gt": watermark}}, {"seq": 1}).sort("seq", 1).limit(WINDOW).to_list()
+            start = watermark
+            for doc in present:
+                if doc["seq"] != watermark + 1:
+                    break
+                watermark = doc["seq"]
+            if len(present) < WINDOW or watermark - start < WINDOW:
+                return watermark
+
+
+def frame(doc: dict, event_id: str) -> str:
+    data = json.dumps({"id": doc["_id"], "type": doc["type"], "data": doc["data"],
+                       "created_at": doc["created_at"].isoformat()}, ensure_ascii=False, default=str)
+    return f"id: {event_id}\nevent: {doc['type']}\ndata: {data}\n\n"
+
+
+async def sse(db: Database, pulse: Pulse, org_id: str, last_id: int, heartbeat: float,
+              poll: float = 0.5, settle: float = 10.0) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    idle = 0.0
+    cursor = Cursor(db, org_id, last_id, settle)
+    clock = asyncio.get_running_loop().time
+    quiet_since = clock()
     while True:
-        docs = await db["notifications"].find({"org_id": org_id, "seq": {"$gt": last_seq}}).sort("seq", 1) \
-            .limit(100).to_list()
-        for doc in docs:
-            last_seq = doc["seq"]
-            data = json.dumps({"id": doc["_id"], "type": doc["type"], "data": doc["data"],
-                               "created_at": doc["created_at"].isoformat()}, ensure_ascii=False, default=str)
-            yield f"id: {last_seq}\nevent: {doc['type']}\ndata: {data}\n\n"
-        if docs:
-            idle = 0.0
+        batch = await cursor.step()
+        for doc, event_id in batch:
+            yield frame(doc, event_id)
+        if batch:
+            quiet_since = clock()
             continue
         await pulse.wait(poll)  # other replicas' notifications arrive by polling
-        idle += poll
-        if idle >= heartbeat:
-            idle = 0.0
+        if clock() - quiet_since >= heartbeat:
+            quiet_since = clock()
             yield ": heartbeat\n\n"

@@ -27,8 +27,12 @@ def match_event(need_org_id: str, counterpart_org_id: str) -> Envelope:
     return new_event("match.proposed", data.match_id, data, "/tests/notify")
 
 
-async def publish(stack: Stack, event: Envelope) -> None:
-    await publish_raw(stack.bootstrap, topics.MATCHES, encode(event), key=event.key())
+async def publish(stack: Stack, event: Envelope, topic: str = topics.MATCHES) -> None:
+    await publish_raw(stack.bootstrap, topic, encode(event), key=event.key())
+
+
+async def put_preferences(http: httpx.AsyncClient, stack: Stack, key: str, body: dict) -> httpx.Response:
+    return await http.put(f"{stack.url('notify')}/v1/preferences", json=body, headers=bearer(key))
 
 
 async def two_orgs(http: httpx.AsyncClient, stack: Stack, label: str) -> tuple[dict, dict]:
@@ -50,16 +54,23 @@ async def get(http: httpx.AsyncClient, stack: Stack, key: str, path: str, **para
     return response.json()
 
 
-async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str, within: float) -> list[dict]:
-    """Reads the organisation's stream from the start until an event of type `until` arrives (or time runs out)."""
+async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str | None = None, within: float = 10.0,
+                   last_event_id: str | None = None, count: int | None = None,
+                   comments: list[str] | None = None) -> list[dict]:
+    """Reads the organisation's stream (from the start, or after `last_event_id`) until an event of type `until`
+    or `count` events arrived, or time runs out. Comment lines (heartbeats) go to `comments` when given."""
     events: list[dict] = []
+    headers = bearer(key) | ({"Last-Event-ID": last_event_id} if last_event_id else {})
 
     async def consume() -> None:
-        async with http.stream("GET", f"{stack.url('notify')}/v1/stream", headers=bearer(key)) as response:
+        async with http.stream("GET", f"{stack.url('notify')}/v1/stream", headers=headers) as response:
             assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
             block: dict = {}
             async for line in response.aiter_lines():
-                if line.startswith("id: "):
+                if line.startswith(":") and comments is not None:
+                    comments.append(line)
+                elif line.startswith("id: "):
                     block["id"] = line[4:]
                 elif line.startswith("event: "):
                     block["event"] = line[7:]
@@ -67,7 +78,7 @@ async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str, 
                     block["data"] = json.loads(line[6:])
                 elif line == "" and "data" in block:
                     events.append(block)
-                    if block.get("event") == until:
+                    if block.get("event") == until or (count is not None and len(events) >= count):
                         return
                     block = {}
 
@@ -81,9 +92,9 @@ async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str, 
 class HeaderReceiver(Receiver):
     """A Receiver whose scripted answers are `(status, headers)` pairs; it records the query string in `path`."""
 
-    def __init__(self, port: int, answers: list[tuple[int, dict[str, str]]]) -> None:
+    def __init__(self, port: int, answers: list[tuple[int, dict[str, str]]] | None = None) -> None:
         super().__init__(port)
-        self.answers = answers
+        self.answers = answers or []
         self.reply: bytes | None = None  # the body of every answer (default: "ok" or "nope")
 
     async def app(self, scope: dict, receive, send) -> None:  # noqa: ANN001 - ASGI

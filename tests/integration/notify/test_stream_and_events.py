@@ -1,0 +1,92 @@
+"""The live stream (heartbeats, resuming with Last-Event-ID, switched off by preference); a published schedule
+reaches every participant, and an unknown event type on a notifying topic is still told, generically."""
+
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from deploy.receiver import Receiver
+from deploy.stack import Stack
+from services.contracts import topics
+from services.contracts.envelope import new_event
+from services.notify.notifications import notification_id
+from tests.integration.notify.support import (
+    add_webhook,
+    match_event,
+    publish,
+    put_preferences,
+    read_sse,
+    two_orgs,
+)
+from tests.support.api import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_the_stream_beats_and_a_client_resuming_with_last_event_id_misses_nothing(
+        stack: Stack, http: httpx.AsyncClient) -> None:
+    firm, university = await two_orgs(http, stack, "断线续传")
+    first = match_event(firm["id"], university["id"])
+    await publish(stack, first)
+    comments: list[str] = []
+    (seen,) = await read_sse(http, stack, firm["api_key"], count=1, within=15)
+    assert seen["data"]["id"] == notification_id(first.id, firm["id"]) and seen["id"].isdigit()
+    await read_sse(http, stack, firm["api_key"], last_event_id=seen["id"], within=2.5, comments=comments)
+    assert ": heartbeat" in comments, "the session stack beats every second"
+
+    meanwhile = [match_event(firm["id"], university["id"]) for _ in range(3)]  # sent while the client was away
+    for event in meanwhile:
+        await publish(stack, event)
+    wanted = {notification_id(e.id, firm["id"]) for e in meanwhile}
+
+    async def resumed() -> list[dict]:
+        events = await read_sse(http, stack, firm["api_key"], last_event_id=seen["id"], within=3)
+        return events if wanted <= {e["data"]["id"] for e in events} else []
+    events = await eventually(resumed, within=20)
+    assert all(int(e["id"]) >= int(seen["id"]) for e in events), "ids never go back"
+    assert len(events) == len({e["data"]["id"] for e in events}), "one stream sends each notification once"
+    everything = await read_sse(http, stack, firm["api_key"], count=4, within=5)
+    assert [e["data"]["id"] for e in everything][:1] == [seen["data"]["id"]]
+    assert {e["data"]["id"] for e in everything[1:]} == wanted
+
+
+async def test_with_the_stream_switched_off_notifications_still_reach_webhooks_but_not_the_stream(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "关闭推送流")
+    receiver = await Receiver(port).start()
+    try:
+        assert (await put_preferences(http, stack, firm["api_key"], {"channels": {"sse": False}})).status_code == 200
+        await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        await publish(stack, match_event(firm["id"], university["id"]))
+        await receiver.wait_for(1, within=20)
+        assert await read_sse(http, stack, firm["api_key"], count=1, within=2) == []
+        assert len(await read_sse(http, stack, university["api_key"], count=1, within=5)) == 1, "the other side's on"
+    finally:
+        await receiver.stop()
+
+
+async def test_a_published_schedule_reaches_every_participant_and_unknown_types_are_told_generically(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "日程")
+    receiver = await Receiver(port).start()
+    try:
+        await add_webhook(http, stack, university["api_key"], f"{receiver.url}/hooks")
+        schedule = {"summit_id": f"sm_{uuid.uuid4().hex[:8]}", "run": 1, "kind": "final", "assignments": [],
+                    "unplaced": [], "objective": 0.0, "solver": "greedy", "status": "optimal", "wall_seconds": 0.1,
+                    "participant_org_ids": [firm["id"], university["id"]], "published_at": datetime.now(UTC)}
+        published = new_event("schedule.published", schedule["summit_id"], schedule, "/tests/notify")
+        await publish(stack, published, topics.SCHEDULES)
+        novel = new_event("deal.celebrated", "dl_x", {"org_id": university["id"], "note": "庆祝"}, "/tests/notify")
+        await publish(stack, novel, topics.DEALS)
+
+        for org in (firm, university):
+            told = await read_sse(http, stack, org["api_key"], until="schedule.published", within=15)
+            assert told[-1]["data"]["data"]["summit_id"] == schedule["summit_id"]
+        await receiver.wait_for(2, within=15)
+        assert sorted(r.json()["type"] for r in receiver.received) == ["deal.celebrated", "schedule.published"]
+        generic = next(r.json() for r in receiver.received if r.json()["type"] == "deal.celebrated")
+        assert generic["data"]["note"] == "庆祝"
+    finally:
+        await receiver.stop()
