@@ -6,7 +6,9 @@ replica finds the id taken) sends it, and the notification lists the dispatch id
 a lease (`claimed_until`). That worker sends at once with the documents it already holds, then writes the dispatch
 with its outcome and the delivery record, off the latency path. If it dies first, the lease runs out and any
 replica adopts the orphaned dispatches as pending (`adopt_orphans`). Every later attempt is claimed with
-`find_one_and_update` before it is made.
+`find_one_and_update` before it is made. A claim names its owner (`claimed_by`, a replica id with a heartbeat in
+`replicas`): an overdue lease is taken over only when that owner has stopped beating, so an overloaded owner that
+is slow to write its outcome is never doubled by another replica sending the same message again.
 """
 
 import asyncio
@@ -27,6 +29,8 @@ from services.notify.settings import Settings
 
 log = logging.getLogger("duijie.notify.deliveries")
 
+REPLICA_TIMEOUT = 30.0  # seconds without a heartbeat after which a replica's claims may be taken over
+
 TargetLoader = Callable[[dict], Awaitable[dict | None]]
 DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
 GoneHook = Callable[[dict, dict], Awaitable[None]]
@@ -44,6 +48,8 @@ class Dispatcher:
         self.schedule = Schedule(settings.retry_schedule, settings.retry_multiplier, settings.retry_jitter,
                                  settings.retry_after_max_seconds)
         self.breakers: dict[str, Breaker] = {}
+        self.replica = f"rp_{uuid.uuid4().hex[:12]}"  # claims name their owner; a live owner's are never taken
+        self.inflight: set[str] = set()  # dispatch ids this replica is attempting right now
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
 
@@ -67,7 +73,8 @@ class Dispatcher:
                 "channel": channel, "target_id": target_id, "org_id": notification["org_id"],
                 "event_type": notification["type"], "status": status, "attempts": 0,
                 "max_attempts": self.schedule.attempts, "created_at": datetime.now(UTC),
-                "next_attempt_at": next_attempt_at, "lease_until": self.lease() if status == "sending" else None}
+                "next_attempt_at": next_attempt_at, "lease_until": self.lease() if status == "sending" else None,
+                "claimed_by": self.replica if status == "sending" else None}
 
     async def hold(self, notification: dict, channel: str, target_id: str, until: datetime,
                    held: bool = True) -> bool:
@@ -92,14 +99,31 @@ class Dispatcher:
         dispatch["unsaved"] = True
         self._spawn(self.attempt(dispatch, notification, target))
 
-    async def adopt_orphans(self) -> int:
-        """Dispatches whose claiming replica died before writing them (its lease ran out) become pending."""
+    async def heartbeat(self) -> set[str]:
+        """Says this replica is alive; returns the replicas alive now (this one included)."""
+        now = datetime.now(UTC)
+        await self.db["replicas"].update_one({"_id": self.replica}, {"$set": {"seen": now}}, upsert=True)
+        docs = await self.db["replicas"].find({"seen": {"$gte": now - timedelta(seconds=REPLICA_TIMEOUT)}},
+                                              {"_id": 1}).to_list()
+        return {d["_id"] for d in docs} | {self.replica}
+
+    def abandoned(self, owner: str | None, dispatch_ids: list[str], live: set[str]) -> bool:
+        """A claim may be taken over only when its owner is gone (or is this replica and no longer at it): a slow
+        but live owner keeps its claims however long its lease is overdue, so nothing is sent twice."""
+        if owner == self.replica:
+            return not any(d in self.inflight for d in dispatch_ids)
+        return owner not in live
+
+    async def adopt_orphans(self, live: set[str]) -> int:
+        """Dispatches whose claiming replica died before writing them (lease run out, owner gone) become pending."""
         now = datetime.now(UTC)
         orphans = await self.db["notifications"].find(
             {"claimed_until": {"$lt": now}},
-            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1}).limit(100).to_list()
+            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1, "claimed_by": 1}).limit(100).to_list()
         adopted = 0
         for notification in orphans:
+            if not self.abandoned(notification.get("claimed_by"), notification.get("undispatched", []), live):
+                continue
             if not notification.get("undispatched"):
                 await self.db["notifications"].update_one({"_id": notification["_id"]},
                                                           {"$unset": {"claimed_until": ""}})
@@ -115,7 +139,8 @@ class Dispatcher:
         now = datetime.now(UTC)
         return await self.db["dispatches"].find_one_and_update(
             {"_id": dispatch_id_, "status": "pending", "next_attempt_at": {"$lte": now}},
-            {"$set": {"status": "sending", "lease_until": self.lease()}}, return_document=ReturnDocument.AFTER)
+            {"$set": {"status": "sending", "lease_until": self.lease(), "claimed_by": self.replica}},
+            return_document=ReturnDocument.AFTER)
 
     async def claim_and_attempt(self, dispatch_id_: str) -> None:
         dispatch = await self.claim(dispatch_id_)
@@ -161,6 +186,13 @@ class Dispatcher:
                                                       {"$pull": {"undispatched": dispatch_id_}})
 
     async def attempt(self, dispatch: dict, notification: dict, target: dict) -> None:
+        self.inflight.add(dispatch["_id"])
+        try:
+            await self._attempt(dispatch, notification, target)
+        finally:
+            self.inflight.discard(dispatch["_id"])
+
+    async def _attempt(self, dispatch: dict, notification: dict, target: dict) -> None:
         breaker = self.breaker(dispatch["target_id"])
         wait = breaker.admit(time.monotonic())
         if wait is not None:
@@ -179,13 +211,18 @@ class Dispatcher:
             breaker.succeeded()
         else:
             breaker.failed(time.monotonic())
-        await self.db["deliveries"].insert_one({
+        record = {
             "_id": f"dlv_{uuid.uuid4().hex[:20]}", "dispatch_id": dispatch["_id"],
             "notification_id": notification["_id"], "org_id": notification["org_id"],
             "channel": dispatch["channel"], "target_id": dispatch["target_id"], "endpoint_id": target.get("_id"),
             "event_type": notification["type"], "attempt": attempts, "status": "succeeded" if outcome.ok else "failed",
             "response_code": outcome.code, "response_body": outcome.body, "error": outcome.error,
-            "latency_ms": latency_ms, "at": at})
+            "latency_ms": latency_ms, "at": at}
+        await self._settle(dispatch, notification, target, attempts, outcome)  # the dispatch's state first
+        await self.db["deliveries"].insert_one(record)
+
+    async def _settle(self, dispatch: dict, notification: dict, target: dict, attempts: int,
+                      outcome: Outcome) -> None:
         if outcome.ok:
             await self._set(dispatch, {"status": "delivered", "attempts": attempts, "delivered_at": datetime.now(UTC)})
             if dispatch.get("dead_lettered"):
@@ -232,13 +269,19 @@ class Dispatcher:
         while True:
             try:
                 now = datetime.now(UTC)
-                await self.db["dispatches"].update_many(
-                    {"status": "sending", "lease_until": {"$lt": now}}, {"$set": {"status": "pending"}})
+                live = await self.heartbeat()
+                overdue = await self.db["dispatches"].find(
+                    {"status": "sending", "lease_until": {"$lt": now}}, {"claimed_by": 1}).limit(100).to_list()
+                for d in overdue:
+                    if self.abandoned(d.get("claimed_by"), [d["_id"]], live):
+                        await self.db["dispatches"].update_one(
+                            {"_id": d["_id"], "status": "sending", "claimed_by": d.get("claimed_by")},
+                            {"$set": {"status": "pending"}})
                 due = await self.db["dispatches"].find(
                     {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(100).to_list()
                 for d in due:
                     self._spawn(self.claim_and_attempt(d["_id"]))
-                await self.adopt_orphans()
+                await self.adopt_orphans(live)
             except Exception as error:  # noqa: BLE001 - the loop must survive a database blip
                 log.warning("dispatch loop: %s", error)
             await asyncio.sleep(every)

@@ -74,7 +74,8 @@ class Notifier:
         for i, (org_id, plan) in enumerate(zip(orgs, plans, strict=True)):
             nid = notifications.notification_id(key, org_id)
             claimed = [dispatch_id(nid, c, t) for c, t, _ in plan.targets]
-            claims = {"undispatched": claimed, "claimed_until": self.dispatcher.lease()} if claimed else {}
+            claims = {"undispatched": claimed, "claimed_until": self.dispatcher.lease(),
+                      "claimed_by": self.dispatcher.replica} if claimed else {}
             if plan.release_at and any(plan.held(c) for c, _, _ in plan.targets):
                 claims["release_at"] = plan.release_at  # an orphan adopter holds these too
             docs.append(notifications.new(org_id, type_, subject, data, key, event_id,
