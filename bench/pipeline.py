@@ -23,7 +23,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from bench._common import DATA, read_jsonl
-from deploy.receiver import Receiver
+from deploy.receiver import Received, Receiver
 from deploy.stack import Stack, free_port, ports_from_env
 from tests.support.api import bearer, register_org
 
@@ -70,36 +70,50 @@ def hops(started: float, arrived: float, body: dict) -> tuple[float, float, floa
 
 
 class Ledger:
-    """POST start times per need id, and the verified webhooks that arrived."""
+    """POST start times per need id, and the webhooks that arrived, verified as they arrive (Standard Webhooks
+    refuses timestamps more than five minutes from the verifier's clock, so verifying after a long run would
+    refuse correct signatures)."""
 
     def __init__(self, secrets: dict[str, str]) -> None:
         self.secrets = secrets  # org id → whsec_ secret
         self.started: dict[str, float] = {}
         self.failed_posts = 0
+        self.verified: list[tuple[Received, dict]] = []
+        self.unsigned = 0
+        self.checked = 0
+        self.hops: dict[str, tuple[float, float, float]] = {}
+
+    def absorb(self, receiver: Receiver) -> None:
+        for message in receiver.received[self.checked:]:
+            self.checked += 1
+            body = message.json()
+            try:
+                Webhook(self.secrets[body.get("data", {}).get("need_org_id")]).verify(message.body, message.headers)
+            except (KeyError, WebhookVerificationError):
+                self.unsigned += 1
+                continue
+            self.verified.append((message, body))
 
     def latencies(self, receiver: Receiver) -> tuple[dict[str, float], int, int]:
+        self.absorb(receiver)
         first: dict[str, float] = {}
-        self.hops: dict[str, tuple[float, float, float]] = {}
         seen: dict[str, int] = {}
-        unsigned = 0
-        for message in receiver.received:
-            body = message.json()
-            data = body.get("data", {})
-            org = data.get("need_org_id")
-            try:
-                Webhook(self.secrets[org]).verify(message.body, message.headers)
-            except (KeyError, WebhookVerificationError):
-                unsigned += 1
-                continue
+        for message, body in self.verified:
             seen[message.headers["webhook-id"]] = seen.get(message.headers["webhook-id"], 0) + 1
-            need_id = data.get("need_id")
+            need_id = body["data"].get("need_id")
             if need_id in self.started:
                 latency = (message.at - self.started[need_id]) * 1000
                 if latency < first.get(need_id, float("inf")):
                     first[need_id] = latency
                     self.hops[need_id] = hops(self.started[need_id], message.at, body)
         duplicates = sum(n - 1 for n in seen.values())
-        return first, duplicates, unsigned
+        return first, duplicates, self.unsigned
+
+
+async def keep_verifying(ledger: Ledger, receiver: Receiver) -> None:
+    while True:
+        ledger.absorb(receiver)
+        await asyncio.sleep(0.5)
 
 
 async def post_need(client: httpx.AsyncClient, registry: str, firm: dict, row: dict, ledger: Ledger) -> None:
@@ -151,6 +165,7 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                 total = int(rate * seconds)
                 log(f"posting {total} needs at {rate}/s …")
                 tasks = []
+                verifier = asyncio.create_task(keep_verifying(ledger, receiver))
                 t0 = time.perf_counter()
                 cycle = itertools.cycle(rows)
                 for i in range(total):
@@ -167,6 +182,7 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                         break
                     await asyncio.sleep(0.5)
                 await asyncio.sleep(2.0)  # late duplicates
+                verifier.cancel()
                 first, duplicates, unsigned = ledger.latencies(receiver)
         finally:
             await receiver.stop()
