@@ -1,0 +1,106 @@
+"""Receivers that hang, reset the connection or present a certificate nobody trusts: each attempt is its own task
+with its own timeout, so they hold up no other endpoint, and their messages are retried to the dead letters,
+never lost."""
+
+import asyncio
+import ssl
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.receiver import Receiver
+from deploy.stack import Stack, free_port
+from services.notify.notifications import notification_id
+from tests.integration.notify.support import add_webhook, get, match_event, publish, two_orgs
+from tests.support.api import eventually
+
+pytestmark = pytest.mark.integration
+
+
+class RawServer:
+    """A TCP (optionally TLS) server on loopback that either never answers or closes at once."""
+
+    def __init__(self, behaviour: str, tls: ssl.SSLContext | None = None) -> None:
+        self.behaviour, self.tls, self.port = behaviour, tls, free_port()
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        if self.behaviour == "reset":
+            writer.transport.abort()
+            return
+        if self.behaviour == "ok":  # with TLS, reached only after a successful handshake
+            await reader.read(65536)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await writer.drain()
+        self._writers.append(writer)  # "hang": read nothing, answer nothing, keep the connection open
+
+    async def __aenter__(self) -> "RawServer":
+        self._server = await asyncio.start_server(self.handle, "127.0.0.1", self.port, ssl=self.tls)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        assert self._server is not None
+        self._server.close()
+
+
+@pytest.fixture(scope="module")
+def untrusted_tls(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ssl.SSLContext]:
+    folder: Path = tmp_path_factory.mktemp("untrusted")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=30)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+async def test_a_receiver_that_never_answers_holds_up_no_other_endpoint(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "挂起")
+    fast = await Receiver(port).start()
+    try:
+        async with RawServer("hang") as hanging:
+            await add_webhook(http, stack, firm["api_key"], f"http://127.0.0.1:{hanging.port}/hooks")
+            await add_webhook(http, stack, firm["api_key"], f"{fast.url}/hooks")
+            events = [match_event(firm["id"], university["id"]) for _ in range(3)]
+            for event in events:
+                await publish(stack, event)
+            received = await fast.wait_for(3, within=15)
+            assert {r.headers["webhook-id"] for r in received} == {notification_id(e.id, firm["id"]) for e in events}
+            assert hanging.connections >= 1, "the hanging endpoint was tried too, and is still waiting"
+    finally:
+        await fast.stop()
+
+
+async def test_resets_and_untrusted_certificates_are_failed_attempts_that_end_in_the_dead_letters(
+        stack: Stack, http: httpx.AsyncClient, untrusted_tls: ssl.SSLContext) -> None:
+    firm, university = await two_orgs(http, stack, "坏接收方")
+    async with RawServer("reset") as resetting, RawServer("ok", untrusted_tls) as impostor:
+        reset_hook = await add_webhook(http, stack, firm["api_key"], f"http://127.0.0.1:{resetting.port}/hooks")
+        tls_hook = await add_webhook(http, stack, firm["api_key"], f"https://127.0.0.1:{impostor.port}/hooks")
+        event = match_event(firm["id"], university["id"])
+        await publish(stack, event)
+
+        async def both_dead() -> list[dict]:
+            dead = await get(http, stack, firm["api_key"], "/v1/dead-letters")
+            return dead if len(dead) == 2 else []
+        dead = await eventually(both_dead, within=45, every=0.5)
+        assert {d["target_id"] for d in dead} == {reset_hook["id"], tls_hook["id"]}
+        assert all(d["notification_id"] == notification_id(event.id, firm["id"]) and d["attempts"] == 8 for d in dead)
+
+        records = await get(http, stack, firm["api_key"], "/v1/deliveries", endpoint_id=tls_hook["id"])
+        assert len(records) == 8 and all(r["status"] == "failed" and r["response_code"] is None for r in records)
+        assert "CERTIFICATE_VERIFY_FAILED" in records[0]["error"]
+        resets = await get(http, stack, firm["api_key"], "/v1/deliveries", endpoint_id=reset_hook["id"])
+        assert len(resets) == 8 and all(r["error"] for r in resets)
+        assert resetting.connections == 8
+        assert impostor.connections == 0, "no handshake with the impostor ever succeeded, so nothing was sent to it"
