@@ -115,24 +115,31 @@ class Dispatcher:
         return owner not in live
 
     async def adopt_orphans(self, live: set[str]) -> int:
-        """Dispatches whose claiming replica died before writing them (lease run out, owner gone) become pending."""
+        """Settles the claims of notifications whose lease ran out, in bulk: claims whose dispatches were all written
+        are simply dropped (the first attempts write their dispatch, not the claim, to keep the hot path short);
+        missing dispatches of an owner that is gone are adopted as pending. A live owner's are left to it."""
         now = datetime.now(UTC)
-        orphans = await self.db["notifications"].find(
+        overdue = await self.db["notifications"].find(
             {"claimed_until": {"$lt": now}},
-            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1, "claimed_by": 1}).limit(100).to_list()
-        adopted = 0
-        for notification in orphans:
-            if not self.abandoned(notification.get("claimed_by"), notification.get("undispatched", []), live):
-                continue
-            if not notification.get("undispatched"):
-                await self.db["notifications"].update_one({"_id": notification["_id"]},
-                                                          {"$unset": {"claimed_until": ""}})
+            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1, "claimed_by": 1}).limit(500).to_list()
+        if not overdue:
+            return 0
+        wanted = [did for n in overdue for did in n.get("undispatched", [])]
+        written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()}
+        settled, adopted = [], 0
+        for notification in overdue:
+            missing = [did for did in notification.get("undispatched", []) if did not in written]
+            if missing and not self.abandoned(notification.get("claimed_by"), missing, live):
+                continue  # its live owner is still at it
             release_at = notification.get("release_at")
-            for did in notification.get("undispatched", []):
+            for did in missing:
                 _, channel, target_id = did.split(":", 2)
                 held = bool(release_at) and channel in HELD_CHANNELS
                 adopted += await self.hold(notification, channel, target_id, release_at if held else now, held)
-                await self.settle_claim(notification["_id"], did)
+            settled.append(notification["_id"])
+        if settled:
+            await self.db["notifications"].update_many(
+                {"_id": {"$in": settled}}, {"$set": {"undispatched": []}, "$unset": {"claimed_until": ""}})
         return adopted
 
     async def claim(self, dispatch_id_: str) -> dict | None:
@@ -173,11 +180,10 @@ class Dispatcher:
             await self.db["dispatches"].insert_one({**{k: v for k, v in dispatch.items() if k != "unsaved"}, **update})
         except DuplicateKeyError:  # adopted meanwhile by another replica (our lease ran out): keep our outcome
             await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
-        await self.settle_claim(dispatch["notification_id"], dispatch["_id"])
+        # The claim on the notification is dropped later, in bulk, by the sweep (`adopt_orphans`).
 
     async def settle_claim(self, notification_id: str, dispatch_id_: str) -> None:
-        """Takes a written dispatch off its notification's claims; the last one also drops the lease, so that only
-        notifications with dispatches in flight carry `claimed_until` (the orphan sweep stays cheap)."""
+        """Takes a written dispatch off its notification's claims at once; the last one also drops the lease."""
         last = await self.db["notifications"].update_one(
             {"_id": notification_id, "undispatched": [dispatch_id_]},
             {"$set": {"undispatched": []}, "$unset": {"claimed_until": ""}})
