@@ -7,7 +7,8 @@ hands the client is a *watermark*: a number W such that every notification with 
 this stream or will never exist. W moves over a seq when a notification with that seq exists (any organisation's:
 the stream looks at the numbers, not the contents) or when a later-numbered notification was created more than
 `settle` seconds ago (a reserved number whose insert has not landed by then never will: a duplicate that was
-refused, a worker that died). Resuming from W may repeat a few messages sent after W; it never skips one.
+refused, a worker that died); only numbers the counter has handed out count for that. Resuming from W may
+repeat a few messages sent after W; it never skips one.
 Clients tell repeats apart by `data.id`, the notification id.
 """
 
@@ -48,12 +49,12 @@ class Cursor:
     async def step(self, limit: int = 100, now: datetime | None = None) -> list[tuple[dict, str]]:
         """This organisation's notifications not yet sent (late arrivals below sent ones too), in sequence order,
         each with the `id:` to give the client after it; moves the watermark as far as it safely goes. The
-        watermark is worked out first: whatever it passes was inserted already, so the read that follows sees it."""
+        watermark is worked out before the read that is sent: whatever it passes was inserted already, so that
+        read sees it. An idle stream costs one query (the watermark only matters when something is sent)."""
+        if not await self._unsent(1):
+            return []
         watermark = await self._safe_watermark(now or datetime.now(UTC))
-        query: dict = {"org_id": self.org_id, "seq": {"$gt": self.watermark}, "streamed": {"$ne": False}}
-        if self.sent:
-            query["seq"]["$nin"] = sorted(self.sent)
-        docs = await self.db["notifications"].find(query).sort("seq", 1).limit(limit).to_list()
+        docs = await self._unsent(limit)
         if len(docs) == limit:  # more wait for the next step: the watermark must not pass them
             watermark = min(watermark, docs[-1]["seq"])
         self.watermark = max(self.watermark, watermark)
@@ -62,10 +63,18 @@ class Cursor:
         nexts = [d["seq"] - 1 for d in docs[1:]] + [self.watermark] * bool(docs)
         return [(doc, str(min(self.watermark, after))) for doc, after in zip(docs, nexts, strict=True)]
 
+    async def _unsent(self, limit: int) -> list[dict]:
+        query: dict = {"org_id": self.org_id, "seq": {"$gt": self.watermark}, "streamed": {"$ne": False}}
+        if self.sent:
+            query["seq"]["$nin"] = sorted(self.sent)
+        return await self.db["notifications"].find(query).sort("seq", 1).limit(limit).to_list()
+
     async def _safe_watermark(self, now: datetime) -> int:
         watermark = self.watermark
+        counter = await self.db["counters"].find_one({"_id": "notifications"})
+        reserved = int(counter["seq"]) if counter else 0  # a number above it was not handed out by the counter
         settled = await self.db["notifications"].find(
-            {"seq": {"$gt": watermark}, "created_at": {"$lt": now - timedelta(seconds=self.settle)}},
+            {"seq": {"$gt": watermark, "$lte": reserved}, "created_at": {"$lt": now - timedelta(seconds=self.settle)}},
             {"seq": 1}).sort("seq", -1).limit(1).to_list()
         if settled:
             watermark = settled[0]["seq"]

@@ -43,8 +43,15 @@ async def test_the_stream_beats_and_a_client_resuming_with_last_event_id_misses_
 
     async def resumed() -> list[dict]:
         events = await read_sse(http, stack, firm["api_key"], last_event_id=seen["id"], within=3)
+        got.append([(e["id"], e["data"]["id"]) for e in events])
         return events if wanted <= {e["data"]["id"] for e in events} else []
-    events = await eventually(resumed, within=20)
+    got: list = []
+    try:
+        events = await eventually(resumed, within=20)
+    except AssertionError:
+        everything = await read_sse(http, stack, firm["api_key"], within=3)
+        raise AssertionError(f"resumed from {seen['id']}: {got[-1]}; wanted {wanted}; "
+                             f"whole stream {[(e['id'], e['data']['id']) for e in everything]}") from None
     assert all(int(e["id"]) >= int(seen["id"]) for e in events), "ids never go back"
     assert len(events) == len({e["data"]["id"] for e in events}), "one stream sends each notification once"
     everything = await read_sse(http, stack, firm["api_key"], count=4, within=5)

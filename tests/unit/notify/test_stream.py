@@ -19,7 +19,10 @@ class Store:
     def __getitem__(self, name: str):  # noqa: ANN204
         return self.db[name]
 
-    async def add(self, seq: int, org_id: str = "org_a", age: float = 0.0, streamed: bool = True) -> None:
+    async def add(self, seq: int, org_id: str = "org_a", age: float = 0.0, streamed: bool = True,
+                  reserved: bool = True) -> None:
+        if reserved:  # numbered by the counter, as the notifier does
+            await self.db["counters"].update_one({"_id": "notifications"}, {"$max": {"seq": seq}}, upsert=True)
         await self.db["notifications"].insert_one({
             "_id": f"ntf_{seq}", "seq": seq, "org_id": org_id, "type": "match.proposed", "data": {},
             "created_at": NOW - timedelta(seconds=age), "streamed": streamed})
@@ -79,3 +82,13 @@ async def test_a_backlog_larger_than_one_step_is_sent_whole(store: Store) -> Non
     for _ in range(4):
         seen += [seq for seq, _ in await sent(cursor)]
     assert seen == list(range(1, 251))
+
+
+async def test_a_number_the_counter_never_handed_out_does_not_let_the_watermark_jump(store: Store) -> None:
+    await store.add(1)
+    await store.add(10**9, age=300, reserved=False)  # written by hand, far beyond the counter
+    await store.add(3)  # 2 is reserved, its insert still on its way
+    cursor = Cursor(store, "org_a", 0, settle=10.0)
+    assert await sent(cursor) == [(1, "1"), (3, "1"), (10**9, "1")]
+    await store.add(2)
+    assert await sent(cursor) == [(2, "3")]
