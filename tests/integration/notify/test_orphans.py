@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReturnDocument
 
 from deploy.receiver import Receiver
 from deploy.stack import Stack
@@ -28,9 +28,12 @@ async def test_a_dead_replicas_claimed_message_is_adopted_and_sent_once(
         hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
         nid = notification_id(f"ev_{uuid.uuid4().hex}", firm["id"])
         past = datetime.now(UTC) - timedelta(minutes=5)
+        # A sequence number reserved like any notification's: the shared session's SSE streams resume past it.
+        counter = await client["duijie_notify"]["counters"].find_one_and_update(
+            {"_id": "notifications"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
         await client["duijie_notify"]["notifications"].insert_one({
             "_id": nid, "org_id": firm["id"], "type": "match.proposed", "event_id": "ev", "subject": "mt_orphan",
-            "data": {"match_id": "mt_orphan", "need_org_id": firm["id"]}, "created_at": past, "seq": 10**9,
+            "data": {"match_id": "mt_orphan", "need_org_id": firm["id"]}, "created_at": past, "seq": counter["seq"],
             "streamed": True, "undispatched": [dispatch_id(nid, "webhook", hook["id"])],
             "claimed_until": past + timedelta(seconds=20), "claimed_by": "rp_dead_replica"})
 
