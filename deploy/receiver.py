@@ -21,11 +21,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """`responses` is consumed in order (status codes); when empty, every request gets 200."""
+    """`responses` is consumed in order: a status code, or `(status, extra headers)`; when empty, every request
+    gets 200. `reply` replaces the answer's body ("ok" / "nope"). A request's query string is kept in its path."""
 
     port: int
-    responses: list[int] = field(default_factory=list)
+    responses: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    reply: bytes | None = None
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -44,11 +46,15 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.received.append(Received(scope["path"], headers, body, time.perf_counter()))
+        query = scope.get("query_string", b"").decode()
+        path = f"{scope['path']}?{query}" if query else scope["path"]
+        self.received.append(Received(path, headers, body, time.perf_counter()))
         self._arrived.set()
-        status = self.responses.pop(0) if self.responses else 200
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
-        await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"nope"})
+        answer = self.responses.pop(0) if self.responses else 200
+        status, extra = answer if isinstance(answer, tuple) else (answer, {})
+        raw = [(b"content-type", b"text/plain"), *((k.encode(), v.encode()) for k, v in extra.items())]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": self.reply or (b"ok" if status < 300 else b"nope")})
 
     async def start(self) -> "Receiver":
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",

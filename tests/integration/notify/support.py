@@ -3,13 +3,12 @@ that can add response headers (Retry-After)."""
 
 import asyncio
 import json
-import time
 import uuid
 from datetime import UTC, datetime
 
 import httpx
 
-from deploy.receiver import Received, Receiver
+from deploy.receiver import Receiver
 from deploy.stack import Stack
 from services.contracts import topics
 from services.contracts.envelope import Envelope, new_event
@@ -89,29 +88,6 @@ async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str |
     return events
 
 
-class HeaderReceiver(Receiver):
-    """A Receiver whose scripted answers are `(status, headers)` pairs; it records the query string in `path`."""
-
-    def __init__(self, port: int, answers: list[tuple[int, dict[str, str]]] | None = None) -> None:
-        super().__init__(port)
-        self.answers = answers or []
-        self.reply: bytes | None = None  # the body of every answer (default: "ok" or "nope")
-
-    async def app(self, scope: dict, receive, send) -> None:  # noqa: ANN001 - ASGI
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        query = scope.get("query_string", b"").decode()
-        path = f"{scope['path']}?{query}" if query else scope["path"]
-        self.received.append(Received(path, headers, body, time.perf_counter()))
-        self._arrived.set()
-        status, extra = self.answers.pop(0) if self.answers else (200, {})
-        raw = [(b"content-type", b"text/plain"), *((k.encode(), v.encode()) for k, v in extra.items())]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": self.reply or (b"ok" if status < 300 else b"nope")})
+def HeaderReceiver(port: int, answers: list[tuple[int, dict[str, str]]] | None = None) -> Receiver:  # noqa: N802
+    """A Receiver whose scripted answers are `(status, headers)` pairs (see deploy.receiver.Receiver)."""
+    return Receiver(port, responses=list(answers or []))
