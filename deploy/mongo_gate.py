@@ -59,9 +59,10 @@ class TransactionGate:
             result = await execute()
             return result
         finally:
+            # Held until the client commits or aborts: a transaction whose first command failed (a duplicate key,
+            # say) is still open in the engine until the driver's abortTransaction arrives.
             if key is not None and self.owner == key:
-                failed_start = body.get("startTransaction") is True and (result is None or not result.get("ok"))
-                if command in ENDING or failed_start:
+                if command in ENDING:
                     await self._release()
                 else:
                     self.last_activity = time.monotonic()
