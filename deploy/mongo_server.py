@@ -12,7 +12,6 @@ from mongoeco.core.identity import id_contains_numeric_value
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-from deploy.mongo_gate import install
 
 
 def engine_for(path: Path) -> SQLiteEngine:
@@ -51,7 +50,6 @@ def _unique_check_without_id_scan(engine: SQLiteEngine):  # noqa: ANN202 - the e
 async def serve(host: str, port: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     server = AsyncMongoEcoProxyServer(engine=engine_for(path), host=host, port=port)
-    install(server)  # wait behind an open transaction instead of refusing, as MongoDB would run alongside
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

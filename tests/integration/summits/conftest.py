@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from deploy.stack import Stack
 from services.contracts.envelope import deterministic_id
 from services.registry.container import Container
-from services.registry.db import Database
+from services.registry.db import Database, retrying
 from services.registry.outbox import Relay
 from services.registry.settings import Settings
 from services.registry.summits.sweep import Swept, sweep
@@ -71,11 +71,14 @@ def seed_match(registry_db: Database) -> Callable:
     """A match between two organisations, as matching would have proposed it (registry `matches`)."""
     async def seed(a: str, b: str, score: float) -> str:
         match_id = deterministic_id("test-match", a, b, score)
-        async with registry_db.transaction() as session:  # plain writes racing with transactions stall mongoeco
-            await registry_db["matches"].insert_one(
-                {"_id": match_id, "org_ids": [a, b], "need_org_id": a, "counterpart_org_id": b, "score": score,
-                 "need_id": f"need_{a}", "counterpart_id": f"result_{b}", "counterpart_kind": "result",
-                 "status": "proposed", "proposed_at": datetime.now(UTC)}, session=session)
+        async def insert() -> None:
+            async with registry_db.transaction() as session:
+                await registry_db["matches"].insert_one(
+                    {"_id": match_id, "org_ids": [a, b], "need_org_id": a, "counterpart_org_id": b, "score": score,
+                     "need_id": f"need_{a}", "counterpart_id": f"result_{b}", "counterpart_kind": "result",
+                     "status": "proposed", "proposed_at": datetime.now(UTC)}, session=session)
+
+        await retrying(insert)  # the embedded engine refuses a transaction while the registry's is open
         return match_id
     return seed
 
