@@ -13,7 +13,6 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
 
-
 def engine_for(path: Path) -> SQLiteEngine:
     """The SQLite engine, without committed-change dispatch.
 
