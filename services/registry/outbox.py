@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from services.contracts.envelope import Envelope
 from services.contracts.topics import named
@@ -85,7 +85,7 @@ class Relay:
                     backoff = 0.1
                     if sent >= self.batch:
                         continue
-            except (PyMongoError, Exception) as error:
+            except Exception as error:  # the broker or the database is down: retry, lose nothing
                 log.warning("outbox relay: %s; retrying in %.1f s", error, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
