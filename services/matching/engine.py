@@ -26,14 +26,15 @@ from services.matching.domain import (
     ScoredMatch,
     Weights,
 )
-from services.matching.index import InvertedIndex
+from services.matching.index import InvertedIndex, Shortlist
 from services.matching.scoring import documents as docs
-from services.matching.scoring.field import as_mapping, field_fit, infer_field_distribution
+from services.matching.scoring.explain import clipped
+from services.matching.scoring.field import as_mapping, field_fit, field_score, infer_field_distribution
 from services.matching.scoring.financing_match import financing_options, product_matches
-from services.matching.scoring.keywords import keyword_overlap
-from services.matching.scoring.pairs import combine, structured_components, weighted_score
+from services.matching.scoring.keywords import Wanted, explain_keywords, keyword_score, wanted_keywords
+from services.matching.scoring.pairs import combine, mean_score, structured_components, weight_of, weighted_sums
 from services.matching.scoring.preferences import OrgPreferences
-from services.matching.scoring.text import text_relevance
+from services.matching.scoring.text import text_relevance, text_score
 
 FEEDBACK_DEPTH = 10  # top candidates whose fields vote for the need's field
 FIELD_PRESELECT = 0.6  # how much the inferred field lifts a candidate into the rescored pool
@@ -53,6 +54,21 @@ class _Query:
     terms: dict[str, float]
     fuzzy: str
     fields: dict[str, float]
+    keywords: Wanted
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A pair's evidence as numbers; explanations are written only for the matches returned."""
+
+    counterpart: Result | Expert
+    slot: int
+    ratio: float  # BM25 / ideal, after the counterpart organisation's term weights
+    fuzzy: float
+    structured: list[Component | None]
+    weight: float  # Σ weight of the components that apply, all but the field fit
+    weighted: float  # Σ weight · score of those
+    score: float = 0.0
 
 
 class MatchingEngine:
@@ -67,6 +83,7 @@ class MatchingEngine:
         self._firms: dict[str, Firm] = {}
         self._products: dict[str, Product] = {}
         self._need_fields: dict[str, dict[str, float]] = {}
+        self._need_terms: dict[str, dict[str, float]] = {}  # query terms of open needs (segmented once)
         self._blocked: set[frozenset[str]] = set()
         self._solved: set[str] = set()
         self._preferences: dict[str, OrgPreferences] = {}
@@ -84,7 +101,9 @@ class MatchingEngine:
         self._phrases[posting.id] = docs.phrase_form(posting)
         self._fuzzy[posting.id] = docs.fuzzy_form(posting)
         if isinstance(posting, Need):
-            self._demand.upsert(posting.id, docs.document_terms(posting))
+            terms = docs.document_terms(posting)
+            self._demand.upsert(posting.id, terms)
+            self._need_terms[posting.id] = docs.query_weights(terms)
             self._solved.discard(posting.id)
         else:
             self._supply.upsert(posting.id, docs.document_terms(posting), docs.field_of(posting))
@@ -98,6 +117,7 @@ class MatchingEngine:
         self._phrases.pop(posting_id, None)
         self._fuzzy.pop(posting_id, None)
         self._need_fields.pop(posting_id, None)
+        self._need_terms.pop(posting_id, None)
         self._supply.remove(posting_id)
         self._demand.remove(posting_id)
 
@@ -132,38 +152,35 @@ class MatchingEngine:
         if need.id in self._solved:
             return []
         preferences = self._preferences.get(need.org_id, OrgPreferences())
-        plain = docs.query_terms(need)
+        plain = self._query_terms(need)
         terms = preferences.weigh(plain)
-        found = self._supply.search(terms)
-        ideal = self._supply.ideal(plain) if terms is not plain else found.ideal
+        ideal = self._supply.ideal(plain)
+        pool = max(MIN_POOL, POOL_PER_MATCH * limit)
+        found = self._supply.search(terms, Shortlist(pool, 1.5 * ideal, FIELD_PRESELECT * ideal))
         if not len(found.slots) or ideal <= 0:
             return []
         ratio = found.bm25 / ideal
         field_ids = self._supply.field_ids_of(found.slots)
         distribution = self._infer_fields(need, ratio, field_ids, found.field_prior)
-        fields = self._need_fields[need.id]
         lift = np.zeros(len(field_ids))
         if len(distribution) and distribution.max() > 0:
             labelled = field_ids >= 0
             lift[labelled] = distribution[field_ids[labelled]] / distribution.max()
         preselect = np.minimum(ratio, 1.5) + FIELD_PRESELECT * lift
-        pool = min(len(preselect), max(MIN_POOL, POOL_PER_MATCH * limit))
-        chosen = np.argpartition(-preselect, pool - 1)[:pool]
-        query = _Query(need, terms, self._fuzzy.get(need.id) or docs.fuzzy_form(need), fields)
-        pool_items = []
+        chosen = _best_of(preselect, ratio, pool)
+        query = self._query(need, terms, self._need_fields[need.id])
+        candidates = []
         for i in chosen.tolist():
-            counterpart = self._postings.get(self._supply.doc_id(int(found.slots[i])) or "")
+            slot = int(found.slots[i])
+            counterpart = self._postings.get(self._supply.doc_id(slot) or "")
             if isinstance(counterpart, Result | Expert) and self._proposable(need, counterpart, preferences):
-                evidence = self._evidence(query, counterpart, float(ratio[i]), preferences)
-                pool_items.append((counterpart, evidence))
-        if pool_items:  # second feedback round, on the fuller evidence (text + keywords + structure)
-            partial = np.array([weighted_score(parts, self.weights) for _, parts in pool_items])
-            pool_fields = self._supply.field_ids_of(
-                np.array([self._supply.slot(c.id) for c, _ in pool_items], dtype=np.int32))
+                candidates.append(self._candidate(query, counterpart, slot, float(ratio[i]), preferences))
+        if candidates:  # second feedback round, on the fuller evidence (text + keywords + structure)
+            partial = np.array([mean_score(c.weight, c.weighted) for c in candidates])
+            pool_fields = self._supply.field_ids_of(np.array([c.slot for c in candidates], dtype=np.int32))
             self._infer_fields(need, partial, pool_fields, found.field_prior)
-            query = _Query(need, terms, query.fuzzy, self._need_fields[need.id])
-        scored = [m for c, parts in pool_items if (m := self._finish(query, c, parts)) is not None]
-        return _top(scored, limit)
+            query = _Query(need, terms, query.fuzzy, self._need_fields[need.id], query.keywords)
+        return self._best(query, candidates, limit)
 
     def _for_supply(self, counterpart: Result | Expert, limit: int) -> list[ScoredMatch]:
         own = self._preferences.get(counterpart.org_id, OrgPreferences())
@@ -174,7 +191,7 @@ class MatchingEngine:
         pool = min(len(found.slots), max(MIN_POOL, POOL_PER_MATCH * limit))
         chosen = np.argpartition(-found.bm25, pool - 1)[:pool]
         slot = self._supply.slot(counterpart.id)
-        scored = []
+        best: list[ScoredMatch] = []
         for i in chosen.tolist():
             need = self._postings.get(self._demand.doc_id(int(found.slots[i])) or "")
             preferences = self._preferences.get(need.org_id) if isinstance(need, Need) else None
@@ -182,7 +199,7 @@ class MatchingEngine:
                 continue
             if not self._proposable(need, counterpart, preferences or OrgPreferences()):
                 continue
-            plain = docs.query_terms(need)
+            plain = self._query_terms(need)
             need_terms = (preferences or OrgPreferences()).weigh(plain)
             bm25, ideal = self._supply.score_one(slot, need_terms)
             ideal = self._supply.ideal(plain) if need_terms is not plain else ideal
@@ -193,12 +210,10 @@ class MatchingEngine:
                 field_ids = self._supply.field_ids_of(found_for_need.slots)
                 self._infer_fields(need, ratio, field_ids, found_for_need.field_prior)
                 fields = self._need_fields[need.id]
-            query = _Query(need, need_terms, self._fuzzy.get(need.id, ""), fields)
-            parts = self._evidence(query, counterpart, bm25 / ideal if ideal else 0.0, preferences)
-            match = self._finish(query, counterpart, parts)
-            if match is not None:
-                scored.append(match)
-        return _top(scored, limit)
+            query = self._query(need, need_terms, fields)
+            candidate = self._candidate(query, counterpart, slot, bm25 / ideal if ideal else 0.0, preferences)
+            best += self._best(query, [candidate], 1)
+        return _top(best, limit)
 
     def _infer_fields(self, need: Need, ratio: np.ndarray, field_ids: np.ndarray,
                       term_prior: np.ndarray) -> np.ndarray:
@@ -219,30 +234,57 @@ class MatchingEngine:
             return preferences.allows(counterpart.trl, counterpart.price_min)
         return True
 
-    def _evidence(self, query: _Query, counterpart: Result | Expert, bm25_ratio: float,
-                  preferences: OrgPreferences | None) -> list[Component | None]:
-        """Every component of the pair except the field fit (which needs the whole pool)."""
-        need = query.need
-        slot = self._supply.slot(counterpart.id)
-        shared = [] if slot is None else [t for t in self._supply.shared_terms(slot, query.terms) if docs.is_word(t)]
-        own = self._preferences.get(counterpart.org_id)
-        if own is not None and own.term_weights and shared:
-            bm25_ratio *= sum(own.term_weights.get(t, 1.0) for t in shared) / len(shared)
-        fuzzy = fuzz.token_set_ratio(query.fuzzy, self._fuzzy.get(counterpart.id, "")) / 100.0
-        return [
-            text_relevance(bm25_ratio, fuzzy, shared),
-            keyword_overlap(need.keywords, counterpart.keywords, self._phrases.get(counterpart.id, "")),
-            *structured_components(need, counterpart, preferences.budget_tolerance if preferences else 1.0,
-                                   preferences.trl_floor if preferences else None),
-        ]
+    def _query_terms(self, need: Need) -> dict[str, float]:
+        terms = self._need_terms.get(need.id)
+        return terms if terms is not None else docs.query_terms(need)
 
-    def _finish(self, query: _Query, counterpart: Result | Expert,
-                evidence: list[Component | None]) -> ScoredMatch | None:
+    def _query(self, need: Need, terms: dict[str, float], fields: dict[str, float]) -> _Query:
+        fuzzy = self._fuzzy.get(need.id) or docs.fuzzy_form(need)
+        return _Query(need, terms, fuzzy, fields, wanted_keywords(need.keywords))
+
+    def _candidate(self, query: _Query, counterpart: Result | Expert, slot: int, bm25_ratio: float,
+                   preferences: OrgPreferences | None) -> _Candidate:
+        """Every component of the pair except the field fit (which needs the whole pool), as numbers."""
         need = query.need
-        field = field_fit(query.fields, docs.field_of(counterpart))
-        if weighted_score([*evidence, field], self.weights) < self.min_score:
-            return None
-        score, weighted = combine([*evidence, field], self.weights)
+        own = self._preferences.get(counterpart.org_id)
+        if own is not None and own.term_weights:
+            shared = self._shared_words(query, slot)
+            if shared:
+                bm25_ratio *= sum(own.term_weights.get(t, 1.0) for t in shared) / len(shared)
+        fuzzy = fuzz.token_set_ratio(query.fuzzy, self._fuzzy.get(counterpart.id, "")) / 100.0
+        parts = [("text", clipped(text_score(bm25_ratio, fuzzy)))]
+        keywords = keyword_score(query.keywords, counterpart.keywords, self._phrases.get(counterpart.id, ""))
+        if keywords is not None:
+            parts.append(("keywords", clipped(keywords)))
+        structured = structured_components(need, counterpart, preferences.budget_tolerance if preferences else 1.0,
+                                           preferences.trl_floor if preferences else None)
+        parts += [(item.name, item.score) for item in structured if item is not None]
+        return _Candidate(counterpart, slot, bm25_ratio, fuzzy, structured, *weighted_sums(parts, self.weights))
+
+    def _best(self, query: _Query, candidates: list[_Candidate], limit: int) -> list[ScoredMatch]:
+        """The ``limit`` best candidates scoring at least ``min_score``, field fit included, explained."""
+        kept = []
+        field_weight = weight_of("field", self.weights)
+        for candidate in candidates:
+            field = field_score(query.fields, docs.field_of(candidate.counterpart))
+            if field is None:
+                candidate.score = mean_score(candidate.weight, candidate.weighted)
+            else:  # the field fit comes last, as in ``combine``
+                candidate.score = mean_score(candidate.weight + field_weight,
+                                             candidate.weighted + clipped(field) * field_weight)
+            if candidate.score >= self.min_score:
+                kept.append(candidate)
+        kept.sort(key=lambda candidate: (-candidate.score, candidate.counterpart.id))
+        return [self._explained(query, candidate) for candidate in kept[:limit]]
+
+    def _explained(self, query: _Query, candidate: _Candidate) -> ScoredMatch:
+        need, counterpart = query.need, candidate.counterpart
+        score, weighted = combine([
+            text_relevance(candidate.ratio, candidate.fuzzy, self._shared_words(query, candidate.slot)),
+            explain_keywords(query.keywords, counterpart.keywords, self._phrases.get(counterpart.id, "")),
+            *candidate.structured,
+            field_fit(query.fields, docs.field_of(counterpart)),
+        ], self.weights)
         financing = ()
         if isinstance(counterpart, Result):
             financing = financing_options(need, counterpart, self._firms.get(need.org_id),
@@ -254,6 +296,9 @@ class MatchingEngine:
             need_org_id=need.org_id, counterpart_org_id=counterpart.org_id,
             score=score, components=weighted, financing=financing,
         )
+
+    def _shared_words(self, query: _Query, slot: int) -> list[str]:
+        return [term for term in self._supply.shared_terms(slot, query.terms) if docs.is_word(term)]
 
     def _open_needs_by_org(self) -> dict[str, list[Need]]:
         grouped: dict[str, list[Need]] = {}
@@ -273,7 +318,7 @@ class MatchingEngine:
         if reason == "not_relevant" and isinstance(need, Need) and isinstance(counterpart, Result | Expert):
             slot = self._supply.slot(counterpart.id)
             if slot is not None:
-                terms = self._supply.shared_terms(slot, docs.query_terms(need))
+                terms = self._supply.shared_terms(slot, self._query_terms(need))
                 preferences.penalise_terms([t for t in terms if docs.is_word(t)])
         elif reason == "too_early_stage":
             trl = counterpart.trl if isinstance(counterpart, Result) else None
@@ -291,3 +336,12 @@ class MatchingEngine:
 def _top(matches: list[ScoredMatch], limit: int) -> list[ScoredMatch]:
     matches.sort(key=lambda match: (-match.score, match.counterpart_id, match.need_id))
     return matches[:limit]
+
+
+def _best_of(preselect: np.ndarray, ratio: np.ndarray, pool: int) -> np.ndarray:
+    """Indices of the ``pool`` highest ``preselect``; ties (capped ratios) go to the higher ``ratio``."""
+    if len(preselect) > pool:
+        boundary = np.partition(preselect, len(preselect) - pool)[len(preselect) - pool]
+        contenders = np.flatnonzero(preselect >= boundary)
+        return contenders[np.lexsort((-ratio[contenders], -preselect[contenders]))[:pool]]
+    return np.lexsort((-ratio, -preselect))

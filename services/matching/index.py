@@ -16,50 +16,36 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_NO_FIELD = -1
-
-
-class _Postings:
-    __slots__ = ("dead", "ids", "size", "weights")
-
-    def __init__(self) -> None:
-        self.ids = np.empty(4, dtype=np.int32)
-        self.weights = np.empty(4, dtype=np.float32)
-        self.size = 0
-        self.dead = 0
-
-    def append(self, slot: int, weight: float) -> None:
-        if self.size == len(self.ids):
-            self.ids = np.resize(self.ids, max(4, self.size * 2))
-            self.weights = np.resize(self.weights, max(4, self.size * 2))
-        self.ids[self.size] = slot
-        self.weights[self.size] = weight
-        self.size += 1
-
-    def compact(self, alive: np.ndarray) -> None:
-        keep = alive[self.ids[: self.size]]
-        self.ids = self.ids[: self.size][keep].copy()
-        self.weights = self.weights[: self.size][keep].copy()
-        self.size = len(self.ids)
-        self.dead = 0
+from services.matching.postings import NO_FIELD, Postings, TermStats, shortlist_floor
 
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
     """Candidates of one query: parallel arrays over the union of the query terms' postings."""
 
-    slots: np.ndarray  # int32 document slots
+    slots: np.ndarray  # int32 document slots, ascending
     bm25: np.ndarray  # float32 BM25 score
-    coverage: np.ndarray  # float32 idf-weighted share of the query matched, in [0,1]
     ideal: float  # BM25 score of an average-length document containing each query term once
     field_prior: np.ndarray  # float64 P(field | query terms), one entry per field id
+    coverage: np.ndarray | None = None  # float32 idf-weighted share of the query matched, in [0,1]
+    #                                     (None for a shortlist)
+
+
+@dataclass(frozen=True, slots=True)
+class Shortlist:
+    """Ask ``search`` only for the documents that could be among the ``keep`` best by
+    ``min(bm25, cap) + bonus``, for any per-document bonus in [0, ``slack``] (BM25 units)."""
+
+    keep: int
+    cap: float
+    slack: float
 
 
 class InvertedIndex:
     def __init__(self, k1: float = 1.2, b: float = 0.75, smoothing: float = 2.0) -> None:
         self.k1, self.b, self.smoothing = k1, b, smoothing
         self._term_ids: dict[str, int] = {}
-        self._postings: list[_Postings] = []
+        self._postings: list[Postings] = []
         self._df: list[int] = []
         self._slot_of: dict[str, int] = {}
         self._doc_ids: list[str | None] = []
@@ -67,13 +53,21 @@ class InvertedIndex:
         self._doc_weights: list[np.ndarray | None] = []
         self._lengths = np.zeros(1024, dtype=np.float32)
         self._alive = np.zeros(1024, dtype=bool)
-        self._fields = np.full(1024, _NO_FIELD, dtype=np.int32)
+        self._fields = np.full(1024, NO_FIELD, dtype=np.int32)
         self._acc = np.zeros(1024, dtype=np.float32)
         self._cov = np.zeros(1024, dtype=np.float32)
+        self._stats = TermStats()
         self._field_ids: dict[str, int] = {}
         self._field_names: list[str] = []
         self._field_docs: list[int] = []
         self._total_length = 0.0
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Unpickling: fresh scratch buffers (unpickled arrays carry non-canonical dtype objects,
+        which send ``np.add.at`` down its slow, per-element path)."""
+        self.__dict__.update(state)
+        self._acc = np.zeros(len(self._alive), dtype=np.float32)
+        self._cov = np.zeros(len(self._alive), dtype=np.float32)
 
     # ---- maintenance -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -98,6 +92,7 @@ class InvertedIndex:
         term_ids = np.fromiter((self._term_id(term) for term in terms), dtype=np.int32, count=len(terms))
         weights = np.fromiter(terms.values(), dtype=np.float32, count=len(terms))
         order = np.argsort(term_ids)
+        self._stats.changed(term_ids.tolist())
         for term_id, weight in zip(term_ids.tolist(), terms.values(), strict=True):
             self._postings[term_id].append(slot, weight)
             self._df[term_id] += 1
@@ -107,7 +102,7 @@ class InvertedIndex:
         self._doc_weights.append(weights[order])
         self._lengths[slot] = length
         self._alive[slot] = True
-        self._fields[slot] = self._field_id(field) if field else _NO_FIELD
+        self._fields[slot] = self._field_id(field) if field else NO_FIELD
         if field:
             self._field_docs[self._fields[slot]] += 1
         self._total_length += length
@@ -119,12 +114,13 @@ class InvertedIndex:
             return False
         self._alive[slot] = False
         self._total_length -= float(self._lengths[slot])
-        if self._fields[slot] != _NO_FIELD:
+        if self._fields[slot] != NO_FIELD:
             self._field_docs[self._fields[slot]] -= 1
         term_ids = self._doc_terms[slot]
         self._doc_terms[slot] = None
         self._doc_weights[slot] = None
         self._doc_ids[slot] = None
+        self._stats.changed(term_ids.tolist() if term_ids is not None else [])
         for term_id in term_ids.tolist() if term_ids is not None else ():
             self._df[term_id] -= 1
             postings = self._postings[term_id]
@@ -140,7 +136,7 @@ class InvertedIndex:
         self._lengths = np.resize(self._lengths, capacity)
         self._alive = np.concatenate([self._alive, np.zeros(capacity - len(self._alive), dtype=bool)])
         self._fields = np.concatenate(
-            [self._fields, np.full(capacity - len(self._fields), _NO_FIELD, dtype=np.int32)]
+            [self._fields, np.full(capacity - len(self._fields), NO_FIELD, dtype=np.int32)]
         )
         self._acc = np.zeros(capacity, dtype=np.float32)
         self._cov = np.zeros(capacity, dtype=np.float32)
@@ -149,7 +145,7 @@ class InvertedIndex:
         term_id = self._term_ids.get(term)
         if term_id is None:
             term_id = self._term_ids[term] = len(self._postings)
-            self._postings.append(_Postings())
+            self._postings.append(Postings())
             self._df.append(0)
         return term_id
 
@@ -170,7 +166,7 @@ class InvertedIndex:
 
     def field_of(self, slot: int) -> str | None:
         field_id = int(self._fields[slot])
-        return self._field_names[field_id] if field_id != _NO_FIELD else None
+        return self._field_names[field_id] if field_id != NO_FIELD else None
 
     def field_ids_of(self, slots: np.ndarray) -> np.ndarray:
         return self._fields[slots]
@@ -197,14 +193,10 @@ class InvertedIndex:
         doc_terms = self._doc_terms[slot]
         if doc_terms is None or not len(doc_terms):
             return []
-        shared = []
-        for term in terms:
-            term_id = self._term_ids.get(term)
-            if term_id is not None:
-                position = int(np.searchsorted(doc_terms, term_id))
-                if position < len(doc_terms) and doc_terms[position] == term_id:
-                    shared.append(term)
-        return shared
+        query = list(terms)
+        ids = np.fromiter((self._term_ids.get(term, -1) for term in query), dtype=np.int32, count=len(query))
+        found = doc_terms[np.minimum(np.searchsorted(doc_terms, ids), len(doc_terms) - 1)] == ids
+        return [term for term, hit in zip(query, found.tolist(), strict=True) if hit]
 
     def score_one(self, slot: int, query: Mapping[str, float]) -> tuple[float, float]:
         """(BM25, ideal) of one document for ``query`` — the same numbers ``search`` gives it."""
@@ -227,50 +219,56 @@ class InvertedIndex:
         return bm25, ideal
 
     # ---- retrieval ---------------------------------------------------------------------------
-    def search(self, query: Mapping[str, float]) -> Retrieval:
-        """BM25 over the union of the query terms' postings, plus the term-level field prior."""
+    def search(self, query: Mapping[str, float], shortlist: Shortlist | None = None) -> Retrieval:
+        """BM25 over the union of the query terms' postings, plus the term-level field prior; with a
+        ``shortlist``, only the documents that can make it (and no coverage)."""
         n_fields = len(self._field_names)
         prior = np.asarray(self._field_docs, dtype=np.float64) + 1e-9
         prior /= prior.sum() if n_fields else 1.0
         field_votes = np.zeros(n_fields, dtype=np.float64)
-        vote_weight = 0.0
+        vote_weight = ideal = 0.0
         avgdl = self._total_length / len(self._slot_of) if self._slot_of else 1.0
         touched: list[np.ndarray] = []
-        ideal = 0.0
         for term, query_weight in query.items():
             term_id = self._term_ids.get(term)
             if term_id is None or self._df[term_id] == 0:
                 continue
-            postings = self._postings[term_id]
-            ids = postings.ids[: postings.size]
-            if postings.dead:
-                ids = ids[self._alive[ids]]
-                tf = postings.weights[: postings.size][self._alive[postings.ids[: postings.size]]]
-            else:
-                tf = postings.weights[: postings.size]
+            ids, saturation = self._stats.saturation(term_id, self._postings[term_id], self._alive,
+                                                     self._lengths, self.k1, self.b, avgdl)
             idf = self._idf(self._df[term_id]) * query_weight
             ideal += idf
-            norm = self.k1 * (1.0 - self.b + self.b * self._lengths[ids] / avgdl)
-            self._acc[ids] += (idf * (self.k1 + 1.0)) * tf / (tf + norm)
-            self._cov[ids] += idf
+            np.add.at(self._acc, ids, saturation * np.float32(idf))
+            if shortlist is None:
+                np.add.at(self._cov, ids, np.full(len(ids), idf, dtype=np.float32))
             touched.append(ids)
             if n_fields:
-                labelled = self._fields[ids]
-                counts = np.bincount(labelled[labelled >= 0], minlength=n_fields).astype(np.float64)
+                counts = self._stats.field_counts(term_id, ids, self._fields, n_fields)
                 field_votes += idf * (counts + self.smoothing * prior) / (counts.sum() + self.smoothing)
                 vote_weight += idf
-        slots = self._union(touched)
-        bm25 = self._acc[slots].copy()
-        coverage = self._cov[slots] / ideal if ideal else self._cov[slots].copy()
-        self._acc[slots] = 0.0
-        self._cov[slots] = 0.0
         field_prior = field_votes / vote_weight if vote_weight else prior[:n_fields]
-        return Retrieval(slots, bm25, coverage.astype(np.float32), ideal, field_prior)
+        sparse = sum(len(ids) for ids in touched) * 16 < len(self._acc)
+        if shortlist is not None and not sparse:
+            floor = shortlist_floor(self._acc, shortlist.keep, shortlist.cap, shortlist.slack)
+            slots = np.flatnonzero(self._acc >= floor if floor > 0 else self._acc > 0).astype(np.int32)
+        elif sparse:
+            slots = _union(touched)
+        else:
+            slots = np.flatnonzero(self._acc > 0).astype(np.int32)
+        bm25 = self._acc[slots]
+        coverage = None
+        if shortlist is None:
+            coverage = (self._cov[slots] / ideal if ideal else self._cov[slots]).astype(np.float32)
+        for scratch in (self._acc, self._cov) if shortlist is None else (self._acc,):
+            if sparse:
+                scratch[slots] = 0.0
+            else:
+                scratch.fill(0.0)
+        return Retrieval(slots, bm25, ideal, field_prior, coverage)
 
-    def _union(self, touched: list[np.ndarray]) -> np.ndarray:
-        if not touched:
-            return np.empty(0, dtype=np.int32)
-        total = sum(len(ids) for ids in touched)
-        if total * 16 < len(self._acc):
-            return np.unique(np.concatenate(touched)).astype(np.int32)
-        return np.flatnonzero(self._cov).astype(np.int32)
+
+def _union(touched: list[np.ndarray]) -> np.ndarray:
+    """Sorted distinct slots of a few short arrays."""
+    if not touched:
+        return np.empty(0, dtype=np.int32)
+    ids = np.sort(np.concatenate(touched))
+    return ids[np.concatenate(([True], ids[1:] != ids[:-1]))].astype(np.int32)

@@ -68,20 +68,28 @@ def _keep(token: str) -> bool:
 
 
 def tokens(text: str) -> list[str]:
-    """Search-mode segmentation of normalised text, without stop words. Never raises on garbage."""
+    """Search-mode segmentation of normalised text, without stop words. Never raises on garbage.
+
+    jieba never joins characters across a space, so each space-separated block is segmented on its
+    own, and a block seen before (a keyword, a title, a clause) is not segmented again."""
     normalised = normalise(text)
     if not normalised:
         return []
-    if len(normalised) <= 64:
-        return list(_short_tokens(normalised))
-    _ensure_jieba()
-    return [token.strip() for token in jieba.lcut_for_search(normalised) if _keep(token.strip())]
+    return [token for block in normalised.split(" ") for token in _block_tokens(block)]
+
+
+def _block_tokens(block: str) -> tuple[str, ...]:
+    return _short_tokens(block) if len(block) <= 64 else _segment(block)
 
 
 @lru_cache(maxsize=16384)
-def _short_tokens(normalised: str) -> tuple[str, ...]:
+def _short_tokens(block: str) -> tuple[str, ...]:
+    return _segment(block)
+
+
+def _segment(block: str) -> tuple[str, ...]:
     _ensure_jieba()
-    return tuple(token.strip() for token in jieba.lcut_for_search(normalised) if _keep(token.strip()))
+    return tuple(token.strip() for token in jieba.lcut_for_search(block) if _keep(token.strip()))
 
 
 def term_counts(*weighted_texts: tuple[str, float]) -> dict[str, float]:

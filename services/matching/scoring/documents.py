@@ -66,7 +66,11 @@ def document_terms(posting: Need | Result | Expert) -> dict[str, float]:
 
 def query_terms(posting: Need | Result | Expert) -> dict[str, float]:
     """Query weights: 1 + log(tf), so repeated words count, but sub-linearly."""
-    counts = document_terms(posting)
+    return query_weights(document_terms(posting))
+
+
+def query_weights(counts: dict[str, float]) -> dict[str, float]:
+    """``query_terms`` from already computed ``document_terms``."""
     return {term: 1.0 + math.log(max(1.0, tf)) for term, tf in counts.items()}
 
 

@@ -51,10 +51,14 @@ def span(low: int | None, high: int | None) -> str:
     return f"{low if low is not None else 1}–{high if high is not None else 9}"
 
 
+def clipped(score: float) -> float:
+    """A component score as reported: clipped to [0,1], four decimals."""
+    return round(min(1.0, max(0.0, score)), 4)
+
+
 def component(name: str, score: float, explanation: str) -> Component:
     """A component with its score clipped to [0,1]; the engine fills in the weight."""
-    clipped = round(min(1.0, max(0.0, score)), 4)
-    return Component(name=name, score=clipped, weight=0.0, explanation=explanation)
+    return Component(name=name, score=clipped(score), weight=0.0, explanation=explanation)
 
 
 def modes(items: tuple[str, ...] | list[str]) -> str:

@@ -8,14 +8,21 @@ from services.matching.scoring.explain import component
 
 def field_fit(inferred: dict[str, float], counterpart_field: str | None) -> Component | None:
     """``inferred`` maps field → probability for the need (from ``engine``'s field inference)."""
-    if not inferred or not counterpart_field:
+    score = field_score(inferred, counterpart_field)
+    if score is None or counterpart_field is None:
         return None
     top_field, top_probability = max(inferred.items(), key=lambda item: item[1])
-    probability = inferred.get(counterpart_field, 0.0)
-    score = probability / top_probability if top_probability > 0 else 0.0
     if counterpart_field == top_field:
         return component("field", score, f"领域一致: {top_field}（推断置信 {top_probability:.2f}）")
     return component("field", score, f"需求领域推断为 {top_field}，对方领域为 {counterpart_field}")
+
+
+def field_score(inferred: dict[str, float], counterpart_field: str | None) -> float | None:
+    """The score of ``field_fit`` alone: the counterpart field's probability relative to the top one."""
+    if not inferred or not counterpart_field:
+        return None
+    top_probability = max(inferred.values())
+    return inferred.get(counterpart_field, 0.0) / top_probability if top_probability > 0 else 0.0
 
 
 def infer_field_distribution(

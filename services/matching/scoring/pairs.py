@@ -1,6 +1,6 @@
 """Structured components of a (need, counterpart) pair, plus the weighted-mean combination."""
 
-from dataclasses import replace
+from collections.abc import Iterable
 
 from services.matching.domain import Component, Expert, Need, Result, Weights
 from services.matching.scoring.budget import budget_fit
@@ -35,23 +35,37 @@ def weight_of(name: str, weights: Weights) -> float:
     return float(getattr(weights, name, weights.region))
 
 
+def weighted_sums(parts: Iterable[tuple[str, float]], weights: Weights) -> tuple[float, float]:
+    """(Σ weight, Σ weight · score) of (component name, score) pairs, in order."""
+    total = score = 0.0
+    for name, value in parts:
+        weight = weight_of(name, weights)
+        total += weight
+        score += value * weight
+    return total, score
+
+
+def mean_score(total: float, score: float) -> float:
+    """``weighted_sums`` → the weighted mean, rounded as match scores are."""
+    return round(min(1.0, max(0.0, score / total)), 6) if total > 0 else 0.0
+
+
+def weighted_mean(parts: Iterable[tuple[str, float]], weights: Weights) -> float:
+    return mean_score(*weighted_sums(parts, weights))
+
+
 def weighted_score(components: list[Component | None], weights: Weights) -> float:
     """Weighted mean over the components that apply (the score alone, for ranking candidates)."""
-    total = score = 0.0
-    for item in components:
-        if item is not None:
-            weight = weight_of(item.name, weights)
-            total += weight
-            score += item.score * weight
-    return round(min(1.0, max(0.0, score / total)), 6) if total > 0 else 0.0
+    return weighted_mean(((item.name, item.score) for item in components if item is not None), weights)
 
 
 def combine(components: list[Component | None], weights: Weights) -> tuple[float, tuple[Component, ...]]:
     """Weighted mean over the components that apply; each keeps its normalised weight."""
     present = [item for item in components if item is not None]
-    total = sum(weight_of(item.name, weights) for item in present)
+    shares = [weight_of(item.name, weights) for item in present]
+    total = sum(shares)
     if not present or total <= 0:
         return 0.0, ()
-    weighted = tuple(replace(item, weight=round(weight_of(item.name, weights) / total, 4))
-                     for item in present)
+    weighted = tuple(Component(item.name, item.score, round(share / total, 4), item.explanation)
+                     for item, share in zip(present, shares, strict=True))
     return weighted_score(present, weights), weighted
