@@ -9,8 +9,13 @@ import signal
 from pathlib import Path
 
 from mongoeco.core.identity import id_contains_numeric_value
+from mongoeco.core.query_plan import EqualsCondition
+from mongoeco.engines._sqlite_connection import sqlite_read_scope
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
+
+from deploy.mongo_features import keep_features_across_writes
+from deploy.mongo_gate import install as install_gate
 
 
 def engine_for(path: Path) -> SQLiteEngine:
@@ -20,11 +25,14 @@ def engine_for(path: Path) -> SQLiteEngine:
     second SQLite connection and waits for it synchronously: when another session has just opened a write
     transaction, that wait blocks the whole server (seen here: 5–30 s stalls under concurrent writes).
     Duijie uses no change streams (the outbox relay publishes to Kafka instead), so dispatch is switched
-    off; the engine still keeps its own bounded change log. Its unique-`_id` check is made indexed-only, below.
+    off; the engine still keeps its own bounded change log. Its unique-`_id` check is made indexed-only, below,
+    and its per-collection planning answers survive writes (deploy/mongo_features.py).
     """
     engine = SQLiteEngine(str(path))
     engine.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
     engine._validate_document_against_unique_indexes = _unique_check_without_id_scan(engine)  # type: ignore[method-assign]
+    engine._select_first_document_for_plan = _missing_id_without_scan(engine)  # type: ignore[method-assign]
+    keep_features_across_writes(engine)
     return engine
 
 
@@ -46,9 +54,34 @@ def _unique_check_without_id_scan(engine: SQLiteEngine):  # noqa: ANN202 - the e
     return check
 
 
+def _missing_id_without_scan(engine: SQLiteEngine):  # noqa: ANN202 - the engine's own signature
+    """A lookup by a missing `_id` (every upsert that inserts, every find of an unknown id) answers at once.
+
+    mongoeco finds an `_id` by its storage key; when there is no such row it falls back to a general plan that
+    reads the whole collection, in case a numerically equal `_id` of another type is stored (1 and 1.0). For
+    string and ObjectId ids, the only kinds Duijie uses, the storage-key lookup is the whole answer.
+    """
+    select = engine._select_first_document_for_plan
+
+    def first(db_name: str, coll_name: str, plan: object, *, hint: object = None,
+              context: object = None) -> object:
+        if (hint is None and isinstance(plan, EqualsCondition) and plan.field == "_id"
+                and not id_contains_numeric_value(plan.value)):
+            conn = engine._require_connection(context)
+            with engine._bind_connection(conn), sqlite_read_scope(conn):
+                row = conn.execute("SELECT 1 FROM documents WHERE db_name = ? AND coll_name = ? AND storage_key = ?",
+                                   (db_name, coll_name, engine._storage_key(plan.value))).fetchone()
+            if row is None:
+                return None
+        return select(db_name, coll_name, plan, hint=hint, context=context)
+
+    return first
+
+
 async def serve(host: str, port: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     server = AsyncMongoEcoProxyServer(engine=engine_for(path), host=host, port=port)
+    install_gate(server)  # other sessions' commands wait behind an open transaction, as on MongoDB
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -105,14 +105,17 @@ class IdempotencyMiddleware:
             return await receive()
 
         response: dict[str, Any] = {"status": 500, "content_type": "application/json", "body": []}
+        held: list[Message] = []
 
         async def capture(message: Message) -> None:
+            """Holds the response back until its record is final, so a retry sent the moment the client has
+            the answer is replayed (never told "still running")."""
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
                 response["content_type"] = Headers(raw=message.get("headers", [])).get("content-type", "")
             elif message["type"] == "http.response.body":
                 response["body"].append(message.get("body", b""))
-            await send(message)
+            held.append(message)
 
         try:
             await self.app(scope, replay_receive, capture)
@@ -125,6 +128,8 @@ class IdempotencyMiddleware:
             done = {"state": "done", "status": response["status"], "content_type": response["content_type"],
                     "body": b"".join(response["body"]), "done_at": datetime.now(UTC)}
             await retrying(lambda: store.update_one({"_id": record_id}, {"$set": done}))
+        for message in held:
+            await send(message)
 
 
 def _document(app: FastAPI) -> None:

@@ -1,0 +1,128 @@
+"""The embedded MongoDB server's shortcuts answer every query exactly as mongoeco does without them.
+
+`deploy.mongo_server.engine_for` keeps the engine's per-collection planning answers across writes and answers
+a lookup of a missing `_id` without a scan. A seeded random mix of inserts, updates, deletes and aborted
+transactions over documents whose fields change shape (scalars become arrays, numbers become text, ASCII
+becomes Chinese) runs against that server and against plain mongoeco side by side; after every write, the same
+queries must return the same documents in the same order.
+"""
+
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from mongoeco.engines.sqlite import SQLiteEngine
+from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
+from pymongo import AsyncMongoClient
+
+from deploy.mongo_server import engine_for
+
+SHAPES = {
+    "tags": [lambda r: r.choice("abc"), lambda r: [r.choice("abc"), r.choice("cd")], lambda r: None],
+    "n": [lambda r: r.randint(0, 9), lambda r: r.random() * 10, lambda r: str(r.randint(0, 9)), lambda r: None],
+    "name": [lambda r: r.choice(["alpha", "mid", "zeta"]), lambda r: r.choice(["水稻", "育种", "Zeta"])],
+    "meta": [lambda r: {"k": r.randint(0, 3)}, lambda r: [{"k": r.randint(0, 3)}], lambda r: None],
+}
+QUERIES = [
+    ({"tags": "b"}, None), ({"tags": {"$in": ["a", "d"]}}, None), ({"n": {"$gt": 4}}, None),
+    ({"n": {"$lte": 3}}, "n"), ({}, "n"), ({"name": {"$gte": "m"}}, "name"), ({"meta.k": 2}, None),
+    ({"tags": {"$exists": False}}, None), ({"_id": "d3"}, None), ({"_id": "missing"}, None),
+]
+
+
+def document(r: random.Random, doc_id: str) -> dict:
+    doc: dict = {"_id": doc_id}
+    for field, shapes in SHAPES.items():
+        value = r.choice(shapes)(r)
+        if value is not None:
+            doc[field] = value
+    return doc
+
+
+async def server(engine: SQLiteEngine) -> AsyncIterator[AsyncMongoClient]:
+    proxy = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=0)
+    address = await proxy.start()
+    client: AsyncMongoClient = AsyncMongoClient(f"mongodb://{address.host}:{address.port}/?directConnection=true")
+    try:
+        yield client
+    finally:
+        await client.close()
+        await proxy.close()
+
+
+@pytest.fixture
+async def clients(tmp_path: Path) -> AsyncIterator[tuple[AsyncMongoClient, AsyncMongoClient]]:
+    plain = SQLiteEngine(str(tmp_path / "plain.sqlite3"))
+    plain.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
+    shortcut = server(engine_for(tmp_path / "shortcut.sqlite3"))
+    reference = server(plain)
+    yield await anext(shortcut), await anext(reference)
+    for generator in (shortcut, reference):
+        await generator.aclose()
+
+
+async def answers(client: AsyncMongoClient) -> list[list]:
+    collection = client["planning"]["docs"]
+    out = []
+    for query, sort in QUERIES:
+        cursor = collection.find(query)
+        if sort:
+            cursor = cursor.sort([(sort, 1), ("_id", 1)])
+        docs = await cursor.to_list()
+        out.append([d["_id"] for d in docs] if sort else sorted(d["_id"] for d in docs))
+    return out
+
+
+async def test_shortcut_server_answers_like_plain_mongoeco(
+        clients: tuple[AsyncMongoClient, AsyncMongoClient]) -> None:
+    r = random.Random(20261129)
+    shortcut, reference = clients
+    for client in clients:
+        await client["planning"]["docs"].create_index("n")
+    ids: list[str] = []
+    for step in range(160):
+        action = r.random()
+        if action < 0.45 or not ids:
+            doc = document(r, f"d{step}")
+            ids.append(doc["_id"])
+            writes = [("insert_one", (doc,))]
+        elif action < 0.75:
+            field = r.choice(list(SHAPES))
+            value = r.choice(SHAPES[field])(r)
+            change = {"$set": {field: value}} if value is not None else {"$unset": {field: ""}}
+            writes = [("update_one", ({"_id": r.choice(ids)}, change))]
+        elif action < 0.85:
+            writes = [("update_one", ({"_id": f"up{step}"}, {"$set": {"n": r.randint(0, 9)}}))]
+            writes[0] = ("update_one", (*writes[0][1], True))
+        elif action < 0.93:
+            victim = r.choice(ids)
+            ids.remove(victim)
+            writes = [("delete_one", ({"_id": victim},))]
+        else:
+            writes = [("aborted", (document(r, f"t{step}"),))]
+        for client in clients:
+            collection = client["planning"]["docs"]
+            for name, args in writes:
+                if name == "aborted":  # written, read inside the transaction (planning answers cached), undone
+                    async with client.start_session() as session:
+                        await session.start_transaction()
+                        await collection.insert_one(args[0], session=session)
+                        await collection.find({"tags": "b"}, session=session).to_list()
+                        await session.abort_transaction()
+                elif name == "update_one" and len(args) == 3:
+                    await collection.update_one(args[0], args[1], upsert=True)
+                else:
+                    await getattr(collection, name)(*args)
+        assert await answers(shortcut) == await answers(reference), f"step {step}: {writes}"
+
+
+async def test_a_missing_id_is_found_missing_and_numeric_ids_still_match_across_types(
+        clients: tuple[AsyncMongoClient, AsyncMongoClient]) -> None:
+    collection = clients[0]["planning"]["ids"]
+    await collection.insert_many([{"_id": 1, "kind": "int"}, {"_id": "1", "kind": "text"}])
+    assert await collection.find_one({"_id": "2"}) is None
+    assert (await collection.find_one({"_id": 1.0}))["kind"] == "int"  # type: ignore[index]
+    assert (await collection.find_one({"_id": "1"}))["kind"] == "text"  # type: ignore[index]
+    await collection.update_one({"_id": "new"}, {"$set": {"kind": "upserted"}}, upsert=True)
+    assert (await collection.find_one({"_id": "new"}))["kind"] == "upserted"  # type: ignore[index]
