@@ -6,17 +6,15 @@ same whichever side triggers it: text relevance is always the need's query again
 counterpart's document. See ``scoring/preferences.py`` for how declines shape later matches.
 """
 
-import hashlib
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 from rapidfuzz import fuzz
 
+from services.matching.candidates import Candidate, Query, best_of, match_id, top
 from services.matching.domain import (
     DECLINE_REASONS,
     OPEN,
-    Component,
     Expert,
     Firm,
     Need,
@@ -31,7 +29,7 @@ from services.matching.scoring import documents as docs
 from services.matching.scoring.explain import clipped
 from services.matching.scoring.field import as_mapping, field_fit, field_score, infer_field_distribution
 from services.matching.scoring.financing_match import financing_options, product_matches
-from services.matching.scoring.keywords import Wanted, explain_keywords, keyword_score, wanted_keywords
+from services.matching.scoring.keywords import explain_keywords, keyword_score, wanted_keywords
 from services.matching.scoring.pairs import combine, mean_score, structured_components, weight_of, weighted_sums
 from services.matching.scoring.preferences import OrgPreferences
 from services.matching.scoring.text import text_relevance, text_score
@@ -40,35 +38,6 @@ FEEDBACK_DEPTH = 10  # top candidates whose fields vote for the need's field
 FIELD_PRESELECT = 0.6  # how much the inferred field lifts a candidate into the rescored pool
 MIN_POOL = 30  # candidates rescored in full, at least
 POOL_PER_MATCH = 3  # ... and this many per match asked for (30 vs 60: nDCG −0.0005, half the time)
-
-
-def match_id(left_id: str, left_version: int, right_id: str, right_version: int) -> str:
-    """Deterministic and order-independent: the need (left) side always comes first."""
-    key = f"{left_id}@{left_version}|{right_id}@{right_version}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-@dataclass(frozen=True, slots=True)
-class _Query:
-    need: Need
-    terms: dict[str, float]
-    fuzzy: str
-    fields: dict[str, float]
-    keywords: Wanted
-
-
-@dataclass(slots=True)
-class _Candidate:
-    """A pair's evidence as numbers; explanations are written only for the matches returned."""
-
-    counterpart: Result | Expert
-    slot: int
-    ratio: float  # BM25 / ideal, after the counterpart organisation's term weights
-    fuzzy: float
-    structured: list[Component | None]
-    weight: float  # Σ weight of the components that apply, all but the field fit
-    weighted: float  # Σ weight · score of those
-    score: float = 0.0
 
 
 class MatchingEngine:
@@ -167,7 +136,7 @@ class MatchingEngine:
             labelled = field_ids >= 0
             lift[labelled] = distribution[field_ids[labelled]] / distribution.max()
         preselect = np.minimum(ratio, 1.5) + FIELD_PRESELECT * lift
-        chosen = _best_of(preselect, ratio, pool)
+        chosen = best_of(preselect, ratio, pool)
         query = self._query(need, terms, self._need_fields[need.id])
         candidates = []
         for i in chosen.tolist():
@@ -179,7 +148,8 @@ class MatchingEngine:
             partial = np.array([mean_score(c.weight, c.weighted) for c in candidates])
             pool_fields = self._supply.field_ids_of(np.array([c.slot for c in candidates], dtype=np.int32))
             self._infer_fields(need, partial, pool_fields, found.field_prior)
-            query = _Query(need, terms, query.fuzzy, self._need_fields[need.id], query.keywords)
+            query = Query(need, terms, query.fuzzy, self._need_fields[need.id], query.keywords, query.words,
+                          query.word_ids)
         return self._best(query, candidates, limit)
 
     def _for_supply(self, counterpart: Result | Expert, limit: int) -> list[ScoredMatch]:
@@ -213,7 +183,7 @@ class MatchingEngine:
             query = self._query(need, need_terms, fields)
             candidate = self._candidate(query, counterpart, slot, bm25 / ideal if ideal else 0.0, preferences)
             best += self._best(query, [candidate], 1)
-        return _top(best, limit)
+        return top(best, limit)
 
     def _infer_fields(self, need: Need, ratio: np.ndarray, field_ids: np.ndarray,
                       term_prior: np.ndarray) -> np.ndarray:
@@ -238,12 +208,13 @@ class MatchingEngine:
         terms = self._need_terms.get(need.id)
         return terms if terms is not None else docs.query_terms(need)
 
-    def _query(self, need: Need, terms: dict[str, float], fields: dict[str, float]) -> _Query:
+    def _query(self, need: Need, terms: dict[str, float], fields: dict[str, float]) -> Query:
         fuzzy = self._fuzzy.get(need.id) or docs.fuzzy_form(need)
-        return _Query(need, terms, fuzzy, fields, wanted_keywords(need.keywords))
+        words = tuple(term for term in terms if docs.is_word(term))
+        return Query(need, terms, fuzzy, fields, wanted_keywords(need.keywords), words, self._supply.term_ids(words))
 
-    def _candidate(self, query: _Query, counterpart: Result | Expert, slot: int, bm25_ratio: float,
-                   preferences: OrgPreferences | None) -> _Candidate:
+    def _candidate(self, query: Query, counterpart: Result | Expert, slot: int, bm25_ratio: float,
+                   preferences: OrgPreferences | None) -> Candidate:
         """Every component of the pair except the field fit (which needs the whole pool), as numbers."""
         need = query.need
         own = self._preferences.get(counterpart.org_id)
@@ -259,9 +230,9 @@ class MatchingEngine:
         structured = structured_components(need, counterpart, preferences.budget_tolerance if preferences else 1.0,
                                            preferences.trl_floor if preferences else None)
         parts += [(item.name, item.score) for item in structured if item is not None]
-        return _Candidate(counterpart, slot, bm25_ratio, fuzzy, structured, *weighted_sums(parts, self.weights))
+        return Candidate(counterpart, slot, bm25_ratio, fuzzy, structured, *weighted_sums(parts, self.weights))
 
-    def _best(self, query: _Query, candidates: list[_Candidate], limit: int) -> list[ScoredMatch]:
+    def _best(self, query: Query, candidates: list[Candidate], limit: int) -> list[ScoredMatch]:
         """The ``limit`` best candidates scoring at least ``min_score``, field fit included, explained."""
         kept = []
         field_weight = weight_of("field", self.weights)
@@ -277,7 +248,7 @@ class MatchingEngine:
         kept.sort(key=lambda candidate: (-candidate.score, candidate.counterpart.id))
         return [self._explained(query, candidate) for candidate in kept[:limit]]
 
-    def _explained(self, query: _Query, candidate: _Candidate) -> ScoredMatch:
+    def _explained(self, query: Query, candidate: Candidate) -> ScoredMatch:
         need, counterpart = query.need, candidate.counterpart
         score, weighted = combine([
             text_relevance(candidate.ratio, candidate.fuzzy, self._shared_words(query, candidate.slot)),
@@ -297,8 +268,10 @@ class MatchingEngine:
             score=score, components=weighted, financing=financing,
         )
 
-    def _shared_words(self, query: _Query, slot: int) -> list[str]:
-        return [term for term in self._supply.shared_terms(slot, query.terms) if docs.is_word(term)]
+    def _shared_words(self, query: Query, slot: int) -> list[str]:
+        """The query's words the counterpart at ``slot`` contains, in query order."""
+        found = self._supply.contains(slot, query.word_ids).tolist()
+        return [word for word, hit in zip(query.words, found, strict=True) if hit]
 
     def _open_needs_by_org(self) -> dict[str, list[Need]]:
         grouped: dict[str, list[Need]] = {}
@@ -332,16 +305,3 @@ class MatchingEngine:
         elif reason == "already_solved":
             self._solved.add(need_id)
 
-
-def _top(matches: list[ScoredMatch], limit: int) -> list[ScoredMatch]:
-    matches.sort(key=lambda match: (-match.score, match.counterpart_id, match.need_id))
-    return matches[:limit]
-
-
-def _best_of(preselect: np.ndarray, ratio: np.ndarray, pool: int) -> np.ndarray:
-    """Indices of the ``pool`` highest ``preselect``; ties (capped ratios) go to the higher ``ratio``."""
-    if len(preselect) > pool:
-        boundary = np.partition(preselect, len(preselect) - pool)[len(preselect) - pool]
-        contenders = np.flatnonzero(preselect >= boundary)
-        return contenders[np.lexsort((-ratio[contenders], -preselect[contenders]))[:pool]]
-    return np.lexsort((-ratio, -preselect))

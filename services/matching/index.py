@@ -11,7 +11,7 @@
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,13 +190,20 @@ class InvertedIndex:
 
     def shared_terms(self, slot: int, terms: Mapping[str, float]) -> list[str]:
         """The query terms the document at ``slot`` contains, in query order."""
+        query = list(terms)
+        found = self.contains(slot, self.term_ids(query)).tolist()
+        return [term for term, hit in zip(query, found, strict=True) if hit]
+
+    def term_ids(self, terms: Iterable[str]) -> np.ndarray:
+        """The ids of ``terms`` (-1 for a term the index has never seen)."""
+        return np.fromiter((self._term_ids.get(term, -1) for term in terms), dtype=np.int32)
+
+    def contains(self, slot: int, term_ids: np.ndarray) -> np.ndarray:
+        """Which of ``term_ids`` the document at ``slot`` contains (bool per id)."""
         doc_terms = self._doc_terms[slot]
         if doc_terms is None or not len(doc_terms):
-            return []
-        query = list(terms)
-        ids = np.fromiter((self._term_ids.get(term, -1) for term in query), dtype=np.int32, count=len(query))
-        found = doc_terms[np.minimum(np.searchsorted(doc_terms, ids), len(doc_terms) - 1)] == ids
-        return [term for term, hit in zip(query, found.tolist(), strict=True) if hit]
+            return np.zeros(len(term_ids), dtype=bool)
+        return doc_terms[np.minimum(np.searchsorted(doc_terms, term_ids), len(doc_terms) - 1)] == term_ids
 
     def score_one(self, slot: int, query: Mapping[str, float]) -> tuple[float, float]:
         """(BM25, ideal) of one document for ``query`` — the same numbers ``search`` gives it."""
@@ -242,8 +249,8 @@ class InvertedIndex:
                 np.add.at(self._cov, ids, np.full(len(ids), idf, dtype=np.float32))
             touched.append(ids)
             if n_fields:
-                counts = self._stats.field_counts(term_id, ids, self._fields, n_fields)
-                field_votes += idf * (counts + self.smoothing * prior) / (counts.sum() + self.smoothing)
+                numerator, denominator = self._stats.field_votes(term_id, ids, self._fields, prior, self.smoothing)
+                field_votes += idf * numerator / denominator
                 vote_weight += idf
         field_prior = field_votes / vote_weight if vote_weight else prior[:n_fields]
         sparse = sum(len(ids) for ids in touched) * 16 < len(self._acc)

@@ -49,11 +49,12 @@ class Postings:
 
 
 class TermStats:
-    """Per-term saturation arrays (valid for one state of the index) and field counts (valid until
-    one of the term's documents changes)."""
+    """Per-term numbers valid for one state of the index (saturation, field votes) and field counts
+    (valid until one of the term's documents changes)."""
 
     def __init__(self) -> None:
-        self._saturation: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._views: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._votes: dict[int, tuple[np.ndarray, float]] = {}
         self._fields: dict[int, np.ndarray] = {}
         self.stale = False
 
@@ -61,39 +62,52 @@ class TermStats:
         return {"stale": True}
 
     def __setstate__(self, state: dict[str, bool]) -> None:
-        self._saturation, self._fields, self.stale = {}, {}, True
+        self.__init__()  # type: ignore[misc]
 
     def changed(self, term_ids: list[int]) -> None:
-        """The documents of ``term_ids`` changed (and with them the average document length)."""
+        """The documents of ``term_ids`` changed (and with them the average length, the field sizes)."""
         self.stale = True
         for term_id in term_ids:
             self._fields.pop(term_id, None)
 
+    def _fresh(self) -> None:
+        if self.stale:
+            self._views.clear()
+            self._votes.clear()
+            self.stale = False
+
     def saturation(self, term_id: int, postings: Postings, alive: np.ndarray, lengths: np.ndarray,
                    k1: float, b: float, avgdl: float) -> tuple[np.ndarray, np.ndarray]:
         """(slots, (k1 + 1)·tf / (tf + k1·(1 − b + b·length/avgdl))) of the term's live postings."""
-        if self.stale:
-            self._saturation.clear()
-            self.stale = False
-        cached = self._saturation.get(term_id)
+        self._fresh()
+        cached = self._views.get(term_id)
         if cached is not None:
             return cached
         ids, tf = postings.alive(alive)
         norm = k1 * (1.0 - b + b * lengths[ids] / avgdl)
-        stats = ids, (k1 + 1.0) * tf / (tf + norm)
+        view = ids, (k1 + 1.0) * tf / (tf + norm)
         if postings.size >= CACHED_FROM:
-            self._saturation[term_id] = stats
-        return stats
+            self._views[term_id] = view
+        return view
 
-    def field_counts(self, term_id: int, ids: np.ndarray, fields: np.ndarray, n_fields: int) -> np.ndarray:
-        """How many of the term's live documents carry each field (float64, one entry per field id)."""
+    def field_votes(self, term_id: int, ids: np.ndarray, fields: np.ndarray, prior: np.ndarray,
+                    smoothing: float) -> tuple[np.ndarray, float]:
+        """(counts + smoothing·prior, Σ counts + smoothing): the term's smoothed field vote, as a
+        numerator and its denominator, where counts are the fields of the term's live documents."""
+        self._fresh()
+        cached = self._votes.get(term_id)
+        if cached is not None:
+            return cached
         counts = self._fields.get(term_id)
-        if counts is None or len(counts) != n_fields:
+        if counts is None or len(counts) != len(prior):
             labelled = fields[ids]
-            counts = np.bincount(labelled[labelled >= 0], minlength=n_fields).astype(np.float64)
+            counts = np.bincount(labelled[labelled >= 0], minlength=len(prior)).astype(np.float64)
             if len(ids) >= CACHED_FROM:
                 self._fields[term_id] = counts
-        return counts
+        votes = counts + smoothing * prior, counts.sum() + smoothing
+        if len(ids) >= CACHED_FROM:
+            self._votes[term_id] = votes
+        return votes
 
 
 def shortlist_floor(scores: np.ndarray, keep: int, cap: float, slack: float) -> float:
