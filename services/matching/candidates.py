@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.matching.domain import Component, Expert, Need, Result, ScoredMatch
-from services.matching.scoring.keywords import Wanted
+from services.matching.scoring.keywords import Overlap, Wanted
 
 
 def match_id(left_id: str, left_version: int, right_id: str, right_version: int) -> str:
@@ -39,6 +39,7 @@ class Candidate:
     slot: int
     ratio: float  # BM25 / ideal, after the counterpart organisation's term weights
     fuzzy: float
+    keywords: Overlap | None
     structured: list[Component | None]
     weight: float  # Σ weight of the components that apply, all but the field fit
     weighted: float  # Σ weight · score of those

@@ -29,7 +29,7 @@ from services.matching.scoring import documents as docs
 from services.matching.scoring.explain import clipped
 from services.matching.scoring.field import as_mapping, field_fit, field_score, infer_field_distribution
 from services.matching.scoring.financing_match import financing_options, product_matches
-from services.matching.scoring.keywords import explain_keywords, keyword_score, wanted_keywords
+from services.matching.scoring.keywords import explain_overlap, overlap, wanted_keywords
 from services.matching.scoring.pairs import combine, mean_score, structured_components, weight_of, weighted_sums
 from services.matching.scoring.preferences import OrgPreferences
 from services.matching.scoring.text import text_relevance, text_score
@@ -139,11 +139,10 @@ class MatchingEngine:
         chosen = best_of(preselect, ratio, pool)
         query = self._query(need, terms, self._need_fields[need.id])
         candidates = []
-        for i in chosen.tolist():
-            slot = int(found.slots[i])
+        for slot, bm25_ratio in zip(found.slots[chosen].tolist(), ratio[chosen].tolist(), strict=True):
             counterpart = self._postings.get(self._supply.doc_id(slot) or "")
             if isinstance(counterpart, Result | Expert) and self._proposable(need, counterpart, preferences):
-                candidates.append(self._candidate(query, counterpart, slot, float(ratio[i]), preferences))
+                candidates.append(self._candidate(query, counterpart, slot, bm25_ratio, preferences))
         if candidates:  # second feedback round, on the fuller evidence (text + keywords + structure)
             partial = np.array([mean_score(c.weight, c.weighted) for c in candidates])
             pool_fields = self._supply.field_ids_of(np.array([c.slot for c in candidates], dtype=np.int32))
@@ -224,13 +223,14 @@ class MatchingEngine:
                 bm25_ratio *= sum(own.term_weights.get(t, 1.0) for t in shared) / len(shared)
         fuzzy = fuzz.token_set_ratio(query.fuzzy, self._fuzzy.get(counterpart.id, "")) / 100.0
         parts = [("text", clipped(text_score(bm25_ratio, fuzzy)))]
-        keywords = keyword_score(query.keywords, counterpart.keywords, self._phrases.get(counterpart.id, ""))
+        keywords = overlap(query.keywords, counterpart.keywords, self._phrases.get(counterpart.id, ""))
         if keywords is not None:
-            parts.append(("keywords", clipped(keywords)))
+            parts.append(("keywords", clipped(keywords.score)))
         structured = structured_components(need, counterpart, preferences.budget_tolerance if preferences else 1.0,
                                            preferences.trl_floor if preferences else None)
         parts += [(item.name, item.score) for item in structured if item is not None]
-        return Candidate(counterpart, slot, bm25_ratio, fuzzy, structured, *weighted_sums(parts, self.weights))
+        return Candidate(counterpart, slot, bm25_ratio, fuzzy, keywords, structured,
+                         *weighted_sums(parts, self.weights))
 
     def _best(self, query: Query, candidates: list[Candidate], limit: int) -> list[ScoredMatch]:
         """The ``limit`` best candidates scoring at least ``min_score``, field fit included, explained."""
@@ -252,7 +252,7 @@ class MatchingEngine:
         need, counterpart = query.need, candidate.counterpart
         score, weighted = combine([
             text_relevance(candidate.ratio, candidate.fuzzy, self._shared_words(query, candidate.slot)),
-            explain_keywords(query.keywords, counterpart.keywords, self._phrases.get(counterpart.id, "")),
+            explain_overlap(candidate.keywords),
             *candidate.structured,
             field_fit(query.fields, docs.field_of(counterpart)),
         ], self.weights)

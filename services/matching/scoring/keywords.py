@@ -5,6 +5,8 @@ or text counts fully; a keyword only partly present (some of its segmented words
 need compared with many counterparts does not segment them again for each.
 """
 
+from typing import NamedTuple
+
 from services.matching.domain import Component
 from services.matching.scoring.explain import component, listing
 from services.matching.text import compact, tokens
@@ -22,9 +24,23 @@ def wanted_keywords(keywords: tuple[str, ...]) -> Wanted:
     return tuple(wanted)
 
 
-def _overlap(wanted: Wanted, counterpart_keywords: tuple[str, ...], counterpart_text: str,
-             ) -> tuple[float, list[str], list[str]]:
-    """(total credit, keywords found whole, keywords found in part)."""
+class Overlap(NamedTuple):
+    """How a need's keywords meet one counterpart."""
+
+    total: float  # credit: 1 per keyword found whole, 0.6 × the found share of a keyword found in part
+    exact: list[str]
+    partial: list[str]
+    wanted: int  # how many keywords the need has
+
+    @property
+    def score(self) -> float:
+        return self.total / self.wanted
+
+
+def overlap(wanted: Wanted, counterpart_keywords: tuple[str, ...], counterpart_text: str) -> Overlap | None:
+    """None when the need has no keywords."""
+    if not wanted:
+        return None
     their_keywords = {compact(keyword) for keyword in counterpart_keywords} - {""} if counterpart_keywords else ()
     exact: list[str] = []
     partial: list[str] = []
@@ -34,34 +50,25 @@ def _overlap(wanted: Wanted, counterpart_keywords: tuple[str, ...], counterpart_
             exact.append(keyword)
             total += 1.0
             continue
-        found = [part for part in parts if part in counterpart_text]
+        found = [part for part in parts if part != key and part in counterpart_text]  # key: not in the text
         if parts and found:
             total += PARTIAL * (len(found) / len(parts))
             partial.append(keyword)
-    return total, exact, partial
-
-
-def keyword_score(wanted: Wanted, counterpart_keywords: tuple[str, ...], counterpart_text: str) -> float | None:
-    """The score of ``keyword_overlap`` alone (None when the need has no keywords)."""
-    if not wanted:
-        return None
-    return _overlap(wanted, counterpart_keywords, counterpart_text)[0] / len(wanted)
+    return Overlap(total, exact, partial, len(wanted))
 
 
 def keyword_overlap(keywords: tuple[str, ...], counterpart_keywords: tuple[str, ...],
                     counterpart_text: str) -> Component | None:
     """``counterpart_text`` is the counterpart's text in ``compact`` form (normalised, no spaces)."""
-    return explain_keywords(wanted_keywords(keywords), counterpart_keywords, counterpart_text)
+    return explain_overlap(overlap(wanted_keywords(keywords), counterpart_keywords, counterpart_text))
 
 
-def explain_keywords(wanted: Wanted, counterpart_keywords: tuple[str, ...], counterpart_text: str) -> Component | None:
-    """``keyword_overlap`` of keywords prepared by ``wanted_keywords``."""
-    if not wanted:
+def explain_overlap(found: Overlap | None) -> Component | None:
+    if found is None:
         return None
-    total, exact, partial = _overlap(wanted, counterpart_keywords, counterpart_text)
-    if not exact and not partial:
+    if not found.exact and not found.partial:
         return component("keywords", 0.0, "无共同关键词")
-    pieces = [f"共同关键词: {listing(exact)}"] if exact else []
-    if partial:
-        pieces.append(f"部分相关: {listing(partial)}")
-    return component("keywords", total / len(wanted), "；".join(pieces))
+    pieces = [f"共同关键词: {listing(found.exact)}"] if found.exact else []
+    if found.partial:
+        pieces.append(f"部分相关: {listing(found.partial)}")
+    return component("keywords", found.score, "；".join(pieces))

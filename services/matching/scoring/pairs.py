@@ -68,4 +68,8 @@ def combine(components: list[Component | None], weights: Weights) -> tuple[float
         return 0.0, ()
     weighted = tuple(Component(item.name, item.score, round(share / total, 4), item.explanation)
                      for item, share in zip(present, shares, strict=True))
-    return weighted_score(present, weights), weighted
+    weight = score = 0.0  # the same sums, in the same order, as ``weighted_sums``
+    for item, share in zip(present, shares, strict=True):
+        weight += share
+        score += item.score * share
+    return mean_score(weight, score), weighted
