@@ -260,7 +260,7 @@ class InvertedIndex:
         elif sparse:
             slots = _union(touched)
         else:
-            slots = np.flatnonzero(self._acc > 0).astype(np.int32)
+            slots = np.flatnonzero(self._cov > 0).astype(np.int32)
         bm25 = self._acc[slots]
         coverage = None
         if shortlist is None:

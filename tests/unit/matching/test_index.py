@@ -1,6 +1,6 @@
 import numpy as np
 
-from services.matching.index import InvertedIndex
+from services.matching.index import InvertedIndex, Shortlist
 
 
 def _top(index: InvertedIndex, query: dict[str, float]) -> list[str]:
@@ -75,3 +75,48 @@ def test_unknown_terms_and_empty_queries_find_nothing() -> None:
     index.upsert("a", {"水稻": 1.0}, None)
     assert index.search({}).slots.size == 0
     assert index.search({"不存在": 1.0}).slots.size == 0
+
+
+def _random_index(seed: int, docs: int = 3000) -> InvertedIndex:
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"w{n}" for n in range(60)]
+    index = InvertedIndex()
+    for n in range(docs):
+        words = rng.choice(vocabulary, size=rng.integers(1, 12), p=np.arange(60, 0, -1) / 1830)
+        terms = {str(word): float(rng.integers(1, 4)) for word in words}
+        index.upsert(f"d{n}", terms, f"field{rng.integers(0, 6)}")
+    return index
+
+
+def test_a_shortlist_keeps_every_document_that_can_make_the_lifted_top_k() -> None:
+    index = _random_index(3)
+    rng = np.random.default_rng(4)
+    found = shortlisted = 0
+    for _ in range(20):
+        query = {f"w{int(n)}": 1.0 for n in rng.choice(60, size=3, replace=False)}
+        full = index.search(query)
+        cap, slack, keep = 1.0 * full.ideal, 0.3 * full.ideal, 10
+        short = index.search(query, Shortlist(keep, cap, slack))
+        bonus = rng.random(6) * slack  # any per-field lift within the slack
+        lifted = np.minimum(full.bm25, cap) + bonus[index.field_ids_of(full.slots)]
+        best = set(full.slots[np.argsort(-lifted)[:keep]].tolist())
+        kept = dict(zip(short.slots.tolist(), short.bm25.tolist(), strict=True))
+        assert best <= set(kept)
+        found, shortlisted = found + len(full.slots), shortlisted + len(kept)
+        for slot, bm25 in zip(full.slots.tolist(), full.bm25.tolist(), strict=True):
+            assert slot not in kept or kept[slot] == bm25
+        assert short.ideal == full.ideal and np.allclose(short.field_prior, full.field_prior)
+    assert shortlisted * 2 < found  # and it is short
+
+
+def test_cached_term_statistics_follow_every_change_of_the_index() -> None:
+    query = {"w0": 1.0, "w1": 1.0, "w7": 2.0}
+    searched, untouched = _random_index(5, docs=500), _random_index(5, docs=500)
+    searched.search(query)  # fills the per-term caches of one of the twins
+    for index in (searched, untouched):
+        index.upsert("new", {"w0": 5.0, "w7": 1.0}, "field9")
+        index.remove("d3")
+    got, expected = searched.search(query), untouched.search(query)
+    assert np.array_equal(got.slots, expected.slots) and np.array_equal(got.bm25, expected.bm25)
+    assert np.array_equal(got.field_prior, expected.field_prior)
+    assert searched.slot("new") in got.slots.tolist() and searched.slot("d3") is None
