@@ -52,8 +52,10 @@ def span(low: int | None, high: int | None) -> str:
 
 
 def clipped(score: float) -> float:
-    """A component score as reported: clipped to [0,1], four decimals."""
-    return round(min(1.0, max(0.0, score)), 4)
+    """A component score as reported: clipped to [0,1] (NaN → 0), four decimals."""
+    if not score > 0.0:
+        return 0.0
+    return 1.0 if score >= 1.0 else round(score, 4)
 
 
 def component(name: str, score: float, explanation: str) -> Component:
