@@ -3,11 +3,16 @@
 A record that is not a valid envelope goes to `<topic>.dlq` with the reason in its headers and the
 consumer carries on. A handler that fails is retried a few times (handlers are idempotent), then the
 record is dead-lettered with the error so one poison message never stalls a partition.
+
+`subscribe_events` hands records over one at a time; `subscribe_batches` hands over everything fetched
+together (per topic, in order), so a service whose work is mostly writes can make one round trip for many
+events. A batch that keeps failing is retried one event at a time, so only the poison event is dead-lettered.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -19,17 +24,26 @@ from services.contracts.wire import InvalidEvent, decode
 log = logging.getLogger("duijie.consumer")
 
 Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 
 
-async def dead_letter(broker: KafkaBroker, topic: str, message: KafkaMessage, reason: str) -> None:
-    raw = message.raw_message
-    key = getattr(raw, "key", None)
+async def dead_letter(broker: KafkaBroker, topic: str, record: Any, reason: str) -> None:
+    """Publishes a consumer record (aiokafka's ConsumerRecord) to `<topic>.dlq` with the reason."""
     await broker.publish(
-        message.body, dlq(topic), key=key,
+        record.value, dlq(topic), key=getattr(record, "key", None),
         headers={"dlq_reason": reason[:1000], "dlq_topic": topic,
-                 "dlq_offset": str(getattr(raw, "offset", "")), "dlq_partition": str(getattr(raw, "partition", ""))},
+                 "dlq_offset": str(getattr(record, "offset", "")),
+                 "dlq_partition": str(getattr(record, "partition", ""))},
     )
     log.warning("dead-lettered a record from %s: %s", topic, reason[:200])
+
+
+def one_by_one(handler: Handler) -> BatchHandler:
+    """A per-event handler used where batches are handed over."""
+    async def handle(events: list[Envelope]) -> None:
+        for event in events:
+            await handler(event)
+    return handle
 
 
 def subscribe_events(
@@ -44,7 +58,7 @@ def subscribe_events(
         try:
             envelope = decode(message.body)
         except InvalidEvent as error:
-            await dead_letter(broker, topic, message, f"invalid event: {error}")
+            await dead_letter(broker, topic, message.raw_message, f"invalid event: {error}")
             if on_dead_letter:
                 on_dead_letter(topic)
             return
@@ -54,7 +68,8 @@ def subscribe_events(
                 return
             except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 if attempt == attempts:
-                    await dead_letter(broker, topic, message, f"handler failed: {type(error).__name__}: {error}")
+                    await dead_letter(broker, topic, message.raw_message,
+                                      f"handler failed: {type(error).__name__}: {error}")
                     if on_dead_letter:
                         on_dead_letter(topic)
                     return
@@ -65,3 +80,50 @@ def subscribe_events(
     # A short fetch wait keeps each hop's latency low on brokers that answer a fetch only at its deadline.
     broker.subscriber(*handlers, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK,
                       fetch_max_wait_ms=fetch_max_wait_ms)(consume)
+
+
+def subscribe_batches(
+    broker: KafkaBroker, handlers: dict[str, BatchHandler], group_id: str, *, attempts: int = 3,
+    on_dead_letter: Callable[[str], None] | None = None, max_records: int = 100, fetch_max_wait_ms: int = 20,
+    batch_timeout_ms: int = 5,
+) -> None:
+    """Like `subscribe_events`, with everything fetched together handed over per topic; committed after."""
+
+    def counted(topic: str) -> None:
+        if on_dead_letter:
+            on_dead_letter(topic)
+
+    async def handle(topic: str, batch: list[tuple[Any, Envelope]]) -> None:
+        handler = handlers[topic]
+        for attempt in range(1, attempts + 1):
+            try:
+                await handler([envelope for _, envelope in batch])
+                return
+            except Exception as error:  # noqa: BLE001 - retried, then narrowed down to the failing event
+                if len(batch) == 1 and attempt == attempts:
+                    await dead_letter(broker, topic, batch[0][0], f"handler failed: {type(error).__name__}: {error}")
+                    counted(topic)
+                    return
+                if attempt == attempts:
+                    break
+                log.warning("batch handler for %s failed (attempt %d): %s", topic, attempt, error)
+                await asyncio.sleep(0.2 * 2**attempt)
+        for item in batch:  # the batch keeps failing: one event at a time finds the poison one
+            await handle(topic, [item])
+
+    async def consume(message: KafkaMessage) -> None:
+        by_topic: dict[str, list[tuple[Any, Envelope]]] = {}
+        for record in message.raw_message:
+            try:
+                by_topic.setdefault(record.topic, []).append((record, decode(record.value)))
+            except InvalidEvent as error:
+                await dead_letter(broker, record.topic, record, f"invalid event: {error}")
+                counted(record.topic)
+        for topic, batch in by_topic.items():
+            await handle(topic, batch)
+
+    consume.__name__ = f"consume_batches_{group_id}"
+    # getmany returns as soon as anything is fetched; `batch_timeout_ms` only bounds an idle poll.
+    broker.subscriber(*handlers, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK,
+                      fetch_max_wait_ms=fetch_max_wait_ms, batch=True, max_records=max_records,
+                      batch_timeout_ms=batch_timeout_ms)(consume)

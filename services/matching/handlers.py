@@ -25,16 +25,18 @@ CATALOGUE_TOPICS = {topics.NEEDS: "need", topics.RESULTS: "result", topics.PRODU
 
 
 async def publish(broker: KafkaBroker, settings: Settings, outgoing: list[Outgoing]) -> None:
-    """Sends a batch of match events concurrently (each keyed by its match id) and waits for every ack."""
-    sends = []
+    """Hands a batch of match events (each keyed by its match id) to the producer in order, then waits for every
+    acknowledgement: the consumer commits the triggering record only after them."""
+    acks = []
     for type_, subject, data in outgoing:
         event = new_event(type_, subject, data, source=settings.service_name,
                           event_id=deterministic_id(type_, subject, data.get("need_version"),
                                                     data.get("counterpart_version"), data.get("reason")))
-        sends.append(broker.publish(encode(event), topics.named(topics.MATCHES, settings.topic_prefix),
-                                    key=subject.encode(), headers=record_headers(event.type, event.id)))
+        acks.append(await broker.publish(encode(event), topics.named(topics.MATCHES, settings.topic_prefix),
+                                         key=subject.encode(), headers=record_headers(event.type, event.id),
+                                         no_confirm=True))
         PUBLISHED.labels(type_).inc()
-    await asyncio.gather(*sends)
+    await asyncio.gather(*acks)
 
 
 def register_handlers(broker: KafkaBroker, settings: Settings, service: MatchingService) -> None:

@@ -23,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.notify.channels import Channel, Outcome
 from services.notify.db import Database
+from services.notify.group_insert import GroupInsert
 from services.notify.preferences import HELD_CHANNELS
 from services.notify.retry import Breaker, Schedule
 from services.notify.settings import Settings
@@ -52,6 +53,13 @@ class Dispatcher:
         self.inflight: set[str] = set()  # dispatch ids this replica is attempting right now
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
+        self._groups: dict[str, GroupInsert] = {}
+
+    def _group(self, collection: str) -> GroupInsert:
+        """First attempts' dispatches and every delivery record: concurrent deliveries share their inserts."""
+        if collection not in self._groups:
+            self._groups[collection] = GroupInsert(self.db[collection])
+        return self._groups[collection]
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -176,9 +184,9 @@ class Dispatcher:
             await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
             return
         dispatch["unsaved"] = False  # a first attempt: the dispatch is written now, with its outcome
-        try:
-            await self.db["dispatches"].insert_one({**{k: v for k, v in dispatch.items() if k != "unsaved"}, **update})
-        except DuplicateKeyError:  # adopted meanwhile by another replica (our lease ran out): keep our outcome
+        written = {**{k: v for k, v in dispatch.items() if k != "unsaved"}, **update}
+        if not await self._group("dispatches").insert(written):
+            # adopted meanwhile by another replica (our lease ran out): keep our outcome
             await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
         # The claim on the notification is dropped later, in bulk, by the sweep (`adopt_orphans`).
 
@@ -225,7 +233,7 @@ class Dispatcher:
             "response_code": outcome.code, "response_body": outcome.body, "error": outcome.error,
             "latency_ms": latency_ms, "at": at}
         await self._settle(dispatch, notification, target, attempts, outcome)  # the dispatch's state first
-        await self.db["deliveries"].insert_one(record)
+        await self._group("deliveries").insert(record)
 
     async def _settle(self, dispatch: dict, notification: dict, target: dict, attempts: int,
                       outcome: Outcome) -> None:

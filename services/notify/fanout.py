@@ -26,6 +26,19 @@ class Plan:
         return self.release_at is not None and channel in HELD_CHANNELS
 
 
+@dataclass(frozen=True)
+class Message:
+    """One notification to record: to whom, about what, and the key its id is derived from."""
+    org_id: str
+    type: str
+    subject: str
+    data: dict
+    key: str
+    event_id: str | None = None
+    exclude: tuple[str, ...] = ()
+    digestible: bool = True
+
+
 NOTIFIED = Counter("notify_notifications_total", "Notifications stored", ["type"])
 
 
@@ -35,15 +48,28 @@ class Notifier:
         self.dispatcher: Dispatcher | None = None  # set by the composition root (the dispatcher calls us back)
 
     async def on_event(self, event: Envelope) -> None:
-        orgs = notifications.recipients(event)
-        if event.type in notifications.FEEDBACK_TYPES:  # tell the other party what this one answered
-            orgs = [o for o in await notifications.match_parties(self.db, event.data["match_id"])
-                    if o != event.data.get("org_id")]
-        await self.notify_many(orgs, event.type, event.subject, event.data, key=event.id, event_id=event.id)
+        await self.on_events([event])
+
+    async def on_events(self, events: list[Envelope]) -> None:
+        """A batch of events: all their notifications recorded in two round trips, then sent."""
+        messages = []
+        for event in events:
+            orgs = notifications.recipients(event)
+            if event.type in notifications.FEEDBACK_TYPES:  # tell the other party what this one answered
+                orgs = [o for o in await notifications.match_parties(self.db, event.data["match_id"])
+                        if o != event.data.get("org_id")]
+            messages += [Message(o, event.type, event.subject, event.data, event.id, event.id) for o in orgs]
+        await self.record_and_send(messages)
 
     async def notify(self, org_id: str, type_: str, subject: str, data: dict, key: str,
                      event_id: str | None = None, exclude: tuple[str, ...] = (), digestible: bool = True) -> dict:
         return (await self.notify_many([org_id], type_, subject, data, key, event_id, exclude, digestible))[0]
+
+    async def notify_many(self, orgs: list[str], type_: str, subject: str, data: dict, key: str,
+                          event_id: str | None = None, exclude: tuple[str, ...] = (),
+                          digestible: bool = True) -> list[dict]:
+        return await self.record_and_send([Message(o, type_, subject, data, key, event_id, exclude, digestible)
+                                           for o in orgs])
 
     async def _plan(self, org_id: str, type_: str, exclude: tuple[str, ...], digestible: bool) -> Plan:
         """The channel targets an organisation wants this message on, until when quiet hours hold the ones people
@@ -58,33 +84,33 @@ class Notifier:
             targets += [(c, t["_id"], t) for c, t in prefs.targets().items() if c not in exclude]
         return Plan(targets, prefs.release_at(datetime.now(UTC), type_), prefs.channels.sse)
 
-    async def notify_many(self, orgs: list[str], type_: str, subject: str, data: dict, key: str,
-                          event_id: str | None = None, exclude: tuple[str, ...] = (),
-                          digestible: bool = True) -> list[dict]:
-        """Records one notification per organisation and starts their dispatches. With a daily digest on, e-mail
-        waits for the digest (warnings excepted). Two round trips whatever the number of recipients: one reserves
-        the sequence numbers (preferences and endpoints come from short-lived caches meanwhile), one inserts the
+    async def record_and_send(self, messages: list[Message]) -> list[dict]:
+        """Records one notification per message and starts their dispatches. With a daily digest on, e-mail
+        waits for the digest (warnings excepted). Two round trips however many messages: one reserves the
+        sequence numbers (preferences and endpoints come from short-lived caches meanwhile), one inserts the
         notifications with their claims; then they are sent."""
         assert self.dispatcher is not None
-        if not orgs:
+        if not messages:
             return []
-        last_seq, *plans = await asyncio.gather(self.db.next_seq("notifications", len(orgs)),
-                                                *(self._plan(o, type_, exclude, digestible) for o in orgs))
+        last_seq, *plans = await asyncio.gather(
+            self.db.next_seq("notifications", len(messages)),
+            *(self._plan(m.org_id, m.type, m.exclude, m.digestible) for m in messages))
         docs = []
-        for i, (org_id, plan) in enumerate(zip(orgs, plans, strict=True)):
-            nid = notifications.notification_id(key, org_id)
+        first_seq = last_seq - len(messages) + 1
+        for i, (m, plan) in enumerate(zip(messages, plans, strict=True)):
+            nid = notifications.notification_id(m.key, m.org_id)
             claimed = [dispatch_id(nid, c, t) for c, t, _ in plan.targets]
             claims = {"undispatched": claimed, "claimed_until": self.dispatcher.lease(),
                       "claimed_by": self.dispatcher.replica} if claimed else {}
             if plan.release_at and any(plan.held(c) for c, _, _ in plan.targets):
                 claims["release_at"] = plan.release_at  # an orphan adopter holds these too
-            docs.append(notifications.new(org_id, type_, subject, data, key, event_id,
-                                          last_seq - len(orgs) + 1 + i, claims, streamed=plan.streamed))
+            docs.append(notifications.new(m.org_id, m.type, m.subject, m.data, m.key, m.event_id, first_seq + i,
+                                          claims, streamed=plan.streamed))
         stored = await notifications.record_many(self.db, docs)
         for (notification, new), plan in zip(stored, plans, strict=True):
             if not new:
                 continue  # its creator sends it (or, if that one died, the replica adopting its dispatches)
-            NOTIFIED.labels(type_).inc()
+            NOTIFIED.labels(notification["type"]).inc()
             if plan.streamed:
                 self.pulse.fire()
             for channel, target_id, target in plan.targets:

@@ -1,10 +1,10 @@
-"""Events in, notifications out: matches, feedback, summit and schedule news, deals."""
+"""Events in, notifications out: matches, feedback, summit and schedule news, deals (in batches)."""
 
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
 from services.contracts import topics
-from services.contracts.consumer import subscribe_events
+from services.contracts.consumer import subscribe_batches
 from services.contracts.envelope import Envelope
 from services.notify.container import Container
 
@@ -14,9 +14,9 @@ NOTIFYING_TOPICS = (topics.MATCHES, topics.FEEDBACK, topics.SCHEDULES, topics.SU
 
 
 def register_handlers(broker: KafkaBroker, box: Container) -> None:
-    async def on_event(event: Envelope) -> None:
-        await box.notifier.on_event(event)
+    async def on_events(events: list[Envelope]) -> None:
+        await box.notifier.on_events(events)
 
-    handlers = {topics.named(t, box.settings.topic_prefix): on_event for t in NOTIFYING_TOPICS}
-    subscribe_events(broker, handlers, box.settings.consumer_group,
-                     on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+    handlers = {topics.named(t, box.settings.topic_prefix): on_events for t in NOTIFYING_TOPICS}
+    subscribe_batches(broker, handlers, box.settings.consumer_group,
+                      on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())

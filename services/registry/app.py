@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.contracts import topics
-from services.contracts.consumer import subscribe_events
+from services.contracts.consumer import subscribe_batches
 from services.registry import idempotency, validation
 from services.registry.catalogue import endpoints as catalogue_endpoints
 from services.registry.container import Container
@@ -19,7 +19,7 @@ from services.registry.imports import endpoints as import_endpoints
 from services.registry.ledgers import endpoints as ledger_endpoints
 from services.registry.ledgers.consumer import with_ledgers
 from services.registry.matches import endpoints as match_endpoints
-from services.registry.matches.consumer import on_match_event
+from services.registry.matches.consumer import on_match_events
 from services.registry.needs.kind import NEED
 from services.registry.ops import DEAD_LETTERS
 from services.registry.ops import router as ops_router
@@ -43,10 +43,10 @@ def build_container(settings: Settings) -> Container:
     broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-registry")
     relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds)
     container = Container(settings, db, broker, relay)
-    handlers = {topics.named(topics.MATCHES, settings.topic_prefix): lambda e: on_match_event(db, e)}
-    handlers[topics.named(topics.SCHEDULES, settings.topic_prefix)] = schedule_consumer(db)
-    subscribe_events(broker, with_ledgers(db, settings.topic_prefix, handlers),
-                     settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+    handlers = {topics.named(topics.SCHEDULES, settings.topic_prefix): schedule_consumer(db)}
+    batches = {topics.named(topics.MATCHES, settings.topic_prefix): lambda events: on_match_events(db, events)}
+    subscribe_batches(broker, with_ledgers(db, settings.topic_prefix, handlers, batches),
+                      settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
     return container
 
 

@@ -61,19 +61,28 @@ class Relay:
             return False
 
     async def publish_pending(self) -> int:
-        """Publish unsent rows in order; returns how many were sent. Stops at the first failure."""
+        """Publish unsent rows in order; returns how many were sent. Stops at the first failure.
+
+        The rows are handed to the producer in order without waiting for each acknowledgement (the producer
+        keeps their order per partition), then the acknowledged prefix is marked sent in one update."""
         rows = await self.db["outbox"].find({"sent": False}).sort("_id", 1).limit(self.batch).to_list()
-        sent = 0
-        for row in rows:
-            await self.broker.publish(
-                row["value"], named(row["topic"], self.prefix), key=row["key"].encode(),
-                headers=record_headers(row["type"], row["event_id"]),
-            )
-            await self.db["outbox"].update_one(
-                {"_id": row["_id"]}, {"$set": {"sent": True, "sent_at": datetime.now(UTC)}}
-            )
-            sent += 1
-            self.published += 1
+        acks = []
+        try:
+            for row in rows:
+                acks.append(await self.broker.publish(
+                    row["value"], named(row["topic"], self.prefix), key=row["key"].encode(),
+                    headers=record_headers(row["type"], row["event_id"]), no_confirm=True))
+        finally:
+            outcomes = await asyncio.gather(*acks, return_exceptions=True)
+            sent = next((i for i, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)),
+                        len(outcomes))
+            if sent:
+                await self.db["outbox"].update_many(
+                    {"_id": {"$in": [row["_id"] for row in rows[:sent]]}},
+                    {"$set": {"sent": True, "sent_at": datetime.now(UTC)}})
+                self.published += sent
+        if sent < len(outcomes):
+            raise outcomes[sent]  # type: ignore[misc]
         return sent
 
     async def run(self) -> None:

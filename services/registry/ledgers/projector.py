@@ -14,7 +14,16 @@ from services.contracts.deals import DEAL_EVENTS, DealData
 from services.contracts.envelope import Envelope
 from services.contracts.events import FeedbackData, MatchData
 from services.contracts.summits import MeetingRequestData
-from services.registry.ledgers.store import CONTRACTS, FIRMS, FUNNEL, PATENTS, RESULTS, LedgerStore, Write
+from services.registry.ledgers.store import (
+    CONTRACTS,
+    FIRMS,
+    FUNNEL,
+    FUNNEL_ROW,
+    PATENTS,
+    RESULTS,
+    LedgerStore,
+    Write,
+)
 
 CERTIFICATE_YEAR = re.compile(r"^[A-Z]{0,2}((?:19|20)\d{2})")
 PATENT_YEAR = re.compile(r"^(?:CN|ZL)?((?:19|20)\d{2})\d{8}\.")
@@ -67,6 +76,21 @@ class Projector:
             return False
         await self.store.apply(event.id, await self.plan(event))
         return True
+
+    async def handle_matches(self, events: list[Envelope]) -> None:
+        """Many match events at once: proposals and retractions in one bulk write (they commute and replay
+        harmlessly, see `LedgerStore.mark_matches`); any other event one by one."""
+        proposed, retracted = [], []
+        for event in events:
+            if event.type == "match.proposed":
+                match = MatchData.model_validate(event.data)
+                proposed.append((match.match_id, match.proposed_at.date().isoformat(),
+                                 [match.need_org_id, match.counterpart_org_id]))
+            elif event.type == "match.retracted":
+                retracted.append(event.data["match_id"])
+            else:
+                await self.handle(event)
+        await self.store.mark_matches(proposed, retracted)
 
     async def plan(self, event: Envelope) -> list[Write]:
         if event.type in DEAL_EVENTS:
@@ -122,8 +146,7 @@ class Projector:
         return writes
 
     async def _funnel(self, match_id: str, change) -> list[Write]:
-        row = await self.store.get(FUNNEL, match_id) or {"proposed_on": None, "org_ids": [], "decisions": {},
-                                                          "meetings": {}, "summit_id": None, "retracted": False}
+        row = await self.store.get(FUNNEL, match_id) or {**FUNNEL_ROW, "decisions": {}, "meetings": {}}
         change(row)
         return [(FUNNEL, match_id, row)]
 

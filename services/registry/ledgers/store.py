@@ -8,18 +8,24 @@ shape, so upserting a row with `$set` of all its fields replaces it.
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from pymongo import UpdateOne
+
 from services.registry.db import Database, retrying
 
 CONTRACTS, FIRMS, PATENTS, RESULTS, FUNNEL, PROCESSED = (
     "ledger_contracts", "ledger_firms", "ledger_patents", "ledger_results", "ledger_funnel", "ledger_events")
 
 Write = tuple[str, str, dict | None]  # (collection, key, the row's new state; None deletes it)
+Proposal = tuple[str, str, list[str]]  # (match id, the day it was proposed, the two organisations)
+FUNNEL_ROW = {"proposed_on": None, "org_ids": [], "decisions": {}, "meetings": {}, "summit_id": None,
+              "retracted": False}
 
 
 class LedgerStore(Protocol):
     async def seen(self, event_id: str) -> bool: ...
     async def get(self, collection: str, key: str) -> dict | None: ...
     async def apply(self, event_id: str, writes: list[Write]) -> None: ...
+    async def mark_matches(self, proposed: list[Proposal], retracted: list[str]) -> None: ...
     async def rows(self, collection: str, since: str | None = None, until: str | None = None,
                    field: str | None = None) -> list[dict]: ...
 
@@ -56,6 +62,18 @@ class MemoryLedgerStore:
                 rows[key] = {**doc, "_id": key}
         self.processed.add(event_id)
 
+    async def mark_matches(self, proposed: list[Proposal], retracted: list[str]) -> None:
+        rows = self.collections.setdefault(FUNNEL, {})
+
+        def row(match_id: str) -> dict:
+            return rows.setdefault(match_id, {**FUNNEL_ROW, "decisions": {}, "meetings": {}, "_id": match_id})
+
+        for match_id, on, org_ids in proposed:
+            row(match_id)["proposed_on"] = min(row(match_id)["proposed_on"] or on, on)
+            row(match_id)["org_ids"] = list(org_ids)
+        for match_id in retracted:
+            row(match_id)["retracted"] = True
+
     async def rows(self, collection: str, since: str | None = None, until: str | None = None,
                    field: str | None = None) -> list[dict]:
         return [dict(r) for r in self.collections.get(collection, {}).values() if _within(r, field, since, until)]
@@ -86,6 +104,24 @@ class MongoLedgerStore:
                                                     upsert=True, session=session)
 
         await retrying(attempt)
+
+    async def mark_matches(self, proposed: list[Proposal], retracted: list[str]) -> None:
+        """Proposals and retractions of many matches in one round trip, field by field: they commute and a replay
+        changes nothing, so no event ids are kept and no other field of a row (decisions, meetings) is touched."""
+        ops: list[UpdateOne] = []
+        for match_id, on, org_ids in proposed:
+            ops.append(UpdateOne({"_id": match_id}, {
+                "$min": {"proposed_on": on}, "$set": {"org_ids": list(org_ids)},
+                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k not in ("proposed_on", "org_ids")}},
+                upsert=True))
+            # a row another event created first (proposed_on null, which $min keeps) gets its day
+            ops.append(UpdateOne({"_id": match_id, "proposed_on": None}, {"$set": {"proposed_on": on}}))
+        for match_id in retracted:
+            ops.append(UpdateOne({"_id": match_id}, {
+                "$set": {"retracted": True},
+                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k != "retracted"}}, upsert=True))
+        if ops:
+            await self.db[FUNNEL].bulk_write(ops, ordered=True)
 
     async def rows(self, collection: str, since: str | None = None, until: str | None = None,
                    field: str | None = None) -> list[dict]:

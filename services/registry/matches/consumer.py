@@ -5,9 +5,8 @@ from services.registry.db import Database
 from services.registry.matches.repository import MatchRepository
 
 
-async def on_match_event(db: Database, event: Envelope) -> None:
-    repo = MatchRepository(db)
-    if event.type == "match.proposed":
-        await repo.record_proposed(event.data, event.id, event.time)
-    elif event.type == "match.retracted":
-        await repo.record_retracted(event.data["match_id"], event.data.get("reason", ""))
+async def on_match_events(db: Database, events: list[Envelope]) -> None:
+    """A batch of match events in one ordered bulk write."""
+    await MatchRepository(db).record_events(
+        [(e.type, e.data, e.id, e.time) for e in events if e.type in ("match.proposed", "match.retracted")])
+

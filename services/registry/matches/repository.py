@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.registry.db import Database
@@ -13,12 +14,13 @@ class MatchRepository:
         self.feedback = db["feedback"]
         self.needs = db["needs"]
 
-    async def record_proposed(self, match: dict, event_id: str, at: datetime) -> None:
+    @staticmethod
+    def _proposed(match: dict, event_id: str, at: datetime) -> UpdateOne:
         """Idempotent: a replayed proposal changes nothing; a newer score updates the scores only."""
         fields = {k: v for k, v in match.items() if k != "match_id"}
         if isinstance(fields.get("proposed_at"), str):  # stored as a date so pages can be cut by it
             fields["proposed_at"] = datetime.fromisoformat(fields["proposed_at"])
-        await self.matches.update_one(
+        return UpdateOne(
             {"_id": match["match_id"]},
             {"$setOnInsert": {"status": "proposed", "created_at": at, "event_id": event_id,
                               "org_ids": [match["need_org_id"], match["counterpart_org_id"]]},
@@ -26,9 +28,18 @@ class MatchRepository:
             upsert=True,
         )
 
-    async def record_retracted(self, match_id: str, reason: str) -> None:
-        await self.matches.update_one({"_id": match_id, "status": "proposed"},
-                                      {"$set": {"status": "retracted", "retraction_reason": reason}})
+    @staticmethod
+    def _retracted(match_id: str, reason: str) -> UpdateOne:
+        return UpdateOne({"_id": match_id, "status": "proposed"},
+                         {"$set": {"status": "retracted", "retraction_reason": reason}})
+
+    async def record_events(self, events: list[tuple[str, dict, str, datetime]]) -> None:
+        """Proposals and retractions ((type, data, event id, time), in order) in one ordered bulk write."""
+        ops = [self._proposed(data, event_id, at) if type_ == "match.proposed"
+               else self._retracted(data["match_id"], data.get("reason", ""))
+               for type_, data, event_id, at in events]
+        if ops:
+            await self.matches.bulk_write(ops, ordered=True)
 
     async def for_org(self, org_id: str, limit: int, after: datetime | None) -> list[dict]:
         query: dict = {"org_ids": org_id}

@@ -144,3 +144,26 @@ async def test_firms_by_qualification_warn_before_certificates_expire(year: Year
     new_in_year = await service.ledger(store, "firms", FROM, TO, as_of=FROM)
     assert {(r["org_id"], r["qualification"]) for r in new_in_year.rows} == {
         ("firm_a", "high_tech_enterprise"), ("firm_b", "tech_sme")}, "firm_b's certificate dates from the year before"
+
+
+async def test_match_events_projected_in_batches_give_the_same_funnel_as_one_by_one(year: Year) -> None:
+    """The registry projects match proposals and retractions in bulk (with replays): same table."""
+    rng = random.Random(11)
+    events = [*year.events, *rng.sample([e for e in year.events if e.type.startswith("match.")], 20)]
+    store = MemoryLedgerStore()
+    projector = Projector(store)
+    pending: list = []
+    for e in events:
+        if e.type in ("match.proposed", "match.retracted"):
+            pending.append(e)
+            if len(pending) >= rng.randint(1, 12):
+                await projector.handle_matches(pending)
+                pending = []
+            continue
+        await projector.handle_matches(pending)
+        pending = []
+        await projector.handle(e)
+    await projector.handle_matches(pending)
+    batched = await service.ledger(store, "funnel", FROM, TO, "quarter")
+    one_by_one = await service.ledger(await project(year.events), "funnel", FROM, TO, "quarter")
+    assert batched.rows == one_by_one.rows and batched.totals == one_by_one.totals
