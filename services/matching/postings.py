@@ -100,8 +100,7 @@ class TermStats:
             return cached
         counts = self._fields.get(term_id)
         if counts is None or len(counts) != len(prior):
-            labelled = fields[ids]
-            counts = np.bincount(labelled[labelled >= 0], minlength=len(prior)).astype(np.float64)
+            counts = np.bincount(fields[ids] + 1, minlength=len(prior) + 1)[1:].astype(np.float64)  # -1: none
             if len(ids) >= CACHED_FROM:
                 self._fields[term_id] = counts
         votes = counts + smoothing * prior, counts.sum() + smoothing
