@@ -1,9 +1,9 @@
 """Transactional outbox: each change and its event commit together; a relay publishes them in order.
 
 `record()` runs inside the caller's transaction. The relay reads unsent rows in insertion order, publishes
-each to Kafka (key = aggregate id) and marks it sent; while the broker is down it keeps retrying the same
-row, so nothing is lost or reordered. Writes to one aggregate are serialised by its `version`, so insertion
-order is that aggregate's order. Only the replica holding the relay lease publishes.
+each to Kafka (key = aggregate id) and moves it to `outbox_sent`; while the broker is down it keeps retrying
+the same row, so nothing is lost or reordered. Writes to one aggregate are serialised by its `version`, so
+insertion order is that aggregate's order. Only the replica holding the relay lease publishes.
 """
 
 import asyncio
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.contracts.envelope import Envelope
 from services.contracts.topics import named
@@ -23,6 +23,7 @@ from services.contracts.wire import encode, record_headers
 from services.registry.db import Database
 
 log = logging.getLogger("duijie.registry.outbox")
+DUPLICATE_KEY = 11000
 
 
 async def record(db: Database, session: AsyncClientSession, topic: str, event: Envelope) -> None:
@@ -64,7 +65,9 @@ class Relay:
         """Publish unsent rows in order; returns how many were sent. Stops at the first failure.
 
         The rows are handed to the producer in order without waiting for each acknowledgement (the producer
-        keeps their order per partition), then the acknowledged prefix is marked sent in one update."""
+        keeps their order per partition), then the acknowledged prefix moves to `outbox_sent`, the log of what
+        went out: `outbox` only ever holds what is still to send, so reading it stays cheap however long the
+        platform runs (a crash between the two writes re-sends those rows: consumers are idempotent)."""
         rows = await self.db["outbox"].find({"sent": False}).sort("_id", 1).limit(self.batch).to_list()
         acks = []
         try:
@@ -77,13 +80,21 @@ class Relay:
             sent = next((i for i, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)),
                         len(outcomes))
             if sent:
-                await self.db["outbox"].update_many(
-                    {"_id": {"$in": [row["_id"] for row in rows[:sent]]}},
-                    {"$set": {"sent": True, "sent_at": datetime.now(UTC)}})
+                await self._move_to_log(rows[:sent])
                 self.published += sent
         if sent < len(outcomes):
             raise outcomes[sent]  # type: ignore[misc]
         return sent
+
+    async def _move_to_log(self, rows: list[dict]) -> None:
+        at = datetime.now(UTC)
+        try:
+            await self.db["outbox_sent"].insert_many([{**row, "sent": True, "sent_at": at} for row in rows],
+                                                     ordered=False)
+        except BulkWriteError as error:  # already logged by an earlier attempt that crashed before the delete
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+        await self.db["outbox"].delete_many({"_id": {"$in": [row["_id"] for row in rows]}})
 
     async def run(self) -> None:
         backoff = 0.1

@@ -6,6 +6,7 @@ from services.registry.ledgers.store import ensure_indexes as ensure_ledger_inde
 
 async def ensure_indexes(db: Database) -> None:
     await db["outbox"].create_index([("sent", 1), ("_id", 1)])
+    await db["outbox_sent"].create_index("key")
     await db["api_keys"].create_index("org_id")
     await db["idempotency"].create_index("created_at", expireAfterSeconds=24 * 3600)
     await db["matches"].create_index([("org_ids", 1), ("proposed_at", -1)])

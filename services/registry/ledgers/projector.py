@@ -146,6 +146,8 @@ class Projector:
         return writes
 
     async def _funnel(self, match_id: str, change) -> list[Write]:
+        # A row made here before its proposal has no `proposed_on` yet (not null), so the proposal's `$min`
+        # sets it (see `LedgerStore.mark_matches`).
         row = await self.store.get(FUNNEL, match_id) or {**FUNNEL_ROW, "decisions": {}, "meetings": {}}
         change(row)
         return [(FUNNEL, match_id, row)]
@@ -153,7 +155,7 @@ class Projector:
     async def _proposed(self, match: MatchData) -> list[Write]:
         def propose(row: dict) -> None:
             on = match.proposed_at.date().isoformat()
-            row["proposed_on"] = min(row["proposed_on"] or on, on)
+            row["proposed_on"] = min(row.get("proposed_on") or on, on)
             row["org_ids"] = [match.need_org_id, match.counterpart_org_id]
 
         return await self._funnel(match.match_id, propose)

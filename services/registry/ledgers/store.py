@@ -17,8 +17,8 @@ CONTRACTS, FIRMS, PATENTS, RESULTS, FUNNEL, PROCESSED = (
 
 Write = tuple[str, str, dict | None]  # (collection, key, the row's new state; None deletes it)
 Proposal = tuple[str, str, list[str]]  # (match id, the day it was proposed, the two organisations)
-FUNNEL_ROW = {"proposed_on": None, "org_ids": [], "decisions": {}, "meetings": {}, "summit_id": None,
-              "retracted": False}
+# A new funnel row; its `proposed_on` stays absent until the match's proposal is projected ($min sets it then).
+FUNNEL_ROW = {"org_ids": [], "decisions": {}, "meetings": {}, "summit_id": None, "retracted": False}
 
 
 class LedgerStore(Protocol):
@@ -69,7 +69,7 @@ class MemoryLedgerStore:
             return rows.setdefault(match_id, {**FUNNEL_ROW, "decisions": {}, "meetings": {}, "_id": match_id})
 
         for match_id, on, org_ids in proposed:
-            row(match_id)["proposed_on"] = min(row(match_id)["proposed_on"] or on, on)
+            row(match_id)["proposed_on"] = min(row(match_id).get("proposed_on") or on, on)
             row(match_id)["org_ids"] = list(org_ids)
         for match_id in retracted:
             row(match_id)["retracted"] = True
@@ -112,14 +112,13 @@ class MongoLedgerStore:
         for match_id, on, org_ids in proposed:
             ops.append(UpdateOne({"_id": match_id}, {
                 "$min": {"proposed_on": on}, "$set": {"org_ids": list(org_ids)},
-                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k not in ("proposed_on", "org_ids")}},
+                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k != "org_ids"}},
                 upsert=True))
-            # a row another event created first (proposed_on null, which $min keeps) gets its day
-            ops.append(UpdateOne({"_id": match_id, "proposed_on": None}, {"$set": {"proposed_on": on}}))
         for match_id in retracted:
             ops.append(UpdateOne({"_id": match_id}, {
                 "$set": {"retracted": True},
-                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k != "retracted"}}, upsert=True))
+                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k != "retracted"}},
+                upsert=True))
         if ops:
             await self.db[FUNNEL].bulk_write(ops, ordered=True)
 

@@ -61,7 +61,10 @@ async def upload(http: httpx.AsyncClient, registry: str, headers: dict[str, str]
 
 
 async def event_types(db: Database, subjects: list[str]) -> dict[str, list[str]]:
-    rows = await db["outbox"].find({"key": {"$in": subjects}}, projection={"key": 1, "type": 1}).to_list()
+    wanted = {"key": {"$in": subjects}}
+    rows = {row["_id"]: row for collection in ("outbox", "outbox_sent")  # still to send, and sent (a row
+            for row in await db[collection].find(wanted, projection={"key": 1, "type": 1}).to_list()}.values()
+    # moving between the two reads is seen twice, once)
     out: dict[str, list[str]] = {s: [] for s in subjects}
     for row in rows:
         out[row["key"]].append(row["type"])

@@ -37,7 +37,9 @@ async def matched_pair(http: httpx.AsyncClient, registry: str, firm_factory, vis
 async def outbox_events(stack: Stack, subject: str) -> list[dict]:
     db = Database(stack.mongo_url, Settings().registry_db)  # retries while the embedded engine is busy
     try:
-        return await db["outbox"].find({"key": subject}).sort("_id", 1).to_list()
+        rows = {row["_id"]: row for collection in ("outbox", "outbox_sent")  # still to send, then sent (a row
+                for row in await db[collection].find({"key": subject}).to_list()}  # moving between is seen once)
+        return sorted(rows.values(), key=lambda row: row["_id"])
     finally:
         await db.close()
 

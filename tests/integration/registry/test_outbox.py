@@ -87,8 +87,9 @@ def _ids_wanted(stack: Stack, need_ids: list[str]) -> set[str]:
     from pymongo import MongoClient
 
     with MongoClient(stack.mongo_url) as client:
-        rows = client["duijie_registry"]["outbox"].find({"key": {"$in": need_ids}}, projection={"event_id": 1})
-        ids = {row["event_id"] for row in rows}
+        ids = {row["event_id"] for collection in ("outbox", "outbox_sent")  # still to send, and sent
+               for row in client["duijie_registry"][collection].find({"key": {"$in": need_ids}},
+                                                                    projection={"event_id": 1})}
     assert len(ids) == NEEDS * (EDITS + 1)
     return ids
 
