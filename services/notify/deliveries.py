@@ -58,7 +58,8 @@ class Dispatcher:
     def _group(self, collection: str) -> GroupInsert:
         """First attempts' dispatches and every delivery record: concurrent deliveries share their inserts."""
         if collection not in self._groups:
-            self._groups[collection] = GroupInsert(self.db[collection], linger_seconds=0.02)  # off the hot path
+            # off the latency path; small batches so the inserts that are on it never wait long behind them
+            self._groups[collection] = GroupInsert(self.db[collection], max_documents=25, linger_seconds=0.02)
         return self._groups[collection]
 
     def _spawn(self, coro: Awaitable[None]) -> None:

@@ -18,5 +18,6 @@ def register_handlers(broker: KafkaBroker, box: Container) -> None:
         await box.notifier.on_events(events)
 
     handlers = {topics.named(t, box.settings.topic_prefix): on_events for t in NOTIFYING_TOPICS}
-    subscribe_batches(broker, handlers, box.settings.consumer_group,
+    # Small batches: a notification reaches its first channel after its batch's inserts, so they stay short.
+    subscribe_batches(broker, handlers, box.settings.consumer_group, max_records=20,
                       on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())

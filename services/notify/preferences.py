@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.notify.db import Database
+from services.notify.single_flight import SingleFlight
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
@@ -139,11 +140,15 @@ class PreferenceStore:
     def __init__(self, db: Database, cache_seconds: float) -> None:
         self.db, self.cache_seconds = db, cache_seconds
         self._cache: dict[str, tuple[float, Preferences]] = {}
+        self._loads: SingleFlight[Preferences] = SingleFlight(self._load)
 
     async def of(self, org_id: str) -> Preferences:
         hit = self._cache.get(org_id)
         if hit and hit[0] > time.monotonic():
             return hit[1]
+        return await self._loads.load(org_id)
+
+    async def _load(self, org_id: str) -> Preferences:
         doc = await self.db["preferences"].find_one({"_id": org_id})
         prefs = Preferences.model_validate({k: v for k, v in doc.items() if k not in ("_id", "updated_at")}) \
             if doc else Preferences()
@@ -154,6 +159,7 @@ class PreferenceStore:
         await self.db["preferences"].replace_one(
             {"_id": org_id}, {"_id": org_id, **prefs.model_dump(), "updated_at": datetime.now(UTC)}, upsert=True)
         self._cache.pop(org_id, None)
+        self._loads.forget(org_id)
         return prefs
 
     async def digest_orgs(self) -> list[tuple[str, Preferences]]:

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.notify.db import Database
+from services.notify.single_flight import SingleFlight
 
 
 def new_secret() -> str:
@@ -22,9 +23,11 @@ class Endpoints:
     def __init__(self, db: Database, cache_seconds: float) -> None:
         self.db, self.cache_seconds = db, cache_seconds
         self._cache: dict[str, tuple[float, list[dict]]] = {}
+        self._loads: SingleFlight[list[dict]] = SingleFlight(self._load)
 
     def forget(self, org_id: str) -> None:
         self._cache.pop(org_id, None)
+        self._loads.forget(org_id)
 
     async def register(self, org_id: str, url: str, event_types: list[str] | None) -> dict:
         doc = {"_id": f"ep_{uuid.uuid4().hex[:16]}", "org_id": org_id, "url": url, "secret": new_secret(),
@@ -65,8 +68,10 @@ class Endpoints:
 
     async def active_for(self, org_id: str, event_type: str) -> list[dict]:
         hit = self._cache.get(org_id)
-        if hit is None or hit[0] < time.monotonic():
-            docs = await self.db["endpoints"].find({"org_id": org_id, "status": "active"}).to_list()
-            hit = (time.monotonic() + self.cache_seconds, docs)
-            self._cache[org_id] = hit
-        return [d for d in hit[1] if wants(d, event_type)]
+        docs = hit[1] if hit is not None and hit[0] >= time.monotonic() else await self._loads.load(org_id)
+        return [d for d in docs if wants(d, event_type)]
+
+    async def _load(self, org_id: str) -> list[dict]:
+        docs = await self.db["endpoints"].find({"org_id": org_id, "status": "active"}).to_list()
+        self._cache[org_id] = (time.monotonic() + self.cache_seconds, docs)
+        return docs

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
@@ -44,22 +45,29 @@ class Relay:
         self.published = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._renew_after = 0.0  # monotonic time after which the lease is renewed before publishing again
 
     def wake(self) -> None:
         """Called after a commit so the relay publishes at once instead of at the next poll."""
         self._wake.set()
 
     async def _hold_lease(self) -> bool:
-        now = datetime.now(UTC)
+        """Takes or renews the lease; a lease renewed less than a third of its length ago is still held (so a
+        busy relay does not write the lease on every wake-up)."""
+        if time.monotonic() < self._renew_after:
+            return True
+        now, started = datetime.now(UTC), time.monotonic()
         try:
             await self.db["leases"].find_one_and_update(
                 {"_id": "outbox-relay", "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
                 {"$set": {"holder": self.holder, "expires_at": now + timedelta(seconds=self.LEASE_SECONDS)}},
                 upsert=True,
             )
-            return True
         except DuplicateKeyError:
+            self._renew_after = 0.0
             return False
+        self._renew_after = started + self.LEASE_SECONDS / 3
+        return True
 
     async def publish_pending(self) -> int:
         """Publish unsent rows in order; returns how many were sent. Stops at the first failure.
