@@ -27,6 +27,7 @@ from services.registry.ledgers.store import (
 
 CERTIFICATE_YEAR = re.compile(r"^[A-Z]{0,2}((?:19|20)\d{2})")
 PATENT_YEAR = re.compile(r"^(?:CN|ZL)?((?:19|20)\d{2})\d{8}\.")
+MARKS = ("match.proposed", "match.retracted")  # funnel marks written field by field, in bulk
 
 
 def certified_year(certificate_no: str | None) -> int | None:
@@ -71,15 +72,19 @@ class Projector:
         self.store = store
 
     async def handle(self, event: Envelope) -> bool:
-        """Apply one event; False when it was applied before (a replay changes nothing)."""
+        """Apply one event; False when it was applied before (a replay changes nothing). Match proposals and
+        retractions go through `handle_many`: they keep no event id, their writes replay harmlessly."""
+        if event.type in MARKS:
+            await self.handle_many([event])
+            return True
         if await self.store.seen(event.id):
             return False
         await self.store.apply(event.id, await self.plan(event))
         return True
 
-    async def handle_matches(self, events: list[Envelope]) -> None:
-        """Many match events at once: proposals and retractions in one bulk write (they commute and replay
-        harmlessly, see `LedgerStore.mark_matches`); any other event one by one."""
+    async def handle_many(self, events: list[Envelope]) -> None:
+        """Events in order; match proposals and retractions in one bulk write (they commute and replay
+        harmlessly, see `LedgerStore.mark_matches`), any other event one by one."""
         proposed, retracted = [], []
         for event in events:
             if event.type == "match.proposed":
@@ -90,7 +95,8 @@ class Projector:
                 retracted.append(event.data["match_id"])
             else:
                 await self.handle(event)
-        await self.store.mark_matches(proposed, retracted)
+        if proposed or retracted:
+            await self.store.mark_matches(proposed, retracted)
 
     async def plan(self, event: Envelope) -> list[Write]:
         if event.type in DEAL_EVENTS:
@@ -99,10 +105,6 @@ class Projector:
             return await self._org(OrgData.model_validate(event.data), event.time)
         if event.type.startswith("result."):
             return await self._result(ResultData.model_validate(event.data), event.type == "result.deleted")
-        if event.type == "match.proposed":
-            return await self._proposed(MatchData.model_validate(event.data))
-        if event.type == "match.retracted":
-            return await self._funnel(event.data["match_id"], lambda row: row.update(retracted=True))
         if event.type in ("match.accepted", "match.declined"):
             return await self._feedback(FeedbackData.model_validate(event.data))
         if event.type == "meeting.accepted":
@@ -151,14 +153,6 @@ class Projector:
         row = await self.store.get(FUNNEL, match_id) or {**FUNNEL_ROW, "decisions": {}, "meetings": {}}
         change(row)
         return [(FUNNEL, match_id, row)]
-
-    async def _proposed(self, match: MatchData) -> list[Write]:
-        def propose(row: dict) -> None:
-            on = match.proposed_at.date().isoformat()
-            row["proposed_on"] = min(row.get("proposed_on") or on, on)
-            row["org_ids"] = [match.need_org_id, match.counterpart_org_id]
-
-        return await self._funnel(match.match_id, propose)
 
     async def _feedback(self, feedback: FeedbackData) -> list[Write]:
         def decide(row: dict) -> None:

@@ -157,13 +157,13 @@ async def test_match_events_projected_in_batches_give_the_same_funnel_as_one_by_
         if e.type in ("match.proposed", "match.retracted"):
             pending.append(e)
             if len(pending) >= rng.randint(1, 12):
-                await projector.handle_matches(pending)
+                await projector.handle_many(pending)
                 pending = []
             continue
-        await projector.handle_matches(pending)
+        await projector.handle_many(pending)
         pending = []
         await projector.handle(e)
-    await projector.handle_matches(pending)
+    await projector.handle_many(pending)
     batched = await service.ledger(store, "funnel", FROM, TO, "quarter")
     one_by_one = await service.ledger(await project(year.events), "funnel", FROM, TO, "quarter")
     assert batched.rows == one_by_one.rows and batched.totals == one_by_one.totals
