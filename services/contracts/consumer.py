@@ -46,35 +46,53 @@ def one_by_one(handler: Handler) -> BatchHandler:
     return handle
 
 
+async def _retried(call: Callable[[], Awaitable[None]], attempts: int, what: str) -> Exception | None:
+    """Runs `call` up to `attempts` times, backing off in between (handlers are idempotent); None once it
+    succeeded, else the last error."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await call()
+            return None
+        except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+            if attempt == attempts:
+                return error
+            log.warning("%s failed (attempt %d): %s", what, attempt, error)
+            await asyncio.sleep(0.2 * 2**attempt)
+    return None
+
+
+def _rejecter(broker: KafkaBroker, on_dead_letter: Callable[[str], None] | None
+             ) -> Callable[[str, Any, str], Awaitable[None]]:
+    """Dead-letters a record and counts it."""
+    async def reject(topic: str, record: Any, reason: str) -> None:
+        await dead_letter(broker, topic, record, reason)
+        if on_dead_letter:
+            on_dead_letter(topic)
+    return reject
+
+
+def _failure(error: Exception) -> str:
+    return f"handler failed: {type(error).__name__}: {error}"
+
+
 def subscribe_events(
     broker: KafkaBroker, handlers: dict[str, Handler], group_id: str, *, attempts: int = 3,
     on_dead_letter: Callable[[str], None] | None = None, fetch_max_wait_ms: int = 20,
 ) -> None:
     """One consumer-group member for all of a service's input topics (one join, one rebalance)."""
+    reject = _rejecter(broker, on_dead_letter)
 
     async def consume(message: KafkaMessage) -> None:
-        topic = message.raw_message.topic
-        handler = handlers[topic]
+        record = message.raw_message
+        handler = handlers[record.topic]
         try:
             envelope = decode(message.body)
         except InvalidEvent as error:
-            await dead_letter(broker, topic, message.raw_message, f"invalid event: {error}")
-            if on_dead_letter:
-                on_dead_letter(topic)
+            await reject(record.topic, record, f"invalid event: {error}")
             return
-        for attempt in range(1, attempts + 1):
-            try:
-                await handler(envelope)
-                return
-            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
-                if attempt == attempts:
-                    await dead_letter(broker, topic, message.raw_message,
-                                      f"handler failed: {type(error).__name__}: {error}")
-                    if on_dead_letter:
-                        on_dead_letter(topic)
-                    return
-                log.warning("handler for %s failed (attempt %d): %s", topic, attempt, error)
-                await asyncio.sleep(0.2 * 2**attempt)
+        error = await _retried(lambda: handler(envelope), attempts, f"handler for {record.topic}")
+        if error is not None:
+            await reject(record.topic, record, _failure(error))
 
     consume.__name__ = f"consume_{group_id}"
     # A short fetch wait keeps each hop's latency low on brokers that answer a fetch only at its deadline.
@@ -88,26 +106,16 @@ def subscribe_batches(
     batch_timeout_ms: int = 5,
 ) -> None:
     """Like `subscribe_events`, with everything fetched together handed over per topic; committed after."""
-
-    def counted(topic: str) -> None:
-        if on_dead_letter:
-            on_dead_letter(topic)
+    reject = _rejecter(broker, on_dead_letter)
 
     async def handle(topic: str, batch: list[tuple[Any, Envelope]]) -> None:
-        handler = handlers[topic]
-        for attempt in range(1, attempts + 1):
-            try:
-                await handler([envelope for _, envelope in batch])
-                return
-            except Exception as error:  # noqa: BLE001 - retried, then narrowed down to the failing event
-                if len(batch) == 1 and attempt == attempts:
-                    await dead_letter(broker, topic, batch[0][0], f"handler failed: {type(error).__name__}: {error}")
-                    counted(topic)
-                    return
-                if attempt == attempts:
-                    break
-                log.warning("batch handler for %s failed (attempt %d): %s", topic, attempt, error)
-                await asyncio.sleep(0.2 * 2**attempt)
+        handler, events = handlers[topic], [envelope for _, envelope in batch]
+        error = await _retried(lambda: handler(events), attempts, f"batch handler for {topic}")
+        if error is None:
+            return
+        if len(batch) == 1:
+            await reject(topic, batch[0][0], _failure(error))
+            return
         for item in batch:  # the batch keeps failing: one event at a time finds the poison one
             await handle(topic, [item])
 
@@ -117,8 +125,7 @@ def subscribe_batches(
             try:
                 by_topic.setdefault(record.topic, []).append((record, decode(record.value)))
             except InvalidEvent as error:
-                await dead_letter(broker, record.topic, record, f"invalid event: {error}")
-                counted(record.topic)
+                await reject(record.topic, record, f"invalid event: {error}")
         for topic, batch in by_topic.items():
             await handle(topic, batch)
 
