@@ -12,6 +12,14 @@ from pymongo.errors import BulkWriteError
 DUPLICATE_KEY = 11000
 
 
+def write_errors(error: BulkWriteError) -> tuple[set[int], dict[int, str]]:
+    """An unordered insert's failures: the indexes already stored (duplicate `_id`), and every other failed
+    index with its message."""
+    errors = error.details.get("writeErrors", [])
+    return ({e["index"] for e in errors if e.get("code") == DUPLICATE_KEY},
+            {e["index"]: e.get("errmsg", "insert failed") for e in errors if e.get("code") != DUPLICATE_KEY})
+
+
 class GroupInsert:
     def __init__(self, collection: Any, max_documents: int = 200, linger_seconds: float = 0.002) -> None:
         self.collection, self.max_documents, self.linger_seconds = collection, max_documents, linger_seconds
@@ -38,12 +46,10 @@ class GroupInsert:
         try:
             await self.collection.insert_many([document for document, _ in batch], ordered=False)
         except BulkWriteError as error:
-            errors = error.details.get("writeErrors", [])
-            duplicates = {e["index"] for e in errors if e.get("code") == DUPLICATE_KEY}
-            failed = {e["index"]: e for e in errors if e.get("code") != DUPLICATE_KEY}
+            duplicates, failed = write_errors(error)
             for index, (_, stored) in enumerate(batch):
                 if index in failed and not stored.done():
-                    stored.set_exception(RuntimeError(failed[index].get("errmsg", "insert failed")))
+                    stored.set_exception(RuntimeError(failed[index]))
         except Exception as error:  # noqa: BLE001 - every caller of this batch learns of the failure
             for _, stored in batch:
                 if not stored.done():

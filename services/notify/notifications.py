@@ -6,8 +6,7 @@ from pymongo.errors import BulkWriteError
 
 from services.contracts.envelope import Envelope, deterministic_id
 from services.notify.db import Database
-
-DUPLICATE_KEY = 11000
+from services.notify.group_insert import write_errors
 
 MATCH_TYPES = ("match.proposed", "match.retracted")
 FEEDBACK_TYPES = ("match.accepted", "match.declined")
@@ -51,8 +50,8 @@ async def record_many(db: Database, docs: list[dict]) -> list[tuple[dict, bool]]
     try:
         await db["notifications"].insert_many(docs, ordered=False)
     except BulkWriteError as error:
-        failed = {e["index"] for e in error.details.get("writeErrors", []) if e.get("code") == DUPLICATE_KEY}
-        if len(failed) != len(error.details.get("writeErrors", [])):
+        failed, other = write_errors(error)
+        if other:
             raise
     out = []
     for i, doc in enumerate(docs):
