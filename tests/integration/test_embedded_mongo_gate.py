@@ -10,22 +10,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 from pymongo import AsyncMongoClient
 
-from deploy.mongo_gate import install
 from deploy.mongo_server import engine_for
+from tests.support.mongo import embedded_mongo
 
 
 @pytest.fixture
 async def url(tmp_path: Path) -> AsyncIterator[str]:
-    server = AsyncMongoEcoProxyServer(engine=engine_for(tmp_path / "gate.sqlite3"), host="127.0.0.1", port=0)
-    install(server)
-    address = await server.start()
-    try:
-        yield f"mongodb://{address.host}:{address.port}/?directConnection=true"
-    finally:
-        await server.close()
+    async with embedded_mongo(engine_for(tmp_path / "gate.sqlite3"), gated=True) as served:
+        yield served
 
 
 async def test_transactions_and_plain_commands_of_other_sessions_never_refuse_each_other(url: str) -> None:

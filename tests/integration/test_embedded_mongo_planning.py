@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from mongoeco.engines.sqlite import SQLiteEngine
-from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 from pymongo import AsyncMongoClient
 
 from deploy.mongo_server import engine_for
+from tests.support.mongo import embedded_mongo
 
 SHAPES = {
     "tags": [lambda r: r.choice("abc"), lambda r: [r.choice("abc"), r.choice("cd")], lambda r: None],
@@ -40,26 +40,18 @@ def document(r: random.Random, doc_id: str) -> dict:
     return doc
 
 
-async def server(engine: SQLiteEngine) -> AsyncIterator[AsyncMongoClient]:
-    proxy = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=0)
-    address = await proxy.start()
-    client: AsyncMongoClient = AsyncMongoClient(f"mongodb://{address.host}:{address.port}/?directConnection=true")
-    try:
-        yield client
-    finally:
-        await client.close()
-        await proxy.close()
-
-
 @pytest.fixture
 async def clients(tmp_path: Path) -> AsyncIterator[tuple[AsyncMongoClient, AsyncMongoClient]]:
     plain = SQLiteEngine(str(tmp_path / "plain.sqlite3"))
     plain.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
-    shortcut = server(engine_for(tmp_path / "shortcut.sqlite3"))
-    reference = server(plain)
-    yield await anext(shortcut), await anext(reference)
-    for generator in (shortcut, reference):
-        await generator.aclose()
+    async with (embedded_mongo(engine_for(tmp_path / "shortcut.sqlite3")) as shortcut,
+                embedded_mongo(plain) as reference):
+        pair = AsyncMongoClient(shortcut), AsyncMongoClient(reference)
+        try:
+            yield pair
+        finally:
+            for client in pair:
+                await client.close()
 
 
 async def answers(client: AsyncMongoClient) -> list[list]:

@@ -1,45 +1,17 @@
 """One posting travelling from the registry through matching to a signed webhook and the SSE stream."""
 
 import asyncio
-import json
 
 import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from deploy.receiver import Receiver
 from deploy.stack import Stack
+from tests.integration.notify.support import read_sse
 from tests.support.api import bearer, eventually, register_org
-from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.integration
-
-
-async def read_sse(client: httpx.AsyncClient, url: str, key: str, want: int, within: float) -> list[dict]:
-    events: list[dict] = []
-
-    async def consume() -> None:
-        async with client.stream("GET", url, headers=bearer(key)) as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            block: dict = {}
-            async for line in response.aiter_lines():
-                if line.startswith("id: "):
-                    block["id"] = line[4:]
-                elif line.startswith("event: "):
-                    block["event"] = line[7:]
-                elif line.startswith("data: "):
-                    block["data"] = json.loads(line[6:])
-                elif line == "" and "data" in block:
-                    events.append(block)
-                    block = {}
-                    if len(events) >= want:
-                        return
-
-    try:
-        await asyncio.wait_for(consume(), within)
-    except TimeoutError:
-        pass
-    return events
 
 
 async def test_a_need_and_a_matching_result_reach_both_sides(stack: Stack, http: httpx.AsyncClient, port: int) -> None:
@@ -86,7 +58,7 @@ async def test_a_need_and_a_matching_result_reach_both_sides(stack: Stack, http:
         verified = Webhook(secret).verify(ours[0].body, ours[0].headers)
         assert verified["type"] == "match.proposed"
 
-        streamed = await read_sse(http, f"{notify}/v1/stream", firm["api_key"], want=len(receiver.received), within=10)
+        streamed = await read_sse(http, stack, firm["api_key"], count=len(receiver.received), within=10)
         ours_streamed = [e for e in streamed if e["data"]["data"].get("match_id") == match["id"]]
         assert [e["event"] for e in ours_streamed] == ["match.proposed"]
     finally:

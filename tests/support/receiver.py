@@ -1,3 +1,0 @@
-from deploy.receiver import Received, Receiver
-
-__all__ = ["Received", "Receiver"]
