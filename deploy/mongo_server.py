@@ -6,14 +6,18 @@ Run: python -m deploy.mongo_server --port 27017 --path var/mongo/duijie.sqlite3
 import argparse
 import asyncio
 import signal
+import weakref
 from pathlib import Path
 
+from mongoeco.api._async.collection import AsyncCollection
 from mongoeco.core.identity import id_contains_numeric_value
+from mongoeco.core.operation_context import ChangePublicationPolicy
 from mongoeco.core.query_plan import EqualsCondition
 from mongoeco.engines._sqlite_connection import sqlite_read_scope
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
+from deploy import mongo_codec
 from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
 
@@ -25,7 +29,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     second SQLite connection and waits for it synchronously: when another session has just opened a write
     transaction, that wait blocks the whole server (seen here: 5–30 s stalls under concurrent writes).
     Duijie uses no change streams (the outbox relay publishes to Kafka instead), so dispatch is switched
-    off; the engine still keeps its own bounded change log. Its unique-`_id` check is made indexed-only, below,
+    off, and so is the change log behind it (`_without_change_log`). Its unique-`_id` check is made indexed-only, below,
     and its per-collection planning answers survive writes (deploy/mongo_features.py).
     """
     engine = SQLiteEngine(str(path))
@@ -36,7 +40,29 @@ def engine_for(path: Path) -> SQLiteEngine:
     # about a fifth of the server's time under load); reads share the engine's connection under its lock instead.
     engine._can_use_dedicated_reader = lambda context: False  # type: ignore[method-assign]
     keep_features_across_writes(engine)
+    _WITHOUT_CHANGE_LOG.add(engine)
+    mongo_codec.install()  # documents validated once instead of once per nesting level
     return engine
+
+
+_WITHOUT_CHANGE_LOG: weakref.WeakSet[SQLiteEngine] = weakref.WeakSet()
+_new_operation_context = AsyncCollection._new_operation_context
+
+
+def _without_change_log(self: AsyncCollection, **options: object) -> object:
+    """Writes to an engine made by `engine_for` record no change-stream events.
+
+    For every write mongoeco serialised the whole document a second time into its change log (a SQLite table
+    read only by change streams, which the wire server does not offer), checked that log for the operation's
+    earlier events and pruned it: about half of an insert's time. Duijie reads no change streams, so its
+    engines' writes are made with publication disabled, the engine's own mode for writes nobody watches.
+    """
+    if self._engine in _WITHOUT_CHANGE_LOG:
+        options["publication"] = ChangePublicationPolicy.DISABLED
+    return _new_operation_context(self, **options)
+
+
+AsyncCollection._new_operation_context = _without_change_log  # type: ignore[method-assign]
 
 
 def _unique_check_without_id_scan(engine: SQLiteEngine):  # noqa: ANN202 - the engine's own signature
