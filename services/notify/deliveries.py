@@ -31,10 +31,18 @@ from services.notify.settings import Settings
 log = logging.getLogger("duijie.notify.deliveries")
 
 REPLICA_TIMEOUT = 30.0  # seconds without a heartbeat after which a replica's claims may be taken over
+SETTLED = "claims_settled"  # the `counters` document: every claim numbered at or below its `seq` is settled
+# The watermark passes a claim only this long after its lease ran out: a number is reserved a moment before its
+# notification is inserted, and a later insert must not land below the watermark unseen.
+SETTLE_MARGIN = timedelta(seconds=60)
 
 TargetLoader = Callable[[dict], Awaitable[dict | None]]
 DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
 GoneHook = Callable[[dict, dict], Awaitable[None]]
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def dispatch_id(notification_id: str, channel: str, target_id: str) -> str:
@@ -124,32 +132,53 @@ class Dispatcher:
         return owner not in live
 
     async def adopt_orphans(self, live: set[str]) -> int:
-        """Settles the claims of notifications whose lease ran out, in bulk: claims whose dispatches were all written
-        are simply dropped (the first attempts write their dispatch, not the claim, to keep the hot path short);
-        missing dispatches of an owner that is gone are adopted as pending. A live owner's are left to it."""
+        """Settles the claims of notifications whose lease ran out: the missing dispatches of an owner that is gone
+        are adopted as pending; a live owner's are left to it. Settled claims are not rewritten (an update per
+        notification cost more than everything else notify writes): a watermark in `counters` says up to which
+        sequence number every claim is settled, and the sweep reads only the notifications above it."""
         now = datetime.now(UTC)
+        mark = await self._settled_through()
         overdue = await self.db["notifications"].find(
-            {"claimed_until": {"$lt": now}},
-            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1, "claimed_by": 1}).limit(500).to_list()
+            {"seq": {"$gt": mark}, "claimed_until": {"$lt": now}},
+            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1, "claimed_by": 1, "seq": 1,
+             "claimed_until": 1}).sort("seq", 1).limit(500).to_list()
         if not overdue:
             return 0
         wanted = [did for n in overdue for did in n.get("undispatched", [])]
         written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()}
-        settled, adopted = [], 0
+        adopted, advance, blocked = 0, mark, False
         for notification in overdue:
             missing = [did for did in notification.get("undispatched", []) if did not in written]
             if missing and not self.abandoned(notification.get("claimed_by"), missing, live):
-                continue  # its live owner is still at it
+                blocked = True  # its live owner is still at it: the watermark waits for it
+                continue
             release_at = notification.get("release_at")
             for did in missing:
                 _, channel, target_id = did.split(":", 2)
                 held = bool(release_at) and channel in HELD_CHANNELS
                 adopted += await self.hold(notification, channel, target_id, release_at if held else now, held)
-            settled.append(notification["_id"])
-        if settled:
-            await self.db["notifications"].update_many(
-                {"_id": {"$in": settled}}, {"$set": {"undispatched": []}, "$unset": {"claimed_until": ""}})
+            blocked = blocked or _aware(notification["claimed_until"]) > now - SETTLE_MARGIN
+            if not blocked:
+                advance = notification["seq"]
+        await self._settle_through(mark, advance, now)
         return adopted
+
+    async def _settled_through(self) -> int:
+        doc = await self.db["counters"].find_one({"_id": SETTLED})
+        return int(doc["seq"]) if doc else 0
+
+    async def _settle_through(self, mark: int, advance: int, now: datetime) -> None:
+        """Raises the watermark to `advance`, but never over a claim whose lease is still running (numbers are
+        reserved before their insert, so a later number can be overdue before an earlier one)."""
+        if advance <= mark:
+            return
+        running = await self.db["notifications"].find(
+            {"seq": {"$gt": mark, "$lte": advance}, "claimed_until": {"$gte": now}}, {"seq": 1}
+        ).sort("seq", 1).limit(1).to_list()
+        if running:
+            advance = running[0]["seq"] - 1
+        if advance > mark:
+            await self.db["counters"].update_one({"_id": SETTLED}, {"$max": {"seq": advance}}, upsert=True)
 
     async def claim(self, dispatch_id_: str) -> dict | None:
         now = datetime.now(UTC)
@@ -189,7 +218,7 @@ class Dispatcher:
         if not await self._group("dispatches").insert(written):
             # adopted meanwhile by another replica (our lease ran out): keep our outcome
             await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
-        # The claim on the notification is dropped later, in bulk, by the sweep (`adopt_orphans`).
+        # The claim on the notification is settled later by the sweep (`adopt_orphans`), without a write.
 
     async def settle_claim(self, notification_id: str, dispatch_id_: str) -> None:
         """Takes a written dispatch off its notification's claims at once; the last one also drops the lease."""

@@ -11,8 +11,10 @@ from pymongo import AsyncMongoClient, ReturnDocument
 
 from deploy.receiver import Receiver
 from deploy.stack import Stack
-from services.notify.deliveries import dispatch_id
+from services.notify.db import Database
+from services.notify.deliveries import SETTLED, Dispatcher, dispatch_id
 from services.notify.notifications import notification_id
+from services.notify.settings import Settings
 from tests.integration.notify.support import add_webhook, get, two_orgs
 from tests.support.api import eventually
 
@@ -43,8 +45,54 @@ async def test_a_dead_replicas_claimed_message_is_adopted_and_sent_once(
         assert len(receiver.received) == 1
         records = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/deliveries", notification_id=nid))
         assert [r["status"] for r in records] == ["succeeded"]
-        settled = await client["duijie_notify"]["notifications"].find_one({"_id": nid})
-        assert settled is not None and settled["undispatched"] == [] and "claimed_until" not in settled
     finally:
         await client.close()
         await receiver.stop()
+
+
+async def test_the_sweep_settles_claims_under_a_watermark_that_never_passes_a_running_lease(stack: Stack) -> None:
+    """Claims are settled without rewriting notifications: the sweep adopts what dead owners left, leaves live
+    owners' claims alone, and raises a watermark over settled numbers, never over a lease still running."""
+    db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
+    dispatcher = Dispatcher(db, Settings(), {}, load_target=_none, on_dead=_nothing, on_gone=_nothing)
+    now = datetime.now(UTC)
+    long_ago, later = now - timedelta(minutes=5), now + timedelta(seconds=20)
+
+    async def claimed(seq: int, until: datetime, owner: str = "rp_dead") -> str:
+        nid = f"ntf_sweep_{seq}"
+        await db["notifications"].insert_one({
+            "_id": nid, "org_id": "org_sweep", "type": "match.proposed", "seq": seq, "created_at": until,
+            "undispatched": [dispatch_id(nid, "webhook", "wh_1")], "claimed_until": until, "claimed_by": owner})
+        return dispatch_id(nid, "webhook", "wh_1")
+
+    async def watermark() -> int:
+        return (await db["counters"].find_one({"_id": SETTLED}) or {"seq": 0})["seq"]
+
+    try:
+        sent = await claimed(1, long_ago)
+        await db["dispatches"].insert_one({"_id": sent, "status": "delivered"})  # its owner sent it
+        await claimed(2, long_ago)  # its owner died before sending
+        running = await claimed(3, later)  # a lease still running
+        await claimed(4, long_ago)
+        live_owners = await claimed(5, long_ago, owner="rp_alive")
+
+        assert await dispatcher.adopt_orphans(live={dispatcher.replica, "rp_alive"}) == 2  # numbers 2 and 4
+        assert await watermark() == 2  # not over number 3's running lease
+        assert await dispatcher.adopt_orphans(live={dispatcher.replica, "rp_alive"}) == 0  # nothing twice
+
+        await db["notifications"].update_one({"seq": 3}, {"$set": {"claimed_until": long_ago}})
+        assert await dispatcher.adopt_orphans(live={dispatcher.replica, "rp_alive"}) == 1
+        assert await watermark() == 4  # number 5's owner is alive and still at it
+        pending = await db["dispatches"].find({"status": "pending"}, {"_id": 1}).to_list()
+        assert running in {d["_id"] for d in pending} and live_owners not in {d["_id"] for d in pending}
+    finally:
+        await db.client.drop_database(db.db.name)
+        await db.client.close()
+
+
+async def _none(_: dict) -> None:
+    return None
+
+
+async def _nothing(*_: dict) -> None:
+    return None
