@@ -113,7 +113,8 @@ class Notifier:
                 if new:  # else its creator sends it (or, if that one died, the replica adopting its dispatches)
                     await self._start(notification, plans[i])
 
-        await asyncio.gather(*(record(order[g:g + RECORD_GROUP]) for g in range(0, len(order), RECORD_GROUP)))
+        for g in range(0, len(order), RECORD_GROUP):  # one after another: concurrent inserts would interleave
+            await record(order[g:g + RECORD_GROUP])
         return [stored[i] for i in range(len(messages))]
 
     def _document(self, message: Message, plan: Plan, seq: int) -> dict:
