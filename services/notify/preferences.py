@@ -148,12 +148,15 @@ class PreferenceStore:
             return hit[1]
         return await self._loads.load(org_id)
 
-    async def _load(self, org_id: str) -> Preferences:
-        doc = await self.db["preferences"].find_one({"_id": org_id})
-        prefs = Preferences.model_validate({k: v for k, v in doc.items() if k not in ("_id", "updated_at")}) \
-            if doc else Preferences()
-        self._cache[org_id] = (time.monotonic() + self.cache_seconds, prefs)
-        return prefs
+    async def _load(self, org_ids: list[str]) -> dict[str, Preferences]:
+        docs = {d["_id"]: d for d in await self.db["preferences"].find({"_id": {"$in": org_ids}}).to_list()}
+        until, loaded = time.monotonic() + self.cache_seconds, {}
+        for org_id in org_ids:
+            doc = docs.get(org_id)
+            loaded[org_id] = Preferences.model_validate(
+                {k: v for k, v in doc.items() if k not in ("_id", "updated_at")}) if doc else Preferences()
+            self._cache[org_id] = (until, loaded[org_id])
+        return loaded
 
     async def put(self, org_id: str, prefs: Preferences) -> Preferences:
         await self.db["preferences"].replace_one(

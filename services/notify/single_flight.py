@@ -1,27 +1,50 @@
-"""Concurrent loads of the same key share one query (a batch of messages for one organisation asks once)."""
+"""Concurrent loads share queries: loads of one key share one, and loads of different keys asked in the same turn of
+the event loop are answered by one query for all of them (a fetch's messages for twenty organisations look their
+preferences up in one round trip, not twenty)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
 
 
 class SingleFlight[T]:
-    def __init__(self, load: Callable[[str], Awaitable[T]]) -> None:
-        self._load = load
-        self._inflight: dict[str, asyncio.Future[T]] = {}
+    def __init__(self, load_many: Callable[[list[str]], Awaitable[dict[str, T]]]) -> None:
+        self._load_many = load_many
+        self._inflight: dict[str, asyncio.Future[T]] = {}  # asked, not answered yet
+        self._pending: dict[str, asyncio.Future[T]] = {}  # asked this turn, not queried yet
+        self._queries: set[asyncio.Task[None]] = set()
 
     async def load(self, key: str) -> T:
         flight = self._inflight.get(key)
         if flight is None:
-            flight = asyncio.ensure_future(self._load(key))
-            self._inflight[key] = flight
-
-            def landed(done: asyncio.Future[T]) -> None:
-                if self._inflight.get(key) is done:
-                    del self._inflight[key]
-
-            flight.add_done_callback(landed)
+            loop = asyncio.get_running_loop()
+            flight = self._inflight[key] = loop.create_future()
+            if not self._pending:
+                loop.call_soon(self._query)  # after every load asked in this turn
+            self._pending[key] = flight
         return await asyncio.shield(flight)
 
+    def _query(self) -> None:
+        asked, self._pending = self._pending, {}
+        query = asyncio.ensure_future(self._answer(asked))
+        self._queries.add(query)
+        query.add_done_callback(self._queries.discard)
+
+    async def _answer(self, asked: dict[str, asyncio.Future[T]]) -> None:
+        try:
+            answers = await self._load_many(list(asked))
+            for key, flight in asked.items():
+                flight.set_result(answers[key])
+        except Exception as error:  # noqa: BLE001 - every waiting load gets the failure
+            for flight in asked.values():
+                if not flight.done():
+                    flight.set_exception(error)
+        finally:
+            for key, flight in asked.items():
+                if self._inflight.get(key) is flight:
+                    del self._inflight[key]
+
     def forget(self, key: str) -> None:
-        """A change was made: the next load asks again rather than joining one that started before it."""
-        self._inflight.pop(key, None)
+        """A change was made: the next load asks again rather than joining a query that started before it (one
+        not started yet will see the change)."""
+        if key in self._inflight and key not in self._pending:
+            del self._inflight[key]

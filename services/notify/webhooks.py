@@ -71,7 +71,11 @@ class Endpoints:
         docs = hit[1] if hit is not None and hit[0] >= time.monotonic() else await self._loads.load(org_id)
         return [d for d in docs if wants(d, event_type)]
 
-    async def _load(self, org_id: str) -> list[dict]:
-        docs = await self.db["endpoints"].find({"org_id": org_id, "status": "active"}).to_list()
-        self._cache[org_id] = (time.monotonic() + self.cache_seconds, docs)
-        return docs
+    async def _load(self, org_ids: list[str]) -> dict[str, list[dict]]:
+        loaded: dict[str, list[dict]] = {org_id: [] for org_id in org_ids}
+        for doc in await self.db["endpoints"].find({"org_id": {"$in": org_ids}, "status": "active"}).to_list():
+            loaded[doc["org_id"]].append(doc)
+        until = time.monotonic() + self.cache_seconds
+        for org_id, docs in loaded.items():
+            self._cache[org_id] = (until, docs)
+        return loaded

@@ -1,36 +1,61 @@
-"""A batch of messages for one organisation looks its preferences and endpoints up once, not once per message."""
+"""A fetch's messages look their organisations' preferences and endpoints up together: one query for every key asked
+in the same turn, one for all loads of a key in flight, and a fresh one after a change."""
 
 import asyncio
 
 from services.notify.single_flight import SingleFlight
 
 
-async def test_concurrent_loads_of_one_key_share_a_single_query_and_later_loads_ask_again() -> None:
-    asked: list[str] = []
+class Recorder:
+    def __init__(self, answers: dict[str, list[str]] | None = None) -> None:
+        self.queries: list[list[str]] = []
+        self.answers = answers or {}
 
-    async def load(key: str) -> str:
-        asked.append(key)
+    async def load_many(self, keys: list[str]) -> dict[str, str]:
+        self.queries.append(sorted(keys))
         await asyncio.sleep(0.01)
-        return key.upper()
+        return {k: self.answers[k].pop(0) if k in self.answers else k.upper() for k in keys}
 
-    flights = SingleFlight(load)
+
+async def test_loads_asked_together_share_one_query_and_later_loads_ask_again() -> None:
+    recorder = Recorder()
+    flights = SingleFlight(recorder.load_many)
     assert await asyncio.gather(*(flights.load("org_a") for _ in range(20)), flights.load("org_b")) == \
         ["ORG_A"] * 20 + ["ORG_B"]
-    assert sorted(asked) == ["org_a", "org_b"]
-    assert await flights.load("org_a") == "ORG_A" and asked.count("org_a") == 2
+    assert recorder.queries == [["org_a", "org_b"]]
+    assert await flights.load("org_a") == "ORG_A" and recorder.queries[-1] == ["org_a"]
 
 
-async def test_a_change_made_during_a_load_is_not_joined_by_the_next_load() -> None:
-    answers = iter(["before", "after"])
+async def test_a_load_asked_while_a_query_runs_joins_it_for_its_key_and_starts_another_for_a_new_key() -> None:
+    recorder = Recorder()
+    flights = SingleFlight(recorder.load_many)
+    first = asyncio.ensure_future(flights.load("org_a"))
+    await asyncio.sleep(0.001)  # the query for org_a is running
+    assert await asyncio.gather(flights.load("org_a"), flights.load("org_c"), first) == ["ORG_A", "ORG_C", "ORG_A"]
+    assert recorder.queries == [["org_a"], ["org_c"]]
 
-    async def load(key: str) -> str:
-        answer = next(answers)
-        await asyncio.sleep(0.01)
-        return answer
 
-    flights = SingleFlight(load)
+async def test_a_change_made_during_a_query_is_not_joined_by_the_next_load() -> None:
+    recorder = Recorder({"org": ["before", "after"]})
+    flights = SingleFlight(recorder.load_many)
     first = asyncio.ensure_future(flights.load("org"))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.001)
     flights.forget("org")
     assert await flights.load("org") == "after"
     assert await first == "before"
+
+
+async def test_a_failed_query_fails_every_load_waiting_for_it_and_the_next_load_asks_again() -> None:
+    calls = []
+
+    async def load_many(keys: list[str]) -> dict[str, str]:
+        calls.append(keys)
+        if len(calls) == 1:
+            raise ConnectionError("database down")
+        return {k: "ok" for k in keys}
+
+    flights = SingleFlight(load_many)
+    results = await asyncio.gather(flights.load("a"), flights.load("b"), return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+    assert await flights.load("a") == "ok"
+    assert calls == [["a", "b"], ["a"]]
