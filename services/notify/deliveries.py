@@ -15,7 +15,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from pymongo import ReturnDocument
@@ -58,7 +60,8 @@ class Dispatcher:
                                  settings.retry_after_max_seconds)
         self.breakers: dict[str, Breaker] = {}
         self.replica = f"rp_{uuid.uuid4().hex[:12]}"  # claims name their owner; a live owner's are never taken
-        self.inflight: set[str] = set()  # dispatch ids this replica is attempting right now
+        # Dispatch ids this replica is inserting the claim of, or attempting, right now (with how many holds each).
+        self.inflight: Counter[str] = Counter()
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
         self._groups: dict[str, GroupInsert] = {}
@@ -114,7 +117,29 @@ class Dispatcher:
         notification's `undispatched` list, with a lease): sent at once, the dispatch written afterwards."""
         dispatch = self.new_dispatch(notification, channel, target_id, "sending", datetime.now(UTC))
         dispatch["unsaved"] = True
-        self._spawn(self.attempt(dispatch, notification, target))
+        self._enter(dispatch["_id"])  # at once, not when the task starts: see `claiming`
+        self._spawn(self._attempt_entered(dispatch, notification, target))
+
+    @contextmanager
+    def claiming(self, dispatch_ids: list[str]) -> Iterator[None]:
+        """Holds claims against this replica's own sweep from before their notification is inserted until their
+        first attempts have started: under load an insert can land after its lease has run out, and the sweep must
+        not adopt (and send) what this replica is about to send itself."""
+        for did in dispatch_ids:
+            self._enter(did)
+        try:
+            yield
+        finally:
+            for did in dispatch_ids:
+                self._leave(did)
+
+    def _enter(self, dispatch_id_: str) -> None:
+        self.inflight[dispatch_id_] += 1
+
+    def _leave(self, dispatch_id_: str) -> None:
+        self.inflight[dispatch_id_] -= 1
+        if self.inflight[dispatch_id_] <= 0:
+            del self.inflight[dispatch_id_]
 
     async def heartbeat(self) -> set[str]:
         """Says this replica is alive; returns the replicas alive now (this one included)."""
@@ -230,11 +255,14 @@ class Dispatcher:
                                                       {"$pull": {"undispatched": dispatch_id_}})
 
     async def attempt(self, dispatch: dict, notification: dict, target: dict) -> None:
-        self.inflight.add(dispatch["_id"])
+        self._enter(dispatch["_id"])
+        await self._attempt_entered(dispatch, notification, target)
+
+    async def _attempt_entered(self, dispatch: dict, notification: dict, target: dict) -> None:
         try:
             await self._attempt(dispatch, notification, target)
         finally:
-            self.inflight.discard(dispatch["_id"])
+            self._leave(dispatch["_id"])
 
     async def _attempt(self, dispatch: dict, notification: dict, target: dict) -> None:
         breaker = self.breaker(dispatch["target_id"])

@@ -112,11 +112,13 @@ class Notifier:
         stored: dict[int, dict] = {}
 
         async def record(group: list[int]) -> None:
-            for i, (notification, new) in zip(group, await notifications.record_many(self.db, [docs[i] for i in group]),
-                                             strict=True):
-                stored[i] = notification
-                if new:  # else its creator sends it (or, if that one died, the replica adopting its dispatches)
-                    await self._start(notification, plans[i])
+            assert self.dispatcher is not None
+            with self.dispatcher.claiming([did for i in group for did in docs[i].get("undispatched", [])]):
+                recorded = await notifications.record_many(self.db, [docs[i] for i in group])
+                for i, (notification, new) in zip(group, recorded, strict=True):
+                    stored[i] = notification
+                    if new:  # else its creator sends it (or, if that one died, the replica adopting its dispatches)
+                        await self._start(notification, plans[i])
 
         for group in groups(order):  # one after another: concurrent inserts would interleave on the server
             await record(group)
