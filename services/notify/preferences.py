@@ -8,7 +8,6 @@ off the stream. A daily digest, when on, e-mails one summary of the day's notifi
 e-mail then carries only the digest and urgent messages).
 """
 
-import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -136,36 +135,28 @@ def quiet_until(now: datetime, start: str, end: str, zone: ZoneInfo) -> datetime
     return datetime.combine(day, finish, tzinfo=zone).astimezone(UTC)
 
 
+def _stored(doc: dict) -> Preferences:
+    return Preferences.model_validate({k: v for k, v in doc.items() if k not in ("_id", "updated_at")})
+
+
 class PreferenceStore:
     def __init__(self, db: Database, cache_seconds: float) -> None:
-        self.db, self.cache_seconds = db, cache_seconds
-        self._cache: dict[str, tuple[float, Preferences]] = {}
-        self._loads: SingleFlight[Preferences] = SingleFlight(self._load)
+        self.db = db
+        self._loads: SingleFlight[Preferences] = SingleFlight(self._load, keep_seconds=cache_seconds)
 
     async def of(self, org_id: str) -> Preferences:
-        hit = self._cache.get(org_id)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
         return await self._loads.load(org_id)
 
     async def _load(self, org_ids: list[str]) -> dict[str, Preferences]:
-        docs = {d["_id"]: d for d in await self.db["preferences"].find({"_id": {"$in": org_ids}}).to_list()}
-        until, loaded = time.monotonic() + self.cache_seconds, {}
-        for org_id in org_ids:
-            doc = docs.get(org_id)
-            loaded[org_id] = Preferences.model_validate(
-                {k: v for k, v in doc.items() if k not in ("_id", "updated_at")}) if doc else Preferences()
-            self._cache[org_id] = (until, loaded[org_id])
-        return loaded
+        stored = {d["_id"]: _stored(d) for d in await self.db["preferences"].find({"_id": {"$in": org_ids}}).to_list()}
+        return {org_id: stored.get(org_id) or Preferences() for org_id in org_ids}
 
     async def put(self, org_id: str, prefs: Preferences) -> Preferences:
         await self.db["preferences"].replace_one(
             {"_id": org_id}, {"_id": org_id, **prefs.model_dump(), "updated_at": datetime.now(UTC)}, upsert=True)
-        self._cache.pop(org_id, None)
         self._loads.forget(org_id)
         return prefs
 
     async def digest_orgs(self) -> list[tuple[str, Preferences]]:
         docs = await self.db["preferences"].find({"digest.enabled": True}).to_list()
-        return [(d["_id"], Preferences.model_validate({k: v for k, v in d.items() if k not in ("_id", "updated_at")}))
-                for d in docs]
+        return [(d["_id"], _stored(d)) for d in docs]

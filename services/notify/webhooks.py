@@ -3,7 +3,6 @@ in-memory cache of each organisation's endpoints (invalidated on every change ma
 
 import base64
 import secrets
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -21,12 +20,10 @@ def wants(endpoint: dict, event_type: str) -> bool:
 
 class Endpoints:
     def __init__(self, db: Database, cache_seconds: float) -> None:
-        self.db, self.cache_seconds = db, cache_seconds
-        self._cache: dict[str, tuple[float, list[dict]]] = {}
-        self._loads: SingleFlight[list[dict]] = SingleFlight(self._load)
+        self.db = db
+        self._loads: SingleFlight[list[dict]] = SingleFlight(self._load, keep_seconds=cache_seconds)
 
     def forget(self, org_id: str) -> None:
-        self._cache.pop(org_id, None)
         self._loads.forget(org_id)
 
     async def register(self, org_id: str, url: str, event_types: list[str] | None) -> dict:
@@ -67,15 +64,10 @@ class Endpoints:
         return await self.db["endpoints"].find({"org_id": org_id}).to_list()
 
     async def active_for(self, org_id: str, event_type: str) -> list[dict]:
-        hit = self._cache.get(org_id)
-        docs = hit[1] if hit is not None and hit[0] >= time.monotonic() else await self._loads.load(org_id)
-        return [d for d in docs if wants(d, event_type)]
+        return [d for d in await self._loads.load(org_id) if wants(d, event_type)]
 
     async def _load(self, org_ids: list[str]) -> dict[str, list[dict]]:
         loaded: dict[str, list[dict]] = {org_id: [] for org_id in org_ids}
         for doc in await self.db["endpoints"].find({"org_id": {"$in": org_ids}, "status": "active"}).to_list():
             loaded[doc["org_id"]].append(doc)
-        until = time.monotonic() + self.cache_seconds
-        for org_id, docs in loaded.items():
-            self._cache[org_id] = (until, docs)
         return loaded

@@ -59,3 +59,22 @@ async def test_a_failed_query_fails_every_load_waiting_for_it_and_the_next_load_
     assert all(isinstance(r, ConnectionError) for r in results)
     assert await flights.load("a") == "ok"
     assert calls == [["a", "b"], ["a"]]
+
+
+async def test_answers_are_kept_for_a_while_and_a_change_drops_them() -> None:
+    recorder = Recorder({"org": ["first", "second", "third"]})
+    flights = SingleFlight(recorder.load_many, keep_seconds=60)
+    assert await flights.load("org") == "first"
+    assert await flights.load("org") == "first" and len(recorder.queries) == 1  # kept
+    flights.forget("org")
+    assert await flights.load("org") == "second" and len(recorder.queries) == 2
+
+
+async def test_an_answer_to_a_query_started_before_a_change_is_not_kept() -> None:
+    recorder = Recorder({"org": ["before", "after"]})
+    flights = SingleFlight(recorder.load_many, keep_seconds=60)
+    first = asyncio.ensure_future(flights.load("org"))
+    await asyncio.sleep(0.001)
+    flights.forget("org")
+    assert await first == "before"
+    assert await flights.load("org") == "after"
