@@ -43,10 +43,6 @@ DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
 GoneHook = Callable[[dict, dict], Awaitable[None]]
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def dispatch_id(notification_id: str, channel: str, target_id: str) -> str:
     return f"{notification_id}:{channel}:{target_id}"
 
@@ -182,7 +178,7 @@ class Dispatcher:
                 _, channel, target_id = did.split(":", 2)
                 held = bool(release_at) and channel in HELD_CHANNELS
                 adopted += await self.hold(notification, channel, target_id, release_at if held else now, held)
-            blocked = blocked or _aware(notification["claimed_until"]) > now - SETTLE_MARGIN
+            blocked = blocked or notification["claimed_until"] > now - SETTLE_MARGIN
             if not blocked:
                 advance = notification["seq"]
         await self._settle_through(mark, advance, now)

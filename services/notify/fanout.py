@@ -62,7 +62,7 @@ class Notifier:
         await self.on_events([event])
 
     async def on_events(self, events: list[Envelope]) -> None:
-        """A batch of events: all their notifications recorded in two round trips, then sent."""
+        """A batch of events: all their notifications recorded together, then sent (see `record_and_send`)."""
         messages = []
         for event in events:
             orgs = notifications.recipients(event)
@@ -74,13 +74,8 @@ class Notifier:
 
     async def notify(self, org_id: str, type_: str, subject: str, data: dict, key: str,
                      event_id: str | None = None, exclude: tuple[str, ...] = (), digestible: bool = True) -> dict:
-        return (await self.notify_many([org_id], type_, subject, data, key, event_id, exclude, digestible))[0]
-
-    async def notify_many(self, orgs: list[str], type_: str, subject: str, data: dict, key: str,
-                          event_id: str | None = None, exclude: tuple[str, ...] = (),
-                          digestible: bool = True) -> list[dict]:
-        return await self.record_and_send([Message(o, type_, subject, data, key, event_id, exclude, digestible)
-                                           for o in orgs])
+        return (await self.record_and_send([Message(org_id, type_, subject, data, key, event_id, exclude,
+                                                    digestible)]))[0]
 
     async def _plan(self, org_id: str, type_: str, exclude: tuple[str, ...], digestible: bool) -> Plan:
         """The channel targets an organisation wants this message on, until when quiet hours hold the ones people
@@ -110,18 +105,13 @@ class Notifier:
         first_seq = last_seq - len(messages) + 1
         docs = {i: self._document(messages[i], plans[i], first_seq + rank) for rank, i in enumerate(order)}
         stored: dict[int, dict] = {}
-
-        async def record(group: list[int]) -> None:
-            assert self.dispatcher is not None
+        for group in groups(order):  # one after another: concurrent inserts would interleave on the server
             with self.dispatcher.claiming([did for i in group for did in docs[i].get("undispatched", [])]):
                 recorded = await notifications.record_many(self.db, [docs[i] for i in group])
                 for i, (notification, new) in zip(group, recorded, strict=True):
                     stored[i] = notification
                     if new:  # else its creator sends it (or, if that one died, the replica adopting its dispatches)
                         await self._start(notification, plans[i])
-
-        for group in groups(order):  # one after another: concurrent inserts would interleave on the server
-            await record(group)
         return [stored[i] for i in range(len(messages))]
 
     def _document(self, message: Message, plan: Plan, seq: int) -> dict:
