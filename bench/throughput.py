@@ -27,6 +27,7 @@ from services.contracts.wire import encode
 from services.matching.domain import Need
 from services.matching.engine import MatchingEngine
 from services.matching.handlers import register_handlers
+from services.matching.publisher import MatchEventProducer
 from services.matching.service import MatchingService
 from services.matching.settings import Settings
 
@@ -122,8 +123,13 @@ async def run(catalog: int, events: int, seed: int) -> dict:
 
             service.on_posting = counted  # type: ignore[method-assign]
             broker = KafkaBroker(stack.bootstrap, enable_idempotence=False, logger=None)
-            register_handlers(broker, settings, service)
-            matching_eps = await drain(broker, clock, within=600)
+            producer = MatchEventProducer(stack.bootstrap, client_id="bench-matching")
+            register_handlers(broker, producer, settings, service)
+            await producer.start()
+            try:
+                matching_eps = await drain(broker, clock, within=600)
+            finally:
+                await producer.stop()
             log(f"matching consumer: {matching_eps:.0f} events/s")
         finally:
             stack.stop()

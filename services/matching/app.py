@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.matching.domain import Weights
 from services.matching.engine import MatchingEngine
 from services.matching.handlers import register_handlers
+from services.matching.publisher import MatchEventProducer
 from services.matching.rebuild import rebuild_from_registry
 from services.matching.service import MatchingService
 from services.matching.settings import Settings
@@ -24,10 +25,12 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-matching")
     service = MatchingService(MatchingEngine(weights=weights_from(settings), min_score=settings.min_score),
                               limit=settings.matches_per_posting)
-    register_handlers(broker, settings, service)
+    producer = MatchEventProducer(settings.kafka_bootstrap, client_id="duijie-matching")
+    register_handlers(broker, producer, settings, service)
     state = {"ready": False, "rebuilt": 0}
 
     async def rebuild() -> None:
+        await producer.start()
         if settings.rebuild_from_registry:
             state["rebuilt"] = await rebuild_from_registry(settings, service)
 
@@ -49,7 +52,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
     app = AsgiFastStream(broker, asgi_routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
-                         on_startup=[rebuild], after_startup=[mark_ready])
+                         on_startup=[rebuild], after_startup=[mark_ready], after_shutdown=[producer.stop])
     app.state_holder = state  # type: ignore[attr-defined]
     app.service = service  # type: ignore[attr-defined]
     return app

@@ -1,6 +1,5 @@
 """Thin subscribers: a catalogue or feedback event in, the service, match events out."""
 
-import asyncio
 import time
 
 from faststream.kafka import KafkaBroker
@@ -10,6 +9,7 @@ from services.contracts import topics
 from services.contracts.consumer import subscribe_events
 from services.contracts.envelope import Envelope, deterministic_id, new_event
 from services.contracts.wire import encode, record_headers
+from services.matching.publisher import MatchEventProducer, OutgoingRecord
 from services.matching.schedule_handler import on_summit_event
 from services.matching.service import MatchingService, Outgoing
 from services.matching.settings import Settings
@@ -24,23 +24,27 @@ CATALOGUE_TOPICS = {topics.NEEDS: "need", topics.RESULTS: "result", topics.PRODU
                     topics.EXPERTS: "expert"}
 
 
-async def publish(broker: KafkaBroker, settings: Settings, outgoing: list[Outgoing]) -> None:
-    """Hands a batch of match events (each keyed by its match id) to the producer in order, then waits for every
-    acknowledgement: the consumer commits the triggering record only after them."""
-    acks = []
+def match_records(settings: Settings, outgoing: list[Outgoing]) -> list[OutgoingRecord]:
+    """Each match event as a Kafka record keyed by its match id, with a deterministic event id."""
+    records = []
     for type_, subject, data in outgoing:
         event = new_event(type_, subject, data, source=settings.service_name,
                           event_id=deterministic_id(type_, subject, data.get("need_version"),
                                                     data.get("counterpart_version"), data.get("reason")))
-        acks.append(await broker.publish(encode(event), topics.named(topics.MATCHES, settings.topic_prefix),
-                                         key=subject.encode(), headers=record_headers(event.type, event.id),
-                                         no_confirm=True))
+        headers = tuple((name, value.encode()) for name, value in record_headers(event.type, event.id).items())
+        records.append(OutgoingRecord(subject.encode(), encode(event), headers))
         PUBLISHED.labels(type_).inc()
-    await asyncio.gather(*acks)
+    return records
 
 
-def register_handlers(broker: KafkaBroker, settings: Settings, service: MatchingService) -> None:
+def register_handlers(broker: KafkaBroker, producer: MatchEventProducer, settings: Settings,
+                      service: MatchingService) -> None:
     prefix = settings.topic_prefix
+    matches_topic = topics.named(topics.MATCHES, prefix)
+
+    async def publish(outgoing: list[Outgoing]) -> None:
+        await producer.publish(matches_topic, match_records(settings, outgoing))
+
     handlers = {}
     for topic, aggregate in CATALOGUE_TOPICS.items():
         async def on_posting(event: Envelope, aggregate: str = aggregate, topic: str = topic) -> None:
@@ -48,7 +52,7 @@ def register_handlers(broker: KafkaBroker, settings: Settings, service: Matching
             started = time.perf_counter()
             outgoing = service.on_posting(aggregate, event.type, event.data)
             LATENCY.observe(time.perf_counter() - started)
-            await publish(broker, settings, outgoing)
+            await publish(outgoing)
 
         handlers[topics.named(topic, prefix)] = on_posting
 
@@ -58,7 +62,7 @@ def register_handlers(broker: KafkaBroker, settings: Settings, service: Matching
 
     async def on_feedback(event: Envelope) -> None:
         EVENTS.labels(topics.FEEDBACK, event.type).inc()
-        await publish(broker, settings, service.on_feedback(event.data))
+        await publish(service.on_feedback(event.data))
 
     handlers[topics.named(topics.ORGS, prefix)] = on_org
     handlers[topics.named(topics.FEEDBACK, prefix)] = on_feedback
