@@ -110,6 +110,14 @@ class Ledger:
         duplicates = sum(n - 1 for n in seen.values())
         return first, duplicates, self.unsigned
 
+    def duplicated(self) -> dict[str, str]:
+        """The webhook-ids received more than once, each with the organisation it was sent to."""
+        counts: dict[str, int] = {}
+        for message, _ in self.verified:
+            counts[message.headers["webhook-id"]] = counts.get(message.headers["webhook-id"], 0) + 1
+        return {message.headers["webhook-id"]: body["data"]["need_org_id"] for message, body in self.verified
+                if counts[message.headers["webhook-id"]] > 1}
+
 
 async def keep_verifying(ledger: Ledger, receiver: Receiver) -> None:
     while True:
@@ -128,6 +136,18 @@ async def post_need(client: httpx.AsyncClient, registry: str, firm: dict, row: d
             log(f"POST failed: {error}")
         return
     ledger.started[response.json()["id"]] = started
+
+
+async def explain_duplicates(client: httpx.AsyncClient, notify: str, duplicated: dict[str, str],
+                             firms: list[dict]) -> None:
+    """Logs notify's delivery records (one per attempt) of a few messages that arrived more than once."""
+    keys = {firm["id"]: firm["api_key"] for firm in firms}
+    for notification_id, org_id in list(duplicated.items())[:5]:
+        response = await client.get(f"{notify}/v1/deliveries", headers=bearer(keys[org_id]),
+                                    params={"notification_id": notification_id, "channel": "webhook"})
+        attempts = [f"{d.get('at')} {d.get('status')} {d.get('response_code')} {d.get('latency_ms')} ms "
+                    f"{(d.get('error') or '')[:80]}" for d in reversed(response.json())] if response.is_success else []
+        log(f"received more than once: {notification_id}; its attempts: {attempts or response.status_code}")
 
 
 async def run(rate: float, seconds: float, results: int, firms: int, drain: float, keep: str | None = None) -> dict:
@@ -188,6 +208,11 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                 await asyncio.sleep(2.0)  # late duplicates
                 verifier.cancel()
                 first, duplicates, unsigned = ledger.latencies(receiver)
+                if duplicates:
+                    try:
+                        await explain_duplicates(client, notify, ledger.duplicated(), firm_orgs)
+                    except (httpx.HTTPError, KeyError, ValueError) as error:
+                        log(f"could not read the duplicates' delivery records: {error!r}")
         finally:
             await receiver.stop()
             stack.stop()
