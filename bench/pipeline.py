@@ -133,7 +133,7 @@ async def post_need(client: httpx.AsyncClient, registry: str, firm: dict, row: d
     except httpx.HTTPError as error:
         ledger.failed_posts += 1
         if ledger.failed_posts <= 5:
-            log(f"POST failed: {error}")
+            log(f"POST failed: {type(error).__name__} {error}")
         return
     ledger.started[response.json()["id"]] = started
 
