@@ -28,6 +28,7 @@ QUERIES = [
     ({"tags": "b"}, None), ({"tags": {"$in": ["a", "d"]}}, None), ({"n": {"$gt": 4}}, None),
     ({"n": {"$lte": 3}}, "n"), ({}, "n"), ({"name": {"$gte": "m"}}, "name"), ({"meta.k": 2}, None),
     ({"tags": {"$exists": False}}, None), ({"_id": "d3"}, None), ({"_id": "missing"}, None),
+    ({"_id": {"$in": ["d7", "missing", "d3", "d12", "d3"]}}, None), ({"_id": {"$in": []}}, None),
 ]
 
 
@@ -118,3 +119,27 @@ async def test_a_missing_id_is_found_missing_and_numeric_ids_still_match_across_
     assert (await collection.find_one({"_id": "1"}))["kind"] == "text"  # type: ignore[index]
     await collection.update_one({"_id": "new"}, {"$set": {"kind": "upserted"}}, upsert=True)
     assert (await collection.find_one({"_id": "new"}))["kind"] == "upserted"  # type: ignore[index]
+
+
+async def test_finds_by_id_read_rows_by_key_with_projection_limit_and_transactions(
+        clients: tuple[AsyncMongoClient, AsyncMongoClient]) -> None:
+    for client in clients:
+        collection = client["planning"]["by_id"]
+        await collection.insert_many([{"_id": f"k{i}", "n": i, "meta": {"k": i % 3}} for i in range(30)]
+                                     + [{"_id": 7, "n": "int id"}])
+    for query, projection, limit in [({"_id": "k4"}, None, 0), ({"_id": "k4"}, {"n": 1}, 0),
+                                     ({"_id": {"$in": ["k9", "k1", "gone", "k20"]}}, {"meta": 1, "_id": 0}, 0),
+                                     ({"_id": {"$in": ["k9", "k1", "k20"]}}, None, 2),
+                                     ({"_id": {"$in": [7.0, "k2"]}}, None, 0), ({"_id": "gone"}, None, 0)]:
+        found = [await client["planning"]["by_id"].find(query, projection).limit(limit).to_list()
+                 for client in clients]
+        assert found[0] == found[1], query
+
+    shortcut = clients[0]
+    collection = shortcut["planning"]["by_id"]
+    async with shortcut.start_session() as session:
+        await session.start_transaction()
+        await collection.insert_one({"_id": "fresh", "n": 1}, session=session)
+        assert await collection.find({"_id": "fresh"}, session=session).to_list() == [{"_id": "fresh", "n": 1}]
+        await session.commit_transaction()
+    assert await collection.find({"_id": {"$in": ["fresh"]}}).to_list() == [{"_id": "fresh", "n": 1}]
