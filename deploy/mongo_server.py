@@ -149,7 +149,7 @@ def _id_finds_by_storage_key(engine: SQLiteEngine):  # noqa: ANN202 - the engine
         found.sort(key=lambda row: row[0])  # storage-key order, the order a scan of the collection gives
         documents = [apply_projection(document, semantics.projection, selector_filter=semantics.filter_spec,
                                       dialect=semantics.dialect) for _, document in found]
-        return iter(documents[:semantics.limit] if semantics.limit else documents)
+        return iter(documents[:abs(semantics.limit)] if semantics.limit else documents)  # a negative limit too
 
     return open_scan
 
