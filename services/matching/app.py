@@ -30,7 +30,6 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     state = {"ready": False, "rebuilt": 0}
 
     async def rebuild() -> None:
-        await producer.start()
         if settings.rebuild_from_registry:
             state["rebuilt"] = await rebuild_from_registry(settings, service)
 
@@ -52,7 +51,8 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
     app = AsgiFastStream(broker, asgi_routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
-                         on_startup=[rebuild], after_startup=[mark_ready], after_shutdown=[producer.stop])
+                         on_startup=[producer.start, rebuild], after_startup=[mark_ready],
+                         after_shutdown=[producer.stop])
     app.state_holder = state  # type: ignore[attr-defined]
     app.service = service  # type: ignore[attr-defined]
     return app

@@ -42,11 +42,10 @@ class MatchEventProducer:
         for record in records:
             partition = self._partition_of(record.key, partitions, partitions)
             open_batches = batches.setdefault(partition, [self._producer.create_batch()])
-            if open_batches[-1].append(key=record.key, value=record.value, timestamp=None,
-                                       headers=list(record.headers)) is None:  # full: start another
+            # A full batch refuses the record; it continues in a new one (an empty batch takes any record).
+            while open_batches[-1].append(key=record.key, value=record.value, timestamp=None,
+                                          headers=list(record.headers)) is None:
                 open_batches.append(self._producer.create_batch())
-                open_batches[-1].append(key=record.key, value=record.value, timestamp=None,
-                                        headers=list(record.headers))
         acks = [await self._producer.send_batch(batch, topic, partition=partition)
                 for partition, partition_batches in batches.items() for batch in partition_batches]
         for ack in acks:
