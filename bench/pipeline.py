@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -98,23 +99,23 @@ class Ledger:
     def latencies(self, receiver: Receiver) -> tuple[dict[str, float], int, int]:
         self.absorb(receiver)
         first: dict[str, float] = {}
-        seen: dict[str, int] = {}
         for message, body in self.verified:
-            seen[message.headers["webhook-id"]] = seen.get(message.headers["webhook-id"], 0) + 1
             need_id = body["data"].get("need_id")
             if need_id in self.started:
                 latency = (message.at - self.started[need_id]) * 1000
                 if latency < first.get(need_id, float("inf")):
                     first[need_id] = latency
                     self.hops[need_id] = hops(self.started[need_id], message.at, body)
-        duplicates = sum(n - 1 for n in seen.values())
+        duplicates = sum(n - 1 for n in self._receipts().values())
         return first, duplicates, self.unsigned
+
+    def _receipts(self) -> Counter[str]:
+        """How many times each verified webhook-id arrived."""
+        return Counter(message.headers["webhook-id"] for message, _ in self.verified)
 
     def duplicated(self) -> dict[str, str]:
         """The webhook-ids received more than once, each with the organisation it was sent to."""
-        counts: dict[str, int] = {}
-        for message, _ in self.verified:
-            counts[message.headers["webhook-id"]] = counts.get(message.headers["webhook-id"], 0) + 1
+        counts = self._receipts()
         return {message.headers["webhook-id"]: body["data"]["need_org_id"] for message, body in self.verified
                 if counts[message.headers["webhook-id"]] > 1}
 
