@@ -41,7 +41,7 @@ async def test_a_receiver_failing_twice_gets_the_message_on_the_third_attempt(
         assert Webhook(hook["secret"]).verify(receiver.received[2].body, receiver.received[2].headers)
 
         nid = ids.pop()
-        records = await eventually(lambda: _records(http, stack, firm["api_key"], nid, 3), within=10)
+        records = await eventually(lambda: _records(http, stack, firm["api_key"], 3, notification_id=nid), within=10)
         assert [(r["attempt"], r["status"], r["response_code"]) for r in sorted(records, key=lambda r: r["attempt"])] \
             == [(1, "failed", 500), (2, "failed", 500), (3, "succeeded", 200)]
         assert all(r["latency_ms"] >= 0 and r["channel"] == "webhook" for r in records)
@@ -49,8 +49,9 @@ async def test_a_receiver_failing_twice_gets_the_message_on_the_third_attempt(
         await receiver.stop()
 
 
-async def _records(http: httpx.AsyncClient, stack: Stack, key: str, nid: str, want: int) -> list[dict]:
-    records = await get(http, stack, key, "/v1/deliveries", notification_id=nid)
+async def _records(http: httpx.AsyncClient, stack: Stack, key: str, want: int, **filters: str) -> list[dict]:
+    """The delivery records matching `filters`, once there are at least `want` of them (else none)."""
+    records = await get(http, stack, key, "/v1/deliveries", **filters)
     return records if len(records) >= want else []
 
 
@@ -72,11 +73,7 @@ async def test_a_receiver_down_for_the_whole_schedule_ends_in_the_dead_letters_a
             [(hook["id"], notification_id(event.id, firm["id"]), 8)]
         # An attempt's delivery record is written just after its dispatch's state, so the last one may trail the
         # dead letter by a moment.
-        async def webhook_records() -> list[dict]:
-            records = await get(http, stack, firm["api_key"], "/v1/deliveries", channel="webhook")
-            return records if len(records) >= 8 else []
-
-        records = await eventually(webhook_records, within=10)
+        records = await eventually(lambda: _records(http, stack, firm["api_key"], 8, channel="webhook"), within=10)
         assert len(records) == 8 and all(r["status"] == "failed" and r["error"] for r in records)
 
         streamed = await read_sse(http, stack, firm["api_key"], until="webhook.dead_lettered", within=10)
@@ -144,7 +141,8 @@ async def test_a_delivery_is_redelivered_by_hand_with_the_same_webhook_id(
         assert retry.status_code == 202, retry.text
         await receiver.wait_for(2, within=10)
         assert [r.headers["webhook-id"] for r in receiver.received] == [records[0]["notification_id"]] * 2
-        later = await eventually(lambda: _records(http, stack, firm["api_key"], records[0]["notification_id"], 2))
+        later = await eventually(lambda: _records(http, stack, firm["api_key"], 2,
+                                                  notification_id=records[0]["notification_id"]))
         assert sorted(r["attempt"] for r in later) == [1, 2]
         unknown = await http.post(f"{stack.url('notify')}/v1/deliveries/dlv_nope/retry",
                                   headers=bearer(firm["api_key"]))
