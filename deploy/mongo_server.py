@@ -23,6 +23,7 @@ from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 from deploy import mongo_codec
 from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
+from deploy.mongo_index_scan import index_prefiltered_finds
 
 
 def engine_for(path: Path) -> SQLiteEngine:
@@ -39,6 +40,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     engine.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
     engine._validate_document_against_unique_indexes = _unique_check_without_id_scan(engine)  # type: ignore[method-assign]
     engine._select_first_document_for_plan = _missing_id_without_scan(engine)  # type: ignore[method-assign]
+    engine._open_scan_documents_sync = index_prefiltered_finds(engine, engine._open_scan_documents_sync)  # type: ignore[method-assign]
     engine._open_scan_documents_sync = _id_finds_by_storage_key(engine)  # type: ignore[method-assign]
     # Every multi-document find opened a new SQLite connection of its own (connect, WAL pragma, catalogue load:
     # about a fifth of the server's time under load); reads share the engine's connection under its lock instead.

@@ -1,7 +1,8 @@
 """The embedded MongoDB server's shortcuts answer every query exactly as mongoeco does without them.
 
-`deploy.mongo_server.engine_for` keeps the engine's per-collection planning answers across writes and answers
-a lookup of a missing `_id` without a scan. A seeded random mix of inserts, updates, deletes and aborted
+`deploy.mongo_server.engine_for` keeps the engine's per-collection planning answers across writes, answers
+a lookup of a missing `_id` without a scan and reads a find's documents through a single-field index when one
+of its conditions allows. A seeded random mix of inserts, updates, deletes and aborted
 transactions over documents whose fields change shape (scalars become arrays, numbers become text, ASCII
 becomes Chinese) runs against that server and against plain mongoeco side by side; after every write, the same
 queries must return the same documents in the same order.
@@ -12,9 +13,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from mongoeco.core.query_plan import compile_filter
 from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient
 
+from deploy.mongo_index_scan import indexed_rows
 from deploy.mongo_server import engine_for
 from tests.support.mongo import embedded_mongo
 
@@ -23,12 +26,18 @@ SHAPES = {
     "n": [lambda r: r.randint(0, 9), lambda r: r.random() * 10, lambda r: str(r.randint(0, 9)), lambda r: None],
     "name": [lambda r: r.choice(["alpha", "mid", "zeta"]), lambda r: r.choice(["水稻", "育种", "Zeta"])],
     "meta": [lambda r: {"k": r.randint(0, 3)}, lambda r: [{"k": r.randint(0, 3)}], lambda r: None],
+    "seq": [lambda r: r.randint(0, 40), lambda r: r.randint(0, 40) + 0.5, lambda r: None],
 }
 QUERIES = [
     ({"tags": "b"}, None), ({"tags": {"$in": ["a", "d"]}}, None), ({"n": {"$gt": 4}}, None),
     ({"n": {"$lte": 3}}, "n"), ({}, "n"), ({"name": {"$gte": "m"}}, "name"), ({"meta.k": 2}, None),
     ({"tags": {"$exists": False}}, None), ({"_id": "d3"}, None), ({"_id": "missing"}, None),
     ({"_id": {"$in": ["d7", "missing", "d3", "d12", "d3"]}}, None), ({"_id": {"$in": []}}, None),
+    # narrowed by a single-field index (deploy/mongo_index_scan.py) while the field's values allow it
+    ({"seq": 7}, None), ({"seq": {"$gt": 30}}, None), ({"seq": {"$gt": 10, "$lte": 20}}, "seq"),
+    ({"seq": {"$gte": 5}, "name": "mid"}, "seq"), ({"name": "alpha", "n": {"$lt": 5}}, "n"),
+    ({"$and": [{"seq": {"$lt": 20}}, {"tags": "a"}]}, "seq"), ({"seq": {"$gt": 3}, "name": {"$gte": "m"}}, "name"),
+    ({"name": "水稻"}, None), ({"seq": None}, None), ({"seq": {"$gt": 12}}, ("seq", 3)), ({"seq": True}, None),
 ]
 
 
@@ -58,8 +67,9 @@ async def clients(tmp_path: Path) -> AsyncIterator[tuple[AsyncMongoClient, Async
 async def answers(client: AsyncMongoClient) -> list[list]:
     collection = client["planning"]["docs"]
     out = []
-    for query, sort in QUERIES:
-        cursor = collection.find(query)
+    for query, order in QUERIES:
+        sort, limit = order if isinstance(order, tuple) else (order, 0)
+        cursor = collection.find(query).limit(limit)
         if sort:
             cursor = cursor.sort([(sort, 1), ("_id", 1)])
         docs = await cursor.to_list()
@@ -72,7 +82,8 @@ async def test_shortcut_server_answers_like_plain_mongoeco(
     r = random.Random(20261129)
     shortcut, reference = clients
     for client in clients:
-        await client["planning"]["docs"].create_index("n")
+        for field in ("n", "seq", "name"):
+            await client["planning"]["docs"].create_index(field)
     ids: list[str] = []
     for step in range(160):
         action = r.random()
@@ -102,6 +113,8 @@ async def test_shortcut_server_answers_like_plain_mongoeco(
                         await session.start_transaction()
                         await collection.insert_one(args[0], session=session)
                         await collection.find({"tags": "b"}, session=session).to_list()
+                        seen = await collection.find({"seq": {"$gte": 0}}, session=session).to_list()
+                        assert any(d["_id"] == args[0]["_id"] for d in seen) or "seq" not in args[0]
                         await session.abort_transaction()
                 elif name == "update_one" and len(args) == 3:
                     await collection.update_one(args[0], args[1], upsert=True)
@@ -143,3 +156,36 @@ async def test_finds_by_id_read_rows_by_key_with_projection_limit_and_transactio
         assert await collection.find({"_id": "fresh"}, session=session).to_list() == [{"_id": "fresh", "n": 1}]
         await session.commit_transaction()
     assert await collection.find({"_id": {"$in": ["fresh"]}}).to_list() == [{"_id": "fresh", "n": 1}]
+
+
+
+async def test_a_find_reads_only_the_narrowest_index_range_and_only_when_the_index_holds_every_match(
+        tmp_path: Path) -> None:
+    engine = engine_for(tmp_path / "narrow.sqlite3")
+    async with embedded_mongo(engine) as url:
+        client = AsyncMongoClient(url)
+        try:
+            collection = client["planning"]["sweep"]
+            for field in ("seq", "kind", "mixed"):
+                await collection.create_index(field)
+            await collection.insert_many([{"_id": f"n{i}", "seq": i, "kind": "due" if i % 100 == 0 else "done",
+                                           "mixed": i if i % 2 else str(i)} for i in range(600)])
+
+            def read_by_index(query: dict) -> list[str] | None:
+                rows = indexed_rows(engine, "planning", "sweep", compile_filter(query), None)
+                return None if rows is None else [document["_id"] for _, document in rows]
+
+            assert read_by_index({"seq": {"$gt": 594}}) == [f"n{i}" for i in range(595, 600)]
+            assert read_by_index({"seq": {"$gte": 10}, "kind": "due"}) == [f"n{i}" for i in range(0, 600, 100)]
+            assert read_by_index({"$and": [{"seq": {"$lt": 3}}, {"kind": "done"}]}) == ["n0", "n1", "n2"]
+            assert read_by_index({"mixed": 5}) is None  # numbers and strings in one field: the index is not used
+            assert read_by_index({"seq": None}) is None and read_by_index({"open": True}) is None
+            await collection.insert_one({"_id": "arr", "seq": [1, 2], "kind": "done"})
+            assert read_by_index({"seq": {"$gt": 594}}) is None  # an array in the field: entries elsewhere
+
+            found = await collection.find({"seq": {"$gt": 590}, "kind": "due"}).to_list()
+            assert found == []
+            assert [d["_id"] for d in await collection.find({"kind": "due", "seq": {"$gt": 250}}).sort("seq", -1)
+                    .to_list()] == ["n500", "n400", "n300"]
+        finally:
+            await client.close()
