@@ -9,7 +9,9 @@ had a way to use an index at all; notify's sweep (`seq` above a watermark, a lea
 
 Here a find whose filter is one condition or an `$and` of conditions picks, among those conditions on a
 single-field index, the one whose index range holds the fewest documents, reads just those documents, and
-hands them to mongoeco's own filter, sort, skip, limit and projection code, the code its full scan feeds. The
+hands them to mongoeco's own filter, sort, skip, limit and projection code, the code its full scan feeds. A
+find sorted ascending on that same field with a limit walks the range in order and stops at the limit, as an
+index walk does: notify's sweep asks for the first 500 overdue notifications above its watermark. The
 result is the same because those documents are a superset of the answer: every match satisfies each
 condition of an `$and`, and the index holds every document that satisfies its condition whenever
 - the value is a string or a number (not a bool, not null: a missing field has no entry);
@@ -54,7 +56,7 @@ def _comparable(value: object) -> str | None:
     return None
 
 
-def _indexed_sql(engine: SQLiteEngine, db: str, coll: str, condition: object) -> str | tuple | None:
+def _indexed_sql(engine: SQLiteEngine, db: str, coll: str, condition: object) -> tuple[str, tuple] | None:
     """(SQL, parameters) selecting the documents of `condition`'s index range, or None when it has none."""
     field = getattr(condition, "field", "")
     kind = _comparable(getattr(condition, "value", None))
@@ -75,21 +77,54 @@ def _indexed_sql(engine: SQLiteEngine, db: str, coll: str, condition: object) ->
     return built if built is not None and built[0].startswith(SELECTED) else None
 
 
+def _narrowest(engine: SQLiteEngine, conn: Any, db: str, coll: str, plan: object) -> tuple | None:
+    """(condition, SQL, parameters) of the usable index range holding the fewest documents, or None."""
+    ranges = [(c, *built) for c in conditions_of(plan) if (built := _indexed_sql(engine, db, coll, c)) is not None]
+    if len(ranges) <= 1:
+        return ranges[0] if ranges else None
+    return min(ranges, key=lambda item: conn.execute(f"SELECT COUNT(*) FROM ({item[1]})", item[2]).fetchone()[0])
+
+
 def indexed_rows(engine: SQLiteEngine, db: str, coll: str, plan: object, context: object) -> list | None:
     """(storage key, document) rows of the narrowest usable index range among `plan`'s conditions, in
     storage-key order (the order of a full scan); None when no condition can use an index."""
     conn = engine._require_connection(context)
     with engine._bind_connection(conn), sqlite_read_scope(conn):
-        ranges = [built for c in conditions_of(plan) if (built := _indexed_sql(engine, db, coll, c)) is not None]
-        if not ranges:
+        narrowest = _narrowest(engine, conn, db, coll, plan)
+        if narrowest is None:
             return None
-        sql, params = ranges[0] if len(ranges) == 1 else min(
-            ranges, key=lambda built: conn.execute(f"SELECT COUNT(*) FROM ({built[0]})", built[1]).fetchone()[0])
-        keyed = "SELECT documents.storage_key, documents.document " + sql.removeprefix(SELECTED)
+        _, sql, params = narrowest
+        keyed = "SELECT DISTINCT documents.storage_key, documents.document " + sql.removeprefix(SELECTED)
         rows = conn.execute(f"SELECT * FROM ({keyed}) ORDER BY 1", params).fetchall()
-    seen: set[str] = set()
-    return [(key, engine._deserialize_document(payload)) for key, payload in rows
-            if not (key in seen or seen.add(key))]
+    return [(key, engine._deserialize_document(payload)) for key, payload in rows]
+
+
+def walked_in_order(engine: SQLiteEngine, reader: Any) -> list | None:
+    """The answer of a find sorted ascending on one field with a limit, when an index on that field narrows it: the
+    range is walked in order and stops at the limit (as an index walk does), instead of reading all of it. Equal
+    values come in storage-key order (MongoDB leaves their order unspecified, and so does mongoeco)."""
+    semantics = reader.semantics
+    sort = list(semantics.sort or ())
+    if len(sort) != 1 or not semantics.limit or semantics.limit < 0 or sort[0][1] != 1:
+        return None
+    conn = engine._require_connection(reader.context)
+    with engine._bind_connection(conn), sqlite_read_scope(conn):
+        narrowest = _narrowest(engine, conn, reader.db_name, reader.coll_name, semantics.query_plan)
+        if narrowest is None or narrowest[0].field != sort[0][0]:
+            return None
+        _, sql, params = narrowest
+        keyed = ("SELECT DISTINCT scalar_index_entries.element_key, documents.storage_key, documents.document "
+                 + sql.removeprefix(SELECTED))
+        cursor = conn.execute(f"SELECT * FROM ({keyed}) ORDER BY 1, 2", params)
+        try:
+            def documents() -> Any:
+                while rows := cursor.fetchmany(64):
+                    yield from (engine._deserialize_document(payload) for _, _, payload in rows)
+
+            unsorted = replace(semantics, sort=None, compiled_query=None)  # the walk is already in order
+            return list(FiniteDocumentScan(documents(), unsorted))
+        finally:
+            cursor.close()
 
 
 def index_prefiltered_finds(engine: SQLiteEngine, scan: Any) -> Any:
@@ -101,6 +136,9 @@ def index_prefiltered_finds(engine: SQLiteEngine, scan: Any) -> Any:
         if (semantics.text_query is not None or semantics.collation is not None or semantics.hint is not None
                 or engine._is_profile_namespace(reader.coll_name)):
             return scan(reader)
+        walked = walked_in_order(engine, reader)
+        if walked is not None:
+            return iter(walked)
         rows = indexed_rows(engine, reader.db_name, reader.coll_name, semantics.query_plan, reader.context)
         if rows is None:
             return scan(reader)

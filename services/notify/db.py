@@ -22,7 +22,8 @@ class Database:
     async def ensure_indexes(self) -> None:
         await self.db["notifications"].create_index([("org_id", 1), ("seq", 1)])
         await self.db["notifications"].create_index("seq")
-        await self.db["dispatches"].create_index([("status", 1), ("next_attempt_at", 1)])
+        # Few dispatches are pending or sending at a time: the due and overdue queries read only those.
+        await self.db["dispatches"].create_index("status")
         await self.db["deliveries"].create_index([("org_id", 1), ("at", -1)])
         await self.db["notifications"].create_index([("data.match_id", 1), ("type", 1)])
         await self.db["deliveries"].create_index("dispatch_id")
