@@ -1,4 +1,11 @@
-"""Finds that read only what one of their single-field indexes selects, in the embedded MongoDB server.
+"""Finds that read only what their `_id` or one of their single-field indexes selects, in the embedded MongoDB
+server.
+
+A find by `_id` (one id, or `$in`) over string and ObjectId ids reads those rows by storage key. mongoeco does so
+only when the find asks for a single document that exists; a missing id (every first look for an event id, an
+idempotency key, a ledger row), a find without `limit(1)` or an `_id: {$in: ...}` read the whole collection:
+26–34 ms at 4,000 notifications, growing with it. The storage-key rows are the whole answer; they come in
+storage-key order, the order of a scan.
 
 mongoeco's SQLite engine keeps an entry per document for every single-field index (`scalar_index_entries`), and
 its planner knows how to answer `{field: value}` or `{field: {$gt: value}}` from them, but only `explain` uses
@@ -24,11 +31,14 @@ Anything else, and a find with a hint, a collation or `$text`, takes the engine'
 from dataclasses import replace
 from typing import Any
 
+from bson import ObjectId
+from mongoeco.core.projections import apply_projection
 from mongoeco.core.query_plan import (
     AndCondition,
     EqualsCondition,
     GreaterThanCondition,
     GreaterThanOrEqualCondition,
+    InCondition,
     LessThanCondition,
     LessThanOrEqualCondition,
 )
@@ -85,67 +95,104 @@ def _narrowest(engine: SQLiteEngine, conn: Any, db: str, coll: str, plan: object
     return min(ranges, key=lambda item: conn.execute(f"SELECT COUNT(*) FROM ({item[1]})", item[2]).fetchone()[0])
 
 
-def indexed_rows(engine: SQLiteEngine, db: str, coll: str, plan: object, context: object) -> list | None:
-    """(storage key, document) rows of the narrowest usable index range among `plan`'s conditions, in
-    storage-key order (the order of a full scan); None when no condition can use an index."""
-    conn = engine._require_connection(context)
-    with engine._bind_connection(conn), sqlite_read_scope(conn):
-        narrowest = _narrowest(engine, conn, db, coll, plan)
-        if narrowest is None:
-            return None
-        _, sql, params = narrowest
-        keyed = "SELECT DISTINCT documents.storage_key, documents.document " + sql.removeprefix(SELECTED)
-        rows = conn.execute(f"SELECT * FROM ({keyed}) ORDER BY 1", params).fetchall()
+def _range_rows(engine: SQLiteEngine, conn: Any, sql: str, params: tuple) -> list:
+    """(storage key, document) rows of an index range, in storage-key order (the order of a full scan)."""
+    keyed = "SELECT DISTINCT documents.storage_key, documents.document " + sql.removeprefix(SELECTED)
+    rows = conn.execute(f"SELECT * FROM ({keyed}) ORDER BY 1", params).fetchall()
     return [(key, engine._deserialize_document(payload)) for key, payload in rows]
 
 
-def walked_in_order(engine: SQLiteEngine, reader: Any) -> list | None:
-    """The answer of a find sorted ascending on one field with a limit, when an index on that field narrows it: the
-    range is walked in order and stops at the limit (as an index walk does), instead of reading all of it. Equal
-    values come in storage-key order (MongoDB leaves their order unspecified, and so does mongoeco)."""
+def indexed_rows(engine: SQLiteEngine, db: str, coll: str, plan: object, context: object) -> list | None:
+    """The rows a find with `plan` reads: those of the narrowest usable index range among its conditions; None
+    when no condition can use an index."""
+    conn = engine._require_connection(context)
+    with engine._bind_connection(conn), sqlite_read_scope(conn):
+        narrowest = _narrowest(engine, conn, db, coll, plan)
+        return None if narrowest is None else _range_rows(engine, conn, *narrowest[1:])
+
+
+def _walks(semantics: Any, field: str) -> bool:
+    """A find sorted ascending on `field` alone, with a limit."""
+    sort = [tuple(key) for key in semantics.sort or ()]
+    return sort == [(field, 1)] and bool(semantics.limit) and semantics.limit > 0
+
+
+def _walk(engine: SQLiteEngine, conn: Any, sql: str, params: tuple, semantics: Any) -> list:
+    """The answer read along the index range in order, stopping at the limit (as an index walk does) instead of
+    reading all of it. Equal values come in storage-key order (MongoDB leaves their order unspecified, and so
+    does mongoeco)."""
+    keyed = ("SELECT DISTINCT scalar_index_entries.element_key, documents.storage_key, documents.document "
+             + sql.removeprefix(SELECTED))
+    cursor = conn.execute(f"SELECT * FROM ({keyed}) ORDER BY 1, 2", params)
+    try:
+        def documents() -> Any:
+            while rows := cursor.fetchmany(64):
+                yield from (engine._deserialize_document(payload) for _, _, payload in rows)
+
+        unsorted = replace(semantics, sort=None, compiled_query=None)  # the walk is already in order
+        return list(FiniteDocumentScan(documents(), unsorted))
+    finally:
+        cursor.close()
+
+
+def _narrowed(engine: SQLiteEngine, reader: Any) -> Any:
+    """The answer of a find that an index range can narrow, read from that range only; None otherwise."""
     semantics = reader.semantics
-    sort = list(semantics.sort or ())
-    if len(sort) != 1 or not semantics.limit or semantics.limit < 0 or sort[0][1] != 1:
-        return None
     conn = engine._require_connection(reader.context)
     with engine._bind_connection(conn), sqlite_read_scope(conn):
         narrowest = _narrowest(engine, conn, reader.db_name, reader.coll_name, semantics.query_plan)
-        if narrowest is None or narrowest[0].field != sort[0][0]:
+        if narrowest is None:
             return None
-        _, sql, params = narrowest
-        keyed = ("SELECT DISTINCT scalar_index_entries.element_key, documents.storage_key, documents.document "
-                 + sql.removeprefix(SELECTED))
-        cursor = conn.execute(f"SELECT * FROM ({keyed}) ORDER BY 1, 2", params)
-        try:
-            def documents() -> Any:
-                while rows := cursor.fetchmany(64):
-                    yield from (engine._deserialize_document(payload) for _, _, payload in rows)
-
-            unsorted = replace(semantics, sort=None, compiled_query=None)  # the walk is already in order
-            return list(FiniteDocumentScan(documents(), unsorted))
-        finally:
-            cursor.close()
+        condition, sql, params = narrowest
+        if _walks(semantics, condition.field):
+            return iter(_walk(engine, conn, sql, params, semantics))
+        rows = _range_rows(engine, conn, sql, params)
+    python_semantics = replace(semantics, compiled_query=None)  # as the engine's own full scan filters
+    documents = (document for _, document in rows)
+    if semantics.sort is None:
+        return FiniteDocumentScan(documents, python_semantics)
+    return engine._finalize_scan_source(documents, python_semantics)
 
 
-def index_prefiltered_finds(engine: SQLiteEngine, scan: Any) -> Any:
-    """Wraps the engine's scan opener (`_open_scan_documents_sync`): finds that an index can narrow read only
-    that range; the rest are opened by `scan` as before."""
+def _plain_ids(plan: object) -> tuple[object, ...] | None:
+    """The ids a query plan asks for when it is only `{_id: x}` or `{_id: {$in: [...]}}` over string and ObjectId
+    ids; None for any other plan."""
+    if isinstance(plan, EqualsCondition) and plan.field == "_id":
+        ids: tuple[object, ...] = (plan.value,)
+    elif isinstance(plan, InCondition) and plan.field == "_id":
+        ids = tuple(dict.fromkeys(plan.values))
+    else:
+        return None
+    return ids if all(isinstance(i, str | ObjectId) for i in ids) else None
+
+
+def _by_ids(engine: SQLiteEngine, reader: Any, ids: tuple[object, ...]) -> Any:
+    semantics = reader.semantics
+    found = []
+    for value in ids:
+        selected = engine._select_first_document_for_plan(
+            reader.db_name, reader.coll_name, EqualsCondition("_id", value), context=reader.context)
+        if selected is not None:
+            found.append(selected)
+    found.sort(key=lambda row: row[0])  # storage-key order, the order a scan of the collection gives
+    documents = [apply_projection(document, semantics.projection, selector_filter=semantics.filter_spec,
+                                  dialect=semantics.dialect) for _, document in found]
+    return iter(documents[:abs(semantics.limit)] if semantics.limit else documents)  # a negative limit too
+
+
+def narrowed_finds(engine: SQLiteEngine, scan: Any) -> Any:
+    """Wraps the engine's scan opener (`_open_scan_documents_sync`): finds by `_id` read their rows by storage
+    key, finds an index range can narrow read only that range; the rest are opened by `scan` as before."""
 
     def open_scan(reader: Any) -> Any:
         semantics = reader.semantics
         if (semantics.text_query is not None or semantics.collation is not None or semantics.hint is not None
                 or engine._is_profile_namespace(reader.coll_name)):
             return scan(reader)
-        walked = walked_in_order(engine, reader)
-        if walked is not None:
-            return iter(walked)
-        rows = indexed_rows(engine, reader.db_name, reader.coll_name, semantics.query_plan, reader.context)
-        if rows is None:
-            return scan(reader)
-        python_semantics = replace(semantics, compiled_query=None)  # as the engine's own full scan filters
-        documents = (document for _, document in rows)
-        if semantics.sort is None:
-            return FiniteDocumentScan(documents, python_semantics)
-        return engine._finalize_scan_source(documents, python_semantics)
+        ids = _plain_ids(semantics.query_plan)
+        if ids is not None and semantics.sort is None and not semantics.skip:
+            return _by_ids(engine, reader, ids)
+        narrowed = _narrowed(engine, reader)
+        return narrowed if narrowed is not None else scan(reader)
 
     return open_scan

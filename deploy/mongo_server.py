@@ -8,14 +8,11 @@ import asyncio
 import signal
 import weakref
 from pathlib import Path
-from typing import Any
 
-from bson import ObjectId
 from mongoeco.api._async.collection import AsyncCollection
 from mongoeco.core.identity import id_contains_numeric_value
 from mongoeco.core.operation_context import ChangePublicationPolicy
-from mongoeco.core.projections import apply_projection
-from mongoeco.core.query_plan import EqualsCondition, InCondition
+from mongoeco.core.query_plan import EqualsCondition
 from mongoeco.engines._sqlite_connection import sqlite_read_scope
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
@@ -23,7 +20,7 @@ from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 from deploy import mongo_codec
 from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
-from deploy.mongo_index_scan import index_prefiltered_finds
+from deploy.mongo_index_scan import narrowed_finds
 
 
 def engine_for(path: Path) -> SQLiteEngine:
@@ -34,14 +31,14 @@ def engine_for(path: Path) -> SQLiteEngine:
     transaction, that wait blocks the whole server (seen here: 5–30 s stalls under concurrent writes).
     Duijie uses no change streams (the outbox relay publishes to Kafka instead), so dispatch is switched
     off, and so is the change log behind it (`_without_change_log`). Its unique-`_id` check is made indexed-only, below,
-    and its per-collection planning answers survive writes (deploy/mongo_features.py).
+    its per-collection planning answers survive writes (deploy/mongo_features.py), and finds read only what their
+    `_id` or a single-field index selects when they can (deploy/mongo_index_scan.py).
     """
     engine = SQLiteEngine(str(path))
     engine.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
     engine._validate_document_against_unique_indexes = _unique_check_without_id_scan(engine)  # type: ignore[method-assign]
     engine._select_first_document_for_plan = _missing_id_without_scan(engine)  # type: ignore[method-assign]
-    engine._open_scan_documents_sync = index_prefiltered_finds(engine, engine._open_scan_documents_sync)  # type: ignore[method-assign]
-    engine._open_scan_documents_sync = _id_finds_by_storage_key(engine)  # type: ignore[method-assign]
+    engine._open_scan_documents_sync = narrowed_finds(engine, engine._open_scan_documents_sync)  # type: ignore[method-assign]
     # Every multi-document find opened a new SQLite connection of its own (connect, WAL pragma, catalogue load:
     # about a fifth of the server's time under load); reads share the engine's connection under its lock instead.
     engine._can_use_dedicated_reader = lambda context: False  # type: ignore[method-assign]
@@ -111,49 +108,6 @@ def _missing_id_without_scan(engine: SQLiteEngine):  # noqa: ANN202 - the engine
         return select(db_name, coll_name, plan, hint=hint, context=context)
 
     return first
-
-
-def _plain_ids(plan: object) -> tuple[object, ...] | None:
-    """The ids a query plan asks for when it is only `{_id: x}` or `{_id: {$in: [...]}}` over string and ObjectId
-    ids; None for any other plan."""
-    if isinstance(plan, EqualsCondition) and plan.field == "_id":
-        ids: tuple[object, ...] = (plan.value,)
-    elif isinstance(plan, InCondition) and plan.field == "_id":
-        ids = tuple(dict.fromkeys(plan.values))
-    else:
-        return None
-    return ids if all(isinstance(i, str | ObjectId) for i in ids) else None
-
-
-def _id_finds_by_storage_key(engine: SQLiteEngine):  # noqa: ANN202 - the engine's own signature
-    """A find by `_id` (one id or `$in`) reads those rows by storage key instead of the whole collection.
-
-    mongoeco answers a find by one `_id` from its storage key only when the find asks for a single document that
-    exists; a missing id (every first look for an event id, an idempotency key, a ledger row), a find without
-    `limit(1)` or an `_id: {$in: ...}` read the whole collection: 26–34 ms at 4,000 notifications, growing with
-    it. For string and ObjectId ids the storage-key rows are the whole answer; they come in storage-key order.
-    """
-    scan = engine._open_scan_documents_sync
-
-    def open_scan(reader: Any) -> Any:
-        semantics = reader.semantics
-        ids = _plain_ids(semantics.query_plan)
-        if (ids is None or semantics.text_query is not None or semantics.sort is not None or semantics.skip
-                or semantics.collation is not None or semantics.hint is not None
-                or engine._is_profile_namespace(reader.coll_name)):
-            return scan(reader)
-        found = []
-        for value in ids:
-            selected = engine._select_first_document_for_plan(
-                reader.db_name, reader.coll_name, EqualsCondition("_id", value), context=reader.context)
-            if selected is not None:
-                found.append(selected)
-        found.sort(key=lambda row: row[0])  # storage-key order, the order a scan of the collection gives
-        documents = [apply_projection(document, semantics.projection, selector_filter=semantics.filter_spec,
-                                      dialect=semantics.dialect) for _, document in found]
-        return iter(documents[:abs(semantics.limit)] if semantics.limit else documents)  # a negative limit too
-
-    return open_scan
 
 
 async def serve(host: str, port: int, path: Path) -> None:
