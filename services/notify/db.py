@@ -27,7 +27,6 @@ class Database:
         await self.db["deliveries"].create_index([("org_id", 1), ("at", -1)])
         await self.db["notifications"].create_index([("data.match_id", 1), ("type", 1)])
         await self.db["deliveries"].create_index("dispatch_id")
-        await self.db["notifications"].create_index("claimed_until")
         await self.db["dead_letters"].create_index([("org_id", 1), ("at", -1)])
         await self.db["endpoints"].create_index("org_id")
 

@@ -24,6 +24,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.notify.channels import Channel, Outcome
+from services.notify.claims import CLAIM_FIELDS, ClaimWatch
 from services.notify.db import Database
 from services.notify.group_insert import GroupInsert
 from services.notify.preferences import HELD_CHANNELS
@@ -34,9 +35,7 @@ log = logging.getLogger("duijie.notify.deliveries")
 
 REPLICA_TIMEOUT = 30.0  # seconds without a heartbeat after which a replica's claims may be taken over
 SETTLED = "claims_settled"  # the `counters` document: every claim numbered at or below its `seq` is settled
-# The watermark passes a claim only this long after its lease ran out: a number is reserved a moment before its
-# notification is inserted, and a later insert must not land below the watermark unseen.
-SETTLE_MARGIN = timedelta(seconds=60)
+SWEEP_BATCH = 1000  # notifications a sweep reads at most (more wait for the next sweep)
 
 TargetLoader = Callable[[dict], Awaitable[dict | None]]
 DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
@@ -61,6 +60,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
         self._groups: dict[str, GroupInsert] = {}
+        self.watch: ClaimWatch | None = None  # what the sweep knows of the claims (read at its first run)
 
     def _group(self, collection: str) -> GroupInsert:
         """First attempts' dispatches and every delivery record: concurrent deliveries share their inserts."""
@@ -74,8 +74,12 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    @property
+    def lease_length(self) -> timedelta:
+        return timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
+
     def lease(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.settings.webhook_timeout_seconds + 5)
+        return datetime.now(UTC) + self.lease_length
 
     def breaker(self, target_id: str) -> Breaker:
         if target_id not in self.breakers:
@@ -152,54 +156,42 @@ class Dispatcher:
             return not any(d in self.inflight for d in dispatch_ids)
         return owner not in live
 
-    async def adopt_orphans(self, live: set[str]) -> int:
+    async def adopt_orphans(self, live: set[str], now: datetime | None = None) -> int:
         """Settles the claims of notifications whose lease ran out: the missing dispatches of an owner that is gone
         are adopted as pending; a live owner's are left to it. Settled claims are not rewritten (an update per
-        notification cost more than everything else notify writes): a watermark in `counters` says up to which
-        sequence number every claim is settled, and the sweep reads only the notifications above it."""
-        now = datetime.now(UTC)
-        mark = await self._settled_through()
-        overdue = await self.db["notifications"].find(
-            {"seq": {"$gt": mark}, "claimed_until": {"$lt": now}},
-            {"org_id": 1, "type": 1, "undispatched": 1, "release_at": 1, "claimed_by": 1, "seq": 1,
-             "claimed_until": 1}).sort("seq", 1).limit(500).to_list()
-        if not overdue:
-            return 0
-        wanted = [did for n in overdue for did in n.get("undispatched", [])]
-        written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()}
-        adopted, advance, blocked = 0, mark, False
-        for notification in overdue:
-            missing = [did for did in notification.get("undispatched", []) if did not in written]
+        notification cost more than everything else notify writes): this replica remembers what it has read
+        (`ClaimWatch`) and reads only the notifications inserted since, and a watermark in `counters` says up to
+        which sequence number every claim is settled, for other replicas and restarts to start from."""
+        now = now or datetime.now(UTC)
+        if self.watch is None:
+            doc = await self.db["counters"].find_one({"_id": SETTLED})
+            self.watch = ClaimWatch(int(doc["seq"]) if doc else 0)
+        watch = self.watch
+        found = await self.db["notifications"].find(
+            {"seq": {"$gt": watch.high}}, CLAIM_FIELDS).sort("seq", 1).limit(SWEEP_BATCH).to_list()
+        for first, last in watch.gap_runs():
+            found += await self.db["notifications"].find({"seq": {"$gte": first, "$lte": last}}, CLAIM_FIELDS).to_list()
+        watch.saw(found, now)
+        due = watch.due(now)
+        wanted = [did for n in due for did in n["undispatched"]]
+        written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()
+                   } if wanted else set()
+        adopted = 0
+        for notification in due:
+            missing = [did for did in notification["undispatched"] if did not in written]
             if missing and not self.abandoned(notification.get("claimed_by"), missing, live):
-                blocked = True  # its live owner is still at it: the watermark waits for it
-                continue
+                continue  # its live owner is still at it
             release_at = notification.get("release_at")
             for did in missing:
                 _, channel, target_id = did.split(":", 2)
                 held = bool(release_at) and channel in HELD_CHANNELS
                 adopted += await self.hold(notification, channel, target_id, release_at if held else now, held)
-            blocked = blocked or notification["claimed_until"] > now - SETTLE_MARGIN
-            if not blocked:
-                advance = notification["seq"]
-        await self._settle_through(mark, advance, now)
-        return adopted
-
-    async def _settled_through(self) -> int:
-        doc = await self.db["counters"].find_one({"_id": SETTLED})
-        return int(doc["seq"]) if doc else 0
-
-    async def _settle_through(self, mark: int, advance: int, now: datetime) -> None:
-        """Raises the watermark to `advance`, but never over a claim whose lease is still running (numbers are
-        reserved before their insert, so a later number can be overdue before an earlier one)."""
-        if advance <= mark:
-            return
-        running = await self.db["notifications"].find(
-            {"seq": {"$gt": mark, "$lte": advance}, "claimed_until": {"$gte": now}}, {"seq": 1}
-        ).sort("seq", 1).limit(1).to_list()
-        if running:
-            advance = running[0]["seq"] - 1
-        if advance > mark:
+            watch.settle(notification["seq"])
+        watch.forget_gaps(now, self.lease_length)
+        if (advance := watch.settled_through()) > watch.published:
             await self.db["counters"].update_one({"_id": SETTLED}, {"$max": {"seq": advance}}, upsert=True)
+            watch.published = advance
+        return adopted
 
     async def claim(self, dispatch_id_: str) -> dict | None:
         now = datetime.now(UTC)
@@ -362,7 +354,7 @@ class Dispatcher:
                 await self.db["dispatches"].update_one(
                     {"_id": d["_id"], "status": "sending", "claimed_by": d.get("claimed_by")},
                     {"$set": {"status": "pending"}})
-        await self.adopt_orphans(live)
+        await self.adopt_orphans(live, now)
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self.run(), name="dispatcher")
