@@ -5,8 +5,11 @@ Run: python -m deploy.mongo_server --port 27017 --path var/mongo/duijie.sqlite3
 
 import argparse
 import asyncio
+import contextvars
 import signal
 import weakref
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from mongoeco.api._async.collection import AsyncCollection
@@ -42,10 +45,24 @@ def engine_for(path: Path) -> SQLiteEngine:
     # Every multi-document find opened a new SQLite connection of its own (connect, WAL pragma, catalogue load:
     # about a fifth of the server's time under load); reads share the engine's connection under its lock instead.
     engine._can_use_dedicated_reader = lambda context: False  # type: ignore[method-assign]
+    engine._run_blocking = _run_inline  # type: ignore[method-assign]
     keep_features_across_writes(engine)
     _WITHOUT_CHANGE_LOG.add(engine)
     mongo_codec.install()  # documents validated once instead of once per nesting level
     return engine
+
+
+async def _run_inline[T](func: Callable[..., T], /, *args: object, **kwargs: object) -> T:
+    """The engine's work runs on the server's own thread instead of being handed to a worker thread.
+
+    mongoeco hands every command to a thread pool and waits for its result: two thread switches, a wake-up of
+    the event loop and a fight for the GIL per command, for work that holds the GIL throughout and that one
+    SQLite connection serialises anyway (reads share it, above; transactions are queued by
+    deploy/mongo_gate.py). No engine call waits for another, so none can block the loop for longer than its
+    own work. Measured in the pipeline bench at 5/s: 61–63 ms of each database server's CPU per posting,
+    against 68–82 ms with the thread pool. Each call keeps its own copy of the context, as in the pool.
+    """
+    return contextvars.copy_context().run(partial(func, *args, **kwargs))
 
 
 _WITHOUT_CHANGE_LOG: weakref.WeakSet[SQLiteEngine] = weakref.WeakSet()
