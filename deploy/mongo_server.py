@@ -24,6 +24,7 @@ from deploy import mongo_codec
 from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
 from deploy.mongo_index_scan import narrowed_finds
+from deploy.mongo_write_batch import install as install_write_batch
 
 
 def engine_for(path: Path) -> SQLiteEngine:
@@ -33,12 +34,15 @@ def engine_for(path: Path) -> SQLiteEngine:
     second SQLite connection and waits for it synchronously: when another session has just opened a write
     transaction, that wait blocks the whole server (seen here: 5–30 s stalls under concurrent writes).
     Duijie uses no change streams (the outbox relay publishes to Kafka instead), so dispatch is switched
-    off, and so is the change log behind it (`_without_change_log`). Its unique-`_id` check is made indexed-only, below,
-    its per-collection planning answers survive writes (deploy/mongo_features.py), and finds read only what their
-    `_id` or a single-field index selects when they can (deploy/mongo_index_scan.py).
+    off, and so is the change log behind it (`_without_change_log`) and the registration of its consumers
+    (written on that second connection, which cannot write while a command's transaction is open, see
+    deploy/mongo_write_batch.py, and kept alive by a heartbeat thread). Its unique-`_id` check is made
+    indexed-only, below, its per-collection planning answers survive writes (deploy/mongo_features.py), and finds
+    read only what their `_id` or a single-field index selects when they can (deploy/mongo_index_scan.py).
     """
     engine = SQLiteEngine(str(path))
     engine.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
+    engine.register_change_consumer = lambda consumer_id, **options: 0  # type: ignore[method-assign]
     engine._validate_document_against_unique_indexes = _unique_check_without_id_scan(engine)  # type: ignore[method-assign]
     engine._select_first_document_for_plan = _missing_id_without_scan(engine)  # type: ignore[method-assign]
     engine._open_scan_documents_sync = narrowed_finds(engine, engine._open_scan_documents_sync)  # type: ignore[method-assign]
@@ -127,10 +131,18 @@ def _missing_id_without_scan(engine: SQLiteEngine):  # noqa: ANN202 - the engine
     return first
 
 
+def proxy_for(engine: SQLiteEngine, host: str, port: int) -> AsyncMongoEcoProxyServer:
+    """The wire server over `engine`: each write command commits once (deploy/mongo_write_batch.py), and other
+    sessions' commands wait behind an open transaction, as on MongoDB (deploy/mongo_gate.py, outermost)."""
+    server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
+    install_write_batch(server, engine)
+    install_gate(server)
+    return server
+
+
 async def serve(host: str, port: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    server = AsyncMongoEcoProxyServer(engine=engine_for(path), host=host, port=port)
-    install_gate(server)  # other sessions' commands wait behind an open transaction, as on MongoDB
+    server = proxy_for(engine_for(path), host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -18,7 +18,7 @@ from tests.support.mongo import embedded_mongo
 
 @pytest.fixture
 async def url(tmp_path: Path) -> AsyncIterator[str]:
-    async with embedded_mongo(engine_for(tmp_path / "gate.sqlite3"), gated=True) as served:
+    async with embedded_mongo(engine_for(tmp_path / "gate.sqlite3"), as_served=True) as served:
         yield served
 
 

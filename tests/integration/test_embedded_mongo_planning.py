@@ -16,6 +16,7 @@ import pytest
 from mongoeco.core.query_plan import compile_filter
 from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient
+from pymongo.errors import BulkWriteError
 
 from deploy.mongo_index_scan import indexed_rows
 from deploy.mongo_server import engine_for
@@ -58,7 +59,7 @@ def document(r: random.Random, doc_id: str) -> dict:
 async def clients(tmp_path: Path) -> AsyncIterator[tuple[AsyncMongoClient, AsyncMongoClient]]:
     plain = SQLiteEngine(str(tmp_path / "plain.sqlite3"))
     plain.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
-    async with (embedded_mongo(engine_for(tmp_path / "shortcut.sqlite3")) as shortcut,
+    async with (embedded_mongo(engine_for(tmp_path / "shortcut.sqlite3"), as_served=True) as shortcut,
                 embedded_mongo(plain) as reference):
         pair = AsyncMongoClient(shortcut), AsyncMongoClient(reference)
         try:
@@ -92,6 +93,7 @@ async def test_shortcut_server_answers_like_plain_mongoeco(
         for field in ("n", "seq", "name", "rank"):
             await client["planning"]["docs"].create_index(field)
     ids: list[str] = []
+    batches = 0
     for step in range(160):
         action = r.random()
         if action < 0.45 or not ids:
@@ -106,16 +108,27 @@ async def test_shortcut_server_answers_like_plain_mongoeco(
         elif action < 0.85:
             writes = [("update_one", ({"_id": f"up{step}"}, {"$set": {"n": r.randint(0, 9)}}))]
             writes[0] = ("update_one", (*writes[0][1], True))
-        elif action < 0.93:
+        elif action < 0.9:
             victim = r.choice(ids)
             ids.remove(victim)
             writes = [("delete_one", ({"_id": victim},))]
+        elif action < 0.93:  # several statements in one command, one of them refused (a duplicate `_id`)
+            batch = [document(r, f"b{1000 + 10 * step + i}") for i in range(3)]  # `rank` stays unique
+            batch.insert(r.randint(0, 3), {"_id": r.choice(ids)})
+            batches += 1
+            writes = [("insert_many", (batch, r.random() < 0.5)),
+                      ("update_many", ({"n": {"$lt": 5}}, {"$inc": {"n": 3}}))]
         else:
             writes = [("aborted", (document(r, f"t{step}"),))]
+        refused = []
         for client in clients:
             collection = client["planning"]["docs"]
             for name, args in writes:
-                if name == "aborted":  # written, read inside the transaction (planning answers cached), undone
+                if name == "insert_many":  # MongoDB keeps what came before the refusal (all the rest, unordered)
+                    with pytest.raises(BulkWriteError) as refusal:
+                        await collection.insert_many(args[0], ordered=args[1])
+                    refused.append(refusal.value.details["nInserted"])
+                elif name == "aborted":  # written, read inside the transaction (planning answers cached), undone
                     async with client.start_session() as session:
                         await session.start_transaction()
                         await collection.insert_one(args[0], session=session)
@@ -128,6 +141,9 @@ async def test_shortcut_server_answers_like_plain_mongoeco(
                 else:
                     await getattr(collection, name)(*args)
         assert await answers(shortcut) == await answers(reference), f"step {step}: {writes}"
+        assert len(set(refused)) <= 1
+        ids = sorted(d["_id"] for d in await reference["planning"]["docs"].find({}, {"_id": 1}).to_list())
+    assert batches > 0
 
 
 async def test_a_missing_id_is_found_missing_and_numeric_ids_still_match_across_types(
