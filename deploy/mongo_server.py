@@ -21,6 +21,7 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
 from deploy import mongo_codec
+from deploy.mongo_document_indexes import without_spanning_indexes
 from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
 from deploy.mongo_index_scan import narrowed_finds
@@ -51,6 +52,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     engine._can_use_dedicated_reader = lambda context: False  # type: ignore[method-assign]
     engine._run_blocking = _run_inline  # type: ignore[method-assign]
     keep_features_across_writes(engine)
+    without_spanning_indexes(engine)  # deploy/mongo_document_indexes.py
     _WITHOUT_CHANGE_LOG.add(engine)
     mongo_codec.install()  # documents validated once instead of once per nesting level
     return engine

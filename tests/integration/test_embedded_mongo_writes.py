@@ -1,4 +1,5 @@
-"""The embedded MongoDB server commits each write command once, and as a whole before it answers.
+"""The embedded MongoDB server commits each write command once, and as a whole before it answers; no index
+spans every collection's documents.
 
 `deploy/mongo_write_batch.py` runs an insert, update or delete command in one SQLite transaction, each statement
 a savepoint. What the client was told is written must be in the database file when the answer arrives, and a
@@ -10,8 +11,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from mongoeco.engines.sqlite import SQLiteEngine
 from pymongo import AsyncMongoClient, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from deploy.mongo_server import engine_for
 from tests.support.mongo import embedded_mongo
@@ -61,3 +63,38 @@ async def test_a_refused_statement_is_undone_alone(served: tuple[AsyncMongoClien
     assert unordered.value.details["nInserted"] == 2
     assert sorted(d["_id"] for d in await needs.find({}).to_list()) == ["n1", "n2", "n4", "n5"]
     assert len(stored_ids(path, "needs")) == 4
+
+
+def indexes_on_documents(path: Path) -> list[str]:
+    with sqlite3.connect(path) as other:
+        rows = other.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents'")
+        return sorted(row[0] for row in rows)
+
+
+async def test_no_index_spans_every_collections_documents_yet_indexes_still_answer(tmp_path: Path) -> None:
+    """mongoeco's per-index SQLite index over the shared documents table is dropped (it cost every write in every
+    collection and no query used it): unique indexes still refuse, hints still answer, old files are cleaned."""
+    path = tmp_path / "indexes.sqlite3"
+    plain = SQLiteEngine(str(path))  # a file written before: it has the spanning indexes
+    async with embedded_mongo(plain) as url:
+        client: AsyncMongoClient = AsyncMongoClient(url)
+        await client["writes"]["orgs"].create_index([("region", 1), ("founded", -1)])
+        await client["writes"]["orgs"].insert_many([{"_id": f"o{i}", "region": "苏州", "founded": i} for i in range(4)])
+        await client.close()
+    assert len(indexes_on_documents(path)) > 1
+
+    async with embedded_mongo(engine_for(path), as_served=True) as url:
+        client = AsyncMongoClient(url)
+        try:
+            assert indexes_on_documents(path) == ["sqlite_autoindex_documents_1"]
+            orgs = client["writes"]["orgs"]
+            firms = client["writes"]["firms"]
+            await firms.create_index("credit_code", unique=True)
+            await firms.insert_one({"_id": "f1", "credit_code": "91320500"})
+            with pytest.raises(DuplicateKeyError):
+                await firms.insert_one({"_id": "f2", "credit_code": "91320500"})
+            assert indexes_on_documents(path) == ["sqlite_autoindex_documents_1"]
+            hinted = await orgs.find({"region": "苏州", "founded": {"$gte": 2}}).hint("region_1_founded_-1").to_list()
+            assert sorted(d["_id"] for d in hinted) == ["o2", "o3"]
+        finally:
+            await client.close()
