@@ -39,13 +39,20 @@ def deterministic_id(*parts: object) -> str:
 def new_event(
     type_: str, subject: str, data: BaseModel | dict[str, Any], source: str, event_id: str | None = None
 ) -> Envelope:
-    """Build an envelope; `data` is validated against the event type's model when one is registered."""
+    """Build an envelope; `data` is validated against the event type's model when one is registered.
+
+    An instance of that model was validated when it was built, so it is only dumped, not validated again.
+    """
     from services.contracts.events import data_model_for
 
-    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
     model = data_model_for(type_)
-    if model is not None:
-        payload = model.model_validate(payload).model_dump(mode="json")
+    if isinstance(data, BaseModel) and (model is None or type(data) is model):
+        payload = data.model_dump(mode="json")
+    elif model is not None:
+        raw = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+        payload = model.model_validate(raw).model_dump(mode="json")
+    else:
+        payload = data
     return Envelope(
         id=event_id or uuid.uuid4().hex,
         source=source,

@@ -1,4 +1,4 @@
-"""Thin subscribers: a catalogue or feedback event in, the service, match events out."""
+"""Thin subscribers: catalogue or feedback events in, the service, match events out."""
 
 import time
 
@@ -6,10 +6,10 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import Counter, Histogram
 
 from services.contracts import topics
-from services.contracts.consumer import subscribe_events
+from services.contracts.consumer import BatchHandler, one_by_one, subscribe_batches
 from services.contracts.envelope import Envelope, deterministic_id, new_event
 from services.contracts.wire import encode, record_headers
-from services.matching.publisher import MatchEventProducer, OutgoingRecord
+from services.matching.publisher import MatchEventProducer, MatchOutbox, OutgoingRecord
 from services.matching.schedule_handler import on_summit_event
 from services.matching.service import MatchingService, Outgoing
 from services.matching.settings import Settings
@@ -28,9 +28,10 @@ def match_records(settings: Settings, outgoing: list[Outgoing]) -> list[Outgoing
     """Each match event as a Kafka record keyed by its match id, with a deterministic event id."""
     records = []
     for type_, subject, data in outgoing:
+        fields = vars(data)
         event = new_event(type_, subject, data, source=settings.service_name,
-                          event_id=deterministic_id(type_, subject, data.get("need_version"),
-                                                    data.get("counterpart_version"), data.get("reason")))
+                          event_id=deterministic_id(type_, subject, fields.get("need_version"),
+                                                    fields.get("counterpart_version"), fields.get("reason")))
         headers = tuple((name, value.encode()) for name, value in record_headers(event.type, event.id).items())
         records.append(OutgoingRecord(subject.encode(), encode(event), headers))
         PUBLISHED.labels(type_).inc()
@@ -39,22 +40,24 @@ def match_records(settings: Settings, outgoing: list[Outgoing]) -> list[Outgoing
 
 def register_handlers(broker: KafkaBroker, producer: MatchEventProducer, settings: Settings,
                       service: MatchingService) -> None:
+    """Catalogue events are taken in batches: each event is matched in turn, and the batch's match events are
+    sent together before its offsets are committed (one send and one commit for everything fetched at once)."""
     prefix = settings.topic_prefix
-    matches_topic = topics.named(topics.MATCHES, prefix)
+    outbox = MatchOutbox(producer, topics.named(topics.MATCHES, prefix))
 
-    async def publish(outgoing: list[Outgoing]) -> None:
-        await producer.publish(matches_topic, match_records(settings, outgoing))
+    def on_postings(aggregate: str, topic: str) -> BatchHandler:
+        async def handle(events: list[Envelope]) -> None:
+            for event in events:
+                EVENTS.labels(topic, event.type).inc()
+                started = time.perf_counter()
+                outgoing = service.on_posting(aggregate, event.type, event.data)
+                LATENCY.observe(time.perf_counter() - started)
+                outbox.add(match_records(settings, outgoing))
+            await outbox.send()
+        return handle
 
-    handlers = {}
-    for topic, aggregate in CATALOGUE_TOPICS.items():
-        async def on_posting(event: Envelope, aggregate: str = aggregate, topic: str = topic) -> None:
-            EVENTS.labels(topic, event.type).inc()
-            started = time.perf_counter()
-            outgoing = service.on_posting(aggregate, event.type, event.data)
-            LATENCY.observe(time.perf_counter() - started)
-            await publish(outgoing)
-
-        handlers[topics.named(topic, prefix)] = on_posting
+    handlers = {topics.named(topic, prefix): on_postings(aggregate, topic)
+                for topic, aggregate in CATALOGUE_TOPICS.items()}
 
     async def on_org(event: Envelope) -> None:
         EVENTS.labels(topics.ORGS, event.type).inc()
@@ -62,14 +65,15 @@ def register_handlers(broker: KafkaBroker, producer: MatchEventProducer, setting
 
     async def on_feedback(event: Envelope) -> None:
         EVENTS.labels(topics.FEEDBACK, event.type).inc()
-        await publish(service.on_feedback(event.data))
-
-    handlers[topics.named(topics.ORGS, prefix)] = on_org
-    handlers[topics.named(topics.FEEDBACK, prefix)] = on_feedback
+        outbox.add(match_records(settings, service.on_feedback(event.data)))
+        await outbox.send()
 
     async def on_summit(event: Envelope) -> None:
         EVENTS.labels(topics.SUMMITS, event.type).inc()
         await on_summit_event(broker, prefix, event, source=settings.service_name)
 
-    handlers[topics.named(topics.SUMMITS, prefix)] = on_summit
-    subscribe_events(broker, handlers, settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+    handlers[topics.named(topics.ORGS, prefix)] = one_by_one(on_org)
+    handlers[topics.named(topics.FEEDBACK, prefix)] = one_by_one(on_feedback)
+    handlers[topics.named(topics.SUMMITS, prefix)] = one_by_one(on_summit)
+    subscribe_batches(broker, handlers, settings.consumer_group, max_records=settings.batch_size,
+                      on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())

@@ -50,3 +50,30 @@ class MatchEventProducer:
                 for partition, partition_batches in batches.items() for batch in partition_batches]
         for ack in acks:
             await ack
+
+
+class MatchOutbox:
+    """Match events waiting for the broker's acknowledgement, kept until it comes.
+
+    Matching remembers a match as proposed as soon as it computes it, so a batch retried after a failed send (or
+    after a later event in it failed) computes nothing new for the events it already handled. What they produced
+    waits here and goes out with the next send; event ids are deterministic, so anything sent twice is the same
+    event to its consumers.
+    """
+
+    def __init__(self, producer: MatchEventProducer, topic: str) -> None:
+        self._producer, self._topic = producer, topic
+        self._pending: list[OutgoingRecord] = []
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def add(self, records: Sequence[OutgoingRecord]) -> None:
+        self._pending.extend(records)
+
+    async def send(self) -> None:
+        """Everything pending now; what is added while this send is in flight waits for the next one."""
+        records = list(self._pending)
+        await self._producer.publish(self._topic, records)
+        del self._pending[:len(records)]

@@ -12,7 +12,7 @@ from services.matching.adapters import firm_from, posting_from
 from services.matching.domain import ScoredMatch
 from services.matching.engine import MatchingEngine
 
-Outgoing = tuple[str, str, dict]  # (event type, subject, data)
+Outgoing = tuple[str, str, MatchData | MatchRetractedData]  # (event type, subject, data)
 
 
 @dataclass
@@ -66,7 +66,7 @@ class MatchingService:
                 data = MatchRetractedData(match_id=m.match_id, need_id=m.need_id, counterpart_id=m.counterpart_id,
                                           need_org_id=m.need_org_id, counterpart_org_id=m.counterpart_org_id,
                                           reason=reason)
-                out.append(("match.retracted", m.match_id, data.model_dump(mode="json")))
+                out.append(("match.retracted", m.match_id, data))
         return out
 
     def on_posting(self, aggregate: str, event_type: str, data: dict, index_only: bool = False) -> list[Outgoing]:
@@ -87,7 +87,7 @@ class MatchingService:
                 continue  # already proposed: a replay changes nothing
             data_out = self._match_data(m)
             self.book.add(data_out)
-            out.append(("match.proposed", m.match_id, data_out.model_dump(mode="json")))
+            out.append(("match.proposed", m.match_id, data_out))
         return out
 
     def on_org(self, data: dict) -> None:

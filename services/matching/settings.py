@@ -1,5 +1,6 @@
 """Matching settings from the environment (prefix DUIJIE_); score weights as DUIJIE_WEIGHT_<NAME>."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +16,9 @@ class Settings(BaseSettings):
     min_score: float = 0.25
     matches_per_posting: int = 10
     rebuild_from_registry: bool = True
+    # Events taken per fetch; their match events are sent together. A bigger batch costs less per event but
+    # makes the first event's matches wait for the others' matching (a few ms each) when the consumer is behind.
+    batch_size: int = Field(20, ge=1)
 
     # Score weights: unset means the engine's default (services.matching.domain.Weights).
     weight_text: float | None = None

@@ -20,7 +20,7 @@ def service() -> MatchingService:
 
 
 def proposals(out: list) -> list[dict]:
-    return [data for type_, _, data in out if type_ == "match.proposed"]
+    return [data.model_dump(mode="json") for type_, _, data in out if type_ == "match.proposed"]
 
 
 def test_a_new_need_is_matched_against_open_results_and_a_new_result_against_open_needs() -> None:
@@ -58,7 +58,7 @@ def test_closing_a_need_retracts_its_open_matches() -> None:
     match_id = proposals(s.on_posting("need", "need.posted", need()))[0]["match_id"]
     out = s.on_posting("need", "need.closed", need(version=2, status="closed"))
     assert [(t, subject) for t, subject, _ in out] == [("match.retracted", match_id)]
-    assert out[0][2]["reason"] == "need closed"
+    assert out[0][2].reason == "need closed"
     assert s.on_posting("result", "result.published", result("result_rice_3")) == [], "a closed need is not matched"
 
 
@@ -78,7 +78,7 @@ def test_an_edited_need_supersedes_its_old_match() -> None:
     out = s.on_posting("need", "need.updated", need(version=2, description="也考虑抗倒伏"))
     types = {(t, subject) for t, subject, _ in out}
     assert ("match.retracted", old) in types
-    new = [d for t, _, d in out if t == "match.proposed"]
+    new = proposals(out)
     assert len(new) == 1 and new[0]["match_id"] != old and new[0]["need_version"] == 2
 
 
