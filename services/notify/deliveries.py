@@ -325,10 +325,11 @@ class Dispatcher:
             self._spawn(self.claim_and_attempt(dispatch["_id"]))
         return dispatch
 
-    async def run(self, every: float = 1.0, sweep_every: float = 5.0) -> None:
-        """Due retries every `every` seconds; overdue leases and orphaned claims every `sweep_every` (leases last
-        the webhook timeout plus 5 s, so a slower sweep delays a takeover by little, and on an engine that reads
-        whole collections for such queries it costs a fifth as much)."""
+    async def run(self, every: float = 1.0, sweep_every: float = 1.0) -> None:
+        """Due retries every `every` seconds; overdue leases and orphaned claims every `sweep_every`. A sweep reads
+        the notifications inserted since the last one, so sweeping often costs about as much in all and each
+        sweep is short: every 5 s, each read held up notify's embedded database for some 150 ms and those stalls
+        set the pipeline's p99 (10 postings/s: p99 269 and 273 ms against 96 and 136 ms sweeping every second)."""
         swept = 0.0
         while True:
             try:
