@@ -8,9 +8,8 @@ shape, so upserting a row with `$set` of all its fields replaces it.
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pymongo import UpdateOne
-
 from services.registry.db import Database, retrying
+from services.registry.upserts import DocumentWrite, write_in_order
 
 CONTRACTS, FIRMS, PATENTS, RESULTS, FUNNEL, PROCESSED = (
     "ledger_contracts", "ledger_firms", "ledger_patents", "ledger_results", "ledger_funnel", "ledger_events")
@@ -19,6 +18,21 @@ Write = tuple[str, str, dict | None]  # (collection, key, the row's new state; N
 Proposal = tuple[str, str, list[str]]  # (match id, the day it was proposed, the two organisations)
 # A new funnel row; its `proposed_on` stays absent until the match's proposal is projected ($min sets it then).
 FUNNEL_ROW = {"org_ids": [], "decisions": {}, "meetings": {}, "summit_id": None, "retracted": False}
+
+
+def funnel_marks(proposed: list[Proposal], retracted: list[str]) -> list[DocumentWrite]:
+    """The funnel rows' writes for proposals and retractions: each creates its row when there is none."""
+    writes: list[DocumentWrite] = []
+    for match_id, on, org_ids in proposed:
+        first = {k: v for k, v in FUNNEL_ROW.items() if k != "org_ids"}
+        writes.append(DocumentWrite({"_id": match_id}, {
+            "$min": {"proposed_on": on}, "$set": {"org_ids": list(org_ids)}, "$setOnInsert": first},
+            created={"_id": match_id, **first, "proposed_on": on, "org_ids": list(org_ids)}))
+    for match_id in retracted:
+        first = {k: v for k, v in FUNNEL_ROW.items() if k != "retracted"}
+        writes.append(DocumentWrite({"_id": match_id}, {"$set": {"retracted": True}, "$setOnInsert": first},
+                                    created={"_id": match_id, **first, "retracted": True}))
+    return writes
 
 
 class LedgerStore(Protocol):
@@ -108,19 +122,7 @@ class MongoLedgerStore:
     async def mark_matches(self, proposed: list[Proposal], retracted: list[str]) -> None:
         """Proposals and retractions of many matches in one round trip, field by field: they commute and a replay
         changes nothing, so no event ids are kept and no other field of a row (decisions, meetings) is touched."""
-        ops: list[UpdateOne] = []
-        for match_id, on, org_ids in proposed:
-            ops.append(UpdateOne({"_id": match_id}, {
-                "$min": {"proposed_on": on}, "$set": {"org_ids": list(org_ids)},
-                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k != "org_ids"}},
-                upsert=True))
-        for match_id in retracted:
-            ops.append(UpdateOne({"_id": match_id}, {
-                "$set": {"retracted": True},
-                "$setOnInsert": {k: v for k, v in FUNNEL_ROW.items() if k != "retracted"}},
-                upsert=True))
-        if ops:
-            await self.db[FUNNEL].bulk_write(ops, ordered=True)
+        await write_in_order(self.db[FUNNEL], funnel_marks(proposed, retracted))
 
     async def rows(self, collection: str, since: str | None = None, until: str | None = None,
                    field: str | None = None) -> list[dict]:

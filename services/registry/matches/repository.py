@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.registry.db import Database
+from services.registry.upserts import DocumentWrite, write_in_order
 
 
 class MatchRepository:
@@ -15,31 +15,27 @@ class MatchRepository:
         self.needs = db["needs"]
 
     @staticmethod
-    def _proposed(match: dict, event_id: str, at: datetime) -> UpdateOne:
+    def _proposed(match: dict, event_id: str, at: datetime) -> DocumentWrite:
         """Idempotent: a replayed proposal changes nothing; a newer score updates the scores only."""
         fields = {k: v for k, v in match.items() if k != "match_id"}
         if isinstance(fields.get("proposed_at"), str):  # stored as a date so pages can be cut by it
             fields["proposed_at"] = datetime.fromisoformat(fields["proposed_at"])
-        return UpdateOne(
-            {"_id": match["match_id"]},
-            {"$setOnInsert": {"status": "proposed", "created_at": at, "event_id": event_id,
-                              "org_ids": [match["need_org_id"], match["counterpart_org_id"]]},
-             "$set": fields},
-            upsert=True,
-        )
+        first = {"status": "proposed", "created_at": at, "event_id": event_id,
+                 "org_ids": [match["need_org_id"], match["counterpart_org_id"]]}
+        return DocumentWrite({"_id": match["match_id"]}, {"$setOnInsert": first, "$set": fields},
+                             created={"_id": match["match_id"], **first, **fields})
 
     @staticmethod
-    def _retracted(match_id: str, reason: str) -> UpdateOne:
-        return UpdateOne({"_id": match_id, "status": "proposed"},
-                         {"$set": {"status": "retracted", "retraction_reason": reason}})
+    def _retracted(match_id: str, reason: str) -> DocumentWrite:
+        return DocumentWrite({"_id": match_id, "status": "proposed"},
+                             {"$set": {"status": "retracted", "retraction_reason": reason}})
 
     async def record_events(self, events: list[tuple[str, dict, str, datetime]]) -> None:
-        """Proposals and retractions ((type, data, event id, time), in order) in one ordered bulk write."""
-        ops = [self._proposed(data, event_id, at) if type_ == "match.proposed"
-               else self._retracted(data["match_id"], data.get("reason", ""))
-               for type_, data, event_id, at in events]
-        if ops:
-            await self.matches.bulk_write(ops, ordered=True)
+        """Proposals and retractions ((type, data, event id, time)), applied in order (`write_in_order`)."""
+        await write_in_order(self.matches, [
+            self._proposed(data, event_id, at) if type_ == "match.proposed"
+            else self._retracted(data["match_id"], data.get("reason", ""))
+            for type_, data, event_id, at in events])
 
     async def for_org(self, org_id: str, limit: int, after: datetime | None) -> list[dict]:
         query: dict = {"org_ids": org_id}
