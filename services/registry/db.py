@@ -9,9 +9,19 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 BUSY = ("database is locked", "active transaction bound to another session")
+DUPLICATE_KEY = 11000
+
+
+def only_duplicates(error: BulkWriteError) -> set[int] | None:
+    """The indexes an unordered insert found already stored (duplicate `_id`), or None when anything else
+    failed too."""
+    failed = error.details.get("writeErrors", [])
+    if any(e.get("code") != DUPLICATE_KEY for e in failed):
+        return None
+    return {e["index"] for e in failed}
 
 
 def transient(error: PyMongoError) -> bool:

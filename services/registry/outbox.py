@@ -21,10 +21,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.contracts.envelope import Envelope
 from services.contracts.topics import named
 from services.contracts.wire import encode, record_headers
-from services.registry.db import Database
+from services.registry.db import Database, only_duplicates
 
 log = logging.getLogger("duijie.registry.outbox")
-DUPLICATE_KEY = 11000
 
 
 async def record(db: Database, session: AsyncClientSession, topic: str, event: Envelope) -> None:
@@ -100,7 +99,7 @@ class Relay:
             await self.db["outbox_sent"].insert_many([{**row, "sent": True, "sent_at": at} for row in rows],
                                                      ordered=False)
         except BulkWriteError as error:  # already logged by an earlier attempt that crashed before the delete
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            if only_duplicates(error) is None:
                 raise
         await self.db["outbox"].delete_many({"_id": {"$in": [row["_id"] for row in rows]}})
 

@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-DUPLICATE_KEY = 11000
+from services.registry.db import only_duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,10 @@ async def write_in_order(collection: Any, writes: Sequence[DocumentWrite]) -> No
         try:
             await collection.insert_many([dict(writes[i].created or {}) for i in fresh], ordered=False)
         except BulkWriteError as error:
-            failed = error.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in failed):
+            duplicates = only_duplicates(error)
+            if duplicates is None:
                 raise
-            inserted -= {fresh[e["index"]] for e in failed}  # already there: written as the update instead
+            inserted -= {fresh[i] for i in duplicates}  # already there: written as the update instead
     rest = [write.as_update() for i, write in enumerate(writes) if i not in inserted]
     if rest:
         await collection.bulk_write(rest, ordered=True)
