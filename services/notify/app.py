@@ -4,13 +4,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.notify.api import router as api_router
 from services.notify.auth import KeyIntrospection
 from services.notify.channels.email import EmailChannel
+from services.notify.channels.poster import Poster
 from services.notify.channels.robots import DingTalkChannel, WeComChannel
 from services.notify.channels.webhook import WebhookChannel
 from services.notify.container import Container
@@ -33,19 +33,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-notify",
                          log_level=logging.DEBUG)
     # Redirects are never followed (3xx is a failed attempt); the SSRF guard pins every request's address.
-    client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False,
-                               limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    poster = Poster(settings.allow_hosts, settings.webhook_timeout_seconds)
     endpoints = Endpoints(db, settings.cache_seconds)
     preferences = PreferenceStore(db, settings.cache_seconds)
     pulse = Pulse()
     notifier = Notifier(db, endpoints, preferences, pulse)
-    channels = {"webhook": WebhookChannel(client, settings.allow_hosts), "email": EmailChannel(settings),
-                "wecom": WeComChannel(client, settings.allow_hosts),
-                "dingtalk": DingTalkChannel(client, settings.allow_hosts)}
+    channels = {"webhook": WebhookChannel(poster), "email": EmailChannel(settings),
+                "wecom": WeComChannel(poster), "dingtalk": DingTalkChannel(poster)}
     dispatcher = Dispatcher(db, settings, channels, notifier.load_target, notifier.dead_lettered, notifier.gone)
     notifier.dispatcher = dispatcher
     box = Container(settings, db, broker, endpoints, preferences, notifier, dispatcher, pulse,
-                    KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), client)
+                    KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), poster)
     digest = DigestSender(db, preferences, notifier)
     register_handlers(broker, box)
 
@@ -60,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await dispatcher.stop()
         await broker.stop()
         await box.keys.close()
-        await client.aclose()
+        await poster.close()
         await db.close()
 
     app = FastAPI(title="Duijie notify", version="1", lifespan=lifespan,

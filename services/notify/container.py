@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
-import httpx
 from faststream.kafka import KafkaBroker
 
 from services.notify.auth import KeyIntrospection
+from services.notify.channels.poster import Poster
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher
 from services.notify.fanout import Notifier
@@ -24,4 +24,4 @@ class Container:
     dispatcher: Dispatcher
     pulse: Pulse
     keys: KeyIntrospection
-    http: httpx.AsyncClient
+    poster: Poster

@@ -7,8 +7,8 @@ multicast, reserved and unspecified addresses are refused unless the host is all
 The check is made again before every delivery, and the request then goes to the very address that was checked,
 so a DNS answer that changes between the check and the connection (DNS rebinding) cannot redirect it: the URL's
 host is replaced by the checked IP, the original host travels in the `Host` header, and for https the original
-host is also the TLS server name (httpcore's `sni_hostname` request extension), which is what the certificate is
-verified against. Redirects are never followed (3xx is a failed attempt).
+host is also the TLS server name, which is what the certificate is verified against (see channels/poster.py).
+Redirects are never followed (3xx is a failed attempt).
 """
 
 import asyncio
@@ -34,9 +34,6 @@ class Pinned:
     url: str
     host_header: str
     tls: bool
-
-    def extensions(self) -> dict:
-        return {"sni_hostname": self.host} if self.tls else {}
 
 
 def refused_address(ip: IPAddress) -> str | None:

@@ -12,14 +12,13 @@ import hmac
 import json
 import time
 
-import httpx
-
-from services.notify.channels import Outcome, post_pinned
+from services.notify.channels import Outcome
+from services.notify.channels.poster import Poster
 from services.notify.messages import markdown
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
-    """The signature before URL encoding (httpx encodes query parameters)."""
+    """The signature before URL encoding (the poster encodes query parameters)."""
     digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
@@ -47,21 +46,20 @@ def _errcode_failure(outcome: Outcome) -> Outcome:
 class WeComChannel:
     name = "wecom"
 
-    def __init__(self, client: httpx.AsyncClient, allow_hosts: set[str]) -> None:
-        self.client, self.allow_hosts = client, allow_hosts
+    def __init__(self, poster: Poster) -> None:
+        self.poster = poster
 
     async def send(self, notification: dict, target: dict) -> Outcome:
         body = json.dumps(wecom_payload(notification), ensure_ascii=False).encode()
-        outcome = await post_pinned(self.client, target["url"], self.allow_hosts, body,
-                                    {"content-type": "application/json"})
+        outcome = await self.poster.post(target["url"], body, {"content-type": "application/json"})
         return _errcode_failure(outcome)
 
 
 class DingTalkChannel:
     name = "dingtalk"
 
-    def __init__(self, client: httpx.AsyncClient, allow_hosts: set[str]) -> None:
-        self.client, self.allow_hosts = client, allow_hosts
+    def __init__(self, poster: Poster) -> None:
+        self.poster = poster
 
     async def send(self, notification: dict, target: dict) -> Outcome:
         body = json.dumps(dingtalk_payload(notification), ensure_ascii=False).encode()
@@ -69,6 +67,5 @@ class DingTalkChannel:
         if target.get("secret"):
             timestamp = int(time.time() * 1000)
             params = {"timestamp": str(timestamp), "sign": dingtalk_sign(target["secret"], timestamp)}
-        outcome = await post_pinned(self.client, target["url"], self.allow_hosts, body,
-                                    {"content-type": "application/json"}, params=params)
+        outcome = await self.poster.post(target["url"], body, {"content-type": "application/json"}, params=params)
         return _errcode_failure(outcome)

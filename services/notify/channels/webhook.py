@@ -4,10 +4,10 @@
 import json
 from datetime import UTC, datetime
 
-import httpx
 from standardwebhooks.webhooks import Webhook
 
-from services.notify.channels import Outcome, post_pinned
+from services.notify.channels import Outcome
+from services.notify.channels.poster import Poster
 
 
 def payload(notification: dict) -> dict:
@@ -35,8 +35,8 @@ def signature(secrets: list[str], message_id: str, at: datetime, body: str) -> s
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(self, client: httpx.AsyncClient, allow_hosts: set[str]) -> None:
-        self.client, self.allow_hosts = client, allow_hosts
+    def __init__(self, poster: Poster) -> None:
+        self.poster = poster
 
     async def send(self, notification: dict, target: dict) -> Outcome:
         body = json.dumps(payload(notification), ensure_ascii=False, default=str)
@@ -44,4 +44,4 @@ class WebhookChannel:
         headers = {"content-type": "application/json", "webhook-id": notification["_id"],
                    "webhook-timestamp": str(int(at.timestamp())),
                    "webhook-signature": signature(signing_secrets(target, at), notification["_id"], at, body)}
-        return await post_pinned(self.client, target["url"], self.allow_hosts, body.encode(), headers)
+        return await self.poster.post(target["url"], body.encode(), headers)

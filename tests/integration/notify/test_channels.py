@@ -7,19 +7,19 @@ import hmac
 import json
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from deploy.stack import free_port
 from services.notify.channels.email import EmailChannel
+from services.notify.channels.poster import Poster
 from services.notify.channels.robots import DingTalkChannel, WeComChannel
 from services.notify.settings import Settings
 from tests.integration.notify.support import HeaderReceiver
@@ -52,6 +52,13 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
                     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True, timeout=30)
     yield cert, key
+
+
+@pytest.fixture
+async def poster() -> AsyncIterator[Poster]:
+    poster = Poster(LOOPBACK, 5.0)
+    yield poster
+    await poster.close()
 
 
 @pytest.fixture
@@ -112,12 +119,11 @@ async def test_a_wrong_login_or_an_untrusted_certificate_is_a_failed_attempt(
     assert not untrusted.ok and mailbox.messages == []
 
 
-async def test_the_wecom_robot_gets_its_exact_markdown_payload(port: int) -> None:
+async def test_the_wecom_robot_gets_its_exact_markdown_payload(port: int, poster: Poster) -> None:
     receiver = await HeaderReceiver(port, [(200, {})]).start()
     try:
-        async with httpx.AsyncClient() as client:
-            url = f"{receiver.url}/cgi-bin/webhook/send?key=abc"
-            assert (await WeComChannel(client, LOOPBACK).send(NOTIFICATION, {"url": url})).ok
+        url = f"{receiver.url}/cgi-bin/webhook/send?key=abc"
+        assert (await WeComChannel(poster).send(NOTIFICATION, {"url": url})).ok
         (message,) = receiver.received
         assert message.path == "/cgi-bin/webhook/send?key=abc"
         assert message.json() == {"msgtype": "markdown", "markdown": {"content": (
@@ -127,13 +133,13 @@ async def test_the_wecom_robot_gets_its_exact_markdown_payload(port: int) -> Non
         await receiver.stop()
 
 
-async def test_the_dingtalk_robot_gets_its_exact_payload_with_timestamp_and_signature(port: int) -> None:
+async def test_the_dingtalk_robot_gets_its_exact_payload_with_timestamp_and_signature(
+        port: int, poster: Poster) -> None:
     receiver = await HeaderReceiver(port, [(200, {})]).start()
     secret = "SEC0123456789abcdef"
     try:
-        async with httpx.AsyncClient() as client:
-            target = {"url": f"{receiver.url}/robot/send?access_token=tok", "secret": secret}
-            assert (await DingTalkChannel(client, LOOPBACK).send(NOTIFICATION, target)).ok
+        target = {"url": f"{receiver.url}/robot/send?access_token=tok", "secret": secret}
+        assert (await DingTalkChannel(poster).send(NOTIFICATION, target)).ok
         (message,) = receiver.received
         parts = urlsplit(message.path)
         query = parse_qs(parts.query)
@@ -150,12 +156,11 @@ async def test_the_dingtalk_robot_gets_its_exact_payload_with_timestamp_and_sign
         await receiver.stop()
 
 
-async def test_a_robot_answering_200_with_a_nonzero_errcode_is_a_failed_attempt(port: int) -> None:
+async def test_a_robot_answering_200_with_a_nonzero_errcode_is_a_failed_attempt(port: int, poster: Poster) -> None:
     receiver = await HeaderReceiver(port, [(200, {})]).start()
     receiver.reply = b'{"errcode": 310000, "errmsg": "sign not match"}'
     try:
-        async with httpx.AsyncClient() as client:
-            outcome = await DingTalkChannel(client, LOOPBACK).send(NOTIFICATION, {"url": f"{receiver.url}/r"})
+        outcome = await DingTalkChannel(poster).send(NOTIFICATION, {"url": f"{receiver.url}/r"})
         assert not outcome.ok and outcome.error == "errcode 310000"
     finally:
         await receiver.stop()
@@ -164,8 +169,9 @@ async def test_a_robot_answering_200_with_a_nonzero_errcode_is_a_failed_attempt(
 async def test_robot_urls_pass_the_ssrf_guard_before_anything_is_sent(port: int) -> None:
     receiver = await HeaderReceiver(port, []).start()
     try:
-        async with httpx.AsyncClient() as client:
-            outcome = await WeComChannel(client, set()).send(NOTIFICATION, {"url": f"{receiver.url}/x"})
+        guarded = Poster(set(), 5.0)
+        outcome = await WeComChannel(guarded).send(NOTIFICATION, {"url": f"{receiver.url}/x"})
+        await guarded.close()
         assert not outcome.ok and "allow-list" in (outcome.error or "") and receiver.received == []
     finally:
         await receiver.stop()

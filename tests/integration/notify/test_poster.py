@@ -1,0 +1,134 @@
+"""The poster behind webhooks and robots: it sends to the address the SSRF guard checked, verifies https
+certificates against the URL's host name, never follows redirects, and bounds what it reads and waits for."""
+
+import asyncio
+import ssl
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.stack import free_port
+from services.notify.channels.poster import Poster
+
+pytestmark = pytest.mark.integration
+
+
+class TinyServer:
+    """An HTTP/1.1 server on 127.0.0.1 (TLS optional) that records each request's server name (SNI) and head,
+    and answers every request with `answer`; `answer` None never answers."""
+
+    def __init__(self, answer: bytes | None, tls: ssl.SSLContext | None = None) -> None:
+        self.answer, self.tls, self.port = answer, tls, free_port()
+        self.server_names: list[str | None] = []
+        self.heads: list[str] = []
+        self._server: asyncio.Server | None = None
+        if tls is not None:
+            tls.sni_callback = lambda _sock, name, _context: self.server_names.append(name)  # type: ignore[assignment]
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+            return
+        self.heads.append(head)
+        length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                       if line.lower().startswith("content-length:")), 0)
+        await reader.readexactly(length)
+        if self.answer is None:
+            await asyncio.sleep(3600)
+        writer.write(self.answer)
+        await writer.drain()
+        writer.close()
+
+    async def __aenter__(self) -> "TinyServer":
+        self._server = await asyncio.start_server(self.handle, "127.0.0.1", self.port, ssl=self.tls)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+
+def certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for the DNS name `name` only (no IP address in it)."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[Path, Path]]]:
+    folder = tmp_path_factory.mktemp("poster-tls")
+    yield {name: certificate(folder, name) for name in ("localhost", "elsewhere.test")}
+
+
+def serving(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*cert)
+    return context
+
+
+@pytest.fixture
+async def trusting(certificates: dict[str, tuple[Path, Path]]) -> AsyncIterator[Poster]:
+    """A poster that trusts both test certificates and allow-lists localhost."""
+    context = ssl.create_default_context()
+    for cert, _ in certificates.values():
+        context.load_verify_locations(cafile=str(cert))
+    poster = Poster({"localhost", "127.0.0.1"}, 5.0, ssl_context=context)
+    yield poster
+    await poster.close()
+
+
+OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+
+
+async def test_https_goes_to_the_checked_address_and_verifies_the_certificate_against_the_host_name(
+        certificates: dict[str, tuple[Path, Path]], trusting: Poster) -> None:
+    async with TinyServer(OK, serving(certificates["localhost"])) as server:
+        outcome = await trusting.post(f"https://localhost:{server.port}/hooks?x=1", b"{}", {"webhook-id": "w1"})
+    assert outcome.ok, outcome.error
+    assert server.server_names == ["localhost"]  # the IP was dialled, the name was presented and verified
+    request_line, *headers = server.heads[0].split("\r\n")
+    assert request_line == "POST /hooks?x=1 HTTP/1.1"
+    assert f"host: localhost:{server.port}" in [h.lower() for h in headers]
+
+
+async def test_a_certificate_for_another_name_is_a_failed_attempt(
+        certificates: dict[str, tuple[Path, Path]], trusting: Poster) -> None:
+    async with TinyServer(OK, serving(certificates["elsewhere.test"])) as server:
+        outcome = await trusting.post(f"https://localhost:{server.port}/hooks", b"{}", {})
+    assert not outcome.ok and outcome.code is None and "certificate" in (outcome.error or "").lower()
+    assert server.heads == []
+
+
+async def test_a_redirect_is_a_failed_attempt_and_is_not_followed(trusting: Poster) -> None:
+    redirect = b"HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:1/x\r\ncontent-length: 0\r\n\r\n"
+    async with TinyServer(redirect) as server:
+        outcome = await trusting.post(f"http://127.0.0.1:{server.port}/hooks", b"{}", {})
+    assert (outcome.ok, outcome.code, len(server.heads)) == (False, 307, 1)
+
+
+async def test_a_long_answer_is_kept_to_500_characters(trusting: Poster) -> None:
+    body = "答" * 100_000
+    answer = f"HTTP/1.1 500 Oops\r\ncontent-length: {len(body.encode())}\r\n\r\n{body}".encode()
+    async with TinyServer(answer) as server:
+        outcome = await trusting.post(f"http://127.0.0.1:{server.port}/hooks", b"{}", {})
+    assert (outcome.ok, outcome.code, outcome.body) == (False, 500, "答" * 500)
+
+
+async def test_a_receiver_that_never_answers_is_given_up_on_after_the_timeout() -> None:
+    poster = Poster({"127.0.0.1"}, 0.5)
+    try:
+        async with TinyServer(None) as server:
+            started = asyncio.get_running_loop().time()
+            outcome = await poster.post(f"http://127.0.0.1:{server.port}/hooks", b"{}", {})
+            waited = asyncio.get_running_loop().time() - started
+    finally:
+        await poster.close()
+    assert not outcome.ok and outcome.code is None and "TimeoutError" in (outcome.error or "")
+    assert 0.4 < waited < 3
