@@ -9,18 +9,38 @@ server's time per insert of a match notification.
 The fast path validates a plain document once, as the original does first, then returns exact `dict` and
 `list` containers, `str`, `bool`, `None`, `float` and `int` as they are, which is what the original answers for
 them. Anything else (datetimes, ObjectIds, bytes, subclasses such as SON, tagged-looking dicts) goes to the
-original, which encodes it or raises its own error. `tests/unit/deploy/test_mongo_codec.py` compares both on
-seeded random documents.
+original, which encodes it or raises its own error.
+
+Two more steps every written document goes through get the same treatment: the validation itself (which built a
+numeric wrapper object for every scalar only to discard it) and the conversion of a request's decoded BSON into
+mongoeco's own types (a dozen type tests per scalar before returning most of them unchanged). In a bench of
+notification inserts these three were about a quarter of the server's time per document.
+`tests/unit/deploy/test_mongo_codec.py` compares each fast path with the original on seeded random documents.
 """
 
+import copy
+import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mongoeco.core.bson_scalars import INT64_MAX, INT64_MIN, validate_bson_value
+import mongoeco.api._async.collection as async_collection
+import mongoeco.core.codec as codec_module
+import mongoeco.wire.bson_bridge as bson_bridge
+import mongoeco.wire.protocol as wire_protocol
+from mongoeco.core.bson_scalars import (
+    INT64_MAX,
+    INT64_MIN,
+    BsonDecimal128,
+    BsonScalarOverflowError,
+    _normalize_decimal128,
+    wrap_bson_numeric,
+)
 from mongoeco.core.codec import DocumentCodec, _InternalBsonArray, _InternalBsonDocument
 
 _original_encode = DocumentCodec.encode
+_original_validate = codec_module.validate_bson_value
+_original_decode_wire = bson_bridge.decode_wire_value
 _UNCHANGED = (str, bool, float, type(None))
 _DICTS = (dict, _InternalBsonDocument)  # the engine's own immutable copies are encoded like plain ones
 _LISTS = (list, _InternalBsonArray)
@@ -31,7 +51,7 @@ def encode(data: Any) -> Any:
     first (so the same error comes first), and its values are then encoded without validating them again."""
     kind = type(data)
     if kind in _DICTS and DocumentCodec._MARKER not in data:
-        validate_bson_value(data)
+        validate(data)
         return {key: _encode_valid(value) for key, value in data.items()}
     if kind in _LISTS:
         return [encode(value) for value in data]
@@ -53,17 +73,92 @@ def _encode_valid(data: Any) -> Any:
     return _original_encode(data)
 
 
+def validate(value: Any) -> None:
+    """`validate_bson_value`, in the same order with the same errors, without building a numeric wrapper for every
+    plain string, number, boolean and null (which the original does only to throw it away): an exact `int` has its
+    range checked, as the wrapper would, and everything else takes the original's own steps."""
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        kind = type(current)
+        if kind in _UNCHANGED:
+            continue
+        if kind is int:
+            if current < INT64_MIN or current > INT64_MAX:
+                raise BsonScalarOverflowError("integer exceeds BSON int64 range")
+            continue
+        if isinstance(current, dict):
+            for key in current:
+                if not isinstance(key, str):
+                    raise TypeError("BSON document keys must be strings")
+            pending.extend(current.values())
+            continue
+        if isinstance(current, (list, tuple)):
+            pending.extend(current)
+            continue
+        if isinstance(current, (set, frozenset)):
+            raise TypeError("set values are not BSON-serializable")
+        wrapped = wrap_bson_numeric(current)
+        if isinstance(wrapped, BsonDecimal128):
+            _normalize_decimal128(wrapped.value)
+
+
+_WIRE_UNCHANGED = (str, int, float, bool, type(None), datetime.datetime)
+
+
+def decode_wire(value: Any) -> Any:
+    """What mongoeco's `decode_wire_value` answers for a value decoded from a request's BSON: plain containers are
+    rebuilt and strings, exact integers, floats, booleans, nulls and datetimes returned as they are (the original
+    tests each against a dozen BSON types first); everything else goes to the original."""
+    kind = type(value)
+    if kind in _WIRE_UNCHANGED:
+        return value
+    if kind is dict:
+        return {key: decode_wire(item) for key, item in value.items()}
+    if kind is list:
+        return [decode_wire(item) for item in value]
+    return _original_decode_wire(value)
+
+
+_COPY_UNCHANGED = (str, int, float, bool, type(None), datetime.datetime)
+
+
+def plain_copy(value: Any) -> Any:
+    """A deep copy of a request's document for mongoeco's collection methods, which copy what they are given
+    before converting it: exact dicts and lists are rebuilt and immutable scalars shared, as `copy.deepcopy` does
+    for them; anything else is deep-copied. Unlike `deepcopy` it keeps no memo, so two references to one list
+    become two lists, which no decoded BSON document has."""
+    kind = type(value)
+    if kind in _COPY_UNCHANGED:
+        return value
+    if kind is dict:
+        return {key: plain_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [plain_copy(item) for item in value]
+    return copy.deepcopy(value)
+
+
 def install() -> None:
-    """Routes every encode (including the original's own recursion) through the fast path; idempotent."""
+    """Routes every encode, validation and request decoding (including the originals' own recursion) through the
+    fast paths; idempotent."""
     DocumentCodec.encode = staticmethod(encode)  # type: ignore[method-assign]
+    codec_module.validate_bson_value = validate
+    bson_bridge.decode_wire_value = decode_wire
+    wire_protocol.decode_wire_value = decode_wire
+    async_collection.deepcopy = plain_copy
 
 
 @contextmanager
 def unpatched() -> Iterator[None]:
-    """mongoeco's own encoder in place meanwhile, its recursion included (for comparisons; not thread-safe)."""
-    installed = DocumentCodec.__dict__["encode"]
+    """mongoeco's own encoder, validation and request decoding in place meanwhile, their recursion included (for
+    comparisons; not thread-safe)."""
+    installed = (DocumentCodec.__dict__["encode"], codec_module.validate_bson_value, bson_bridge.decode_wire_value,
+                 wire_protocol.decode_wire_value)
     DocumentCodec.encode = staticmethod(_original_encode)  # type: ignore[method-assign]
+    codec_module.validate_bson_value = _original_validate
+    bson_bridge.decode_wire_value = wire_protocol.decode_wire_value = _original_decode_wire
     try:
         yield
     finally:
-        DocumentCodec.encode = installed  # type: ignore[method-assign]
+        (DocumentCodec.encode, codec_module.validate_bson_value, bson_bridge.decode_wire_value,  # type: ignore[method-assign]
+         wire_protocol.decode_wire_value) = installed

@@ -6,13 +6,29 @@ dicts) and with what it refuses (sets, non-string keys, integers beyond 64 bits)
 the same structure, or raise the same error.
 """
 
+import copy
 import math
 import random
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from bson import SON, Decimal128, ObjectId
+from bson import (
+    SON,
+    Binary,
+    Code,
+    CodecOptions,
+    DBRef,
+    Decimal128,
+    Int64,
+    MaxKey,
+    MinKey,
+    ObjectId,
+    Regex,
+    Timestamp,
+    decode,
+    encode,
+)
 from mongoeco.core.codec import DocumentCodec
 
 from deploy import mongo_codec
@@ -79,3 +95,74 @@ def test_plain_documents_come_back_unchanged_and_other_values_tagged() -> None:
     with mongo_codec.unpatched():
         assert tagged == DocumentCodec.encode({"at": at, "list": [at]})
     assert tagged["at"] != at and tagged["list"][0] == tagged["at"]
+
+
+def failure_or_none(check: object, doc: object) -> tuple[str, str] | None:
+    try:
+        check(doc)  # type: ignore[operator]
+    except Exception as error:  # noqa: BLE001 - the error itself is what is compared
+        return type(error).__name__, str(error)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_fast_validation_refuses_what_the_original_refuses_with_the_same_error(seed: int) -> None:
+    r = random.Random(100 + seed)
+    refused = 0
+    for _ in range(1500):
+        doc = {f"f{i}": value(r, 1, refuse=True) for i in range(r.randint(1, 6))}
+        fast = failure_or_none(mongo_codec.validate, doc)
+        assert fast == failure_or_none(mongo_codec._original_validate, doc), doc
+        refused += fast is not None
+    assert refused > 20
+
+
+WIRE_SCALARS = [
+    lambda r: r.choice(["", "水稻育种", "a.b"]), lambda r: r.choice([0, -5, 2**31, 2**62, Int64(7), Int64(2**40)]),
+    lambda r: r.choice([0.25, -0.0, math.inf]), lambda r: r.choice([True, False, None]),
+    lambda r: datetime(2026, 11, 29, 8, 30, r.randint(0, 59), tzinfo=UTC),
+    lambda r: r.choice([ObjectId("65a1b2c3d4e5f60718293a4b"), Decimal128("12.50"), Binary(b"\x00raw", 0),
+                        Binary(uuid.UUID(int=r.getrandbits(128)).bytes, 4), Regex("^水", "i"), Timestamp(5, 1),
+                        Code("x"), MinKey(), MaxKey(), DBRef("orgs", "org_a", extra="e")]),
+]
+
+
+def wire_value(r: random.Random, depth: int) -> object:
+    roll = r.random()
+    if depth < 4 and roll < 0.25:
+        return {f"k{i}": wire_value(r, depth + 1) for i in range(r.randint(0, 4))}
+    if depth < 4 and roll < 0.4:
+        return [wire_value(r, depth + 1) for _ in range(r.randint(0, 4))]
+    return r.choice(WIRE_SCALARS)(r)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_fast_wire_decoding_answers_as_the_original_does(seed: int) -> None:
+    """Documents go through BSON first, so the values are exactly what a request's decoding hands over."""
+    r = random.Random(200 + seed)
+    options = CodecOptions(tz_aware=True)
+    for _ in range(800):
+        doc = decode(encode({f"f{i}": wire_value(r, 1) for i in range(r.randint(1, 6))}), codec_options=options)
+        fast = mongo_codec.decode_wire(doc)
+        with mongo_codec.unpatched():
+            original = mongo_codec._original_decode_wire(doc)
+        assert repr(fast) == repr(original), doc
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_plain_copy_equals_a_deep_copy_and_shares_no_container_with_the_original(seed: int) -> None:
+    r = random.Random(300 + seed)
+
+    def containers(tree: object) -> list[int]:
+        if isinstance(tree, dict):
+            return [id(tree), *(i for v in tree.values() for i in containers(v))]
+        if isinstance(tree, list | tuple):
+            return [id(tree), *(i for v in tree for i in containers(v))] if isinstance(tree, list) else \
+                [i for v in tree for i in containers(v)]
+        return []
+
+    for _ in range(500):
+        doc = {f"f{i}": value(r, 1, refuse=False) for i in range(r.randint(1, 6))}
+        copied = mongo_codec.plain_copy(doc)
+        assert repr(copied) == repr(copy.deepcopy(doc))
+        assert not set(containers(copied)) & set(containers(doc))
