@@ -3,15 +3,18 @@
 A dispatch's id is derived from the notification and the target. The first attempt is claimed by the notification's
 own insert: only the worker whose insert created the notification (a redelivered event, a restart or another
 replica finds the id taken) sends it, and the notification lists the dispatch ids it claimed (`undispatched`) with
-a lease (`claimed_until`). That worker sends at once with the documents it already holds, then writes the dispatch
-with its outcome and the delivery record, off the latency path. If it dies first, the lease runs out and any
-replica adopts the orphaned dispatches as pending (`adopt_orphans`). Every later attempt is claimed with
-`find_one_and_update` before it is made. A claim names its owner (`claimed_by`, a replica id with a heartbeat in
-`replicas`): an overdue lease is taken over only when that owner has stopped beating, so an overloaded owner that
-is slow to write its outcome is never doubled by another replica sending the same message again.
+a lease (`claimed_until`). That worker sends at once with the documents it already holds, then writes the outcome
+off the latency path: the delivery record, and the dispatch unless the first attempt succeeded (the delivery
+record then says all there is; the dispatch is written if it is ever needed again, see `retry_by_hand`). A claim
+counts as settled once its dispatch or a delivery record for it exists. If the worker dies first, the lease runs
+out and any replica adopts the orphaned dispatches as pending (`adopt_orphans`). Every later attempt is claimed
+with `find_one_and_update` before it is made. A claim names its owner (`claimed_by`, a replica id with a heartbeat
+in `replicas`): an overdue lease is taken over only when that owner has stopped beating, so an overloaded owner
+that is slow to write its outcome is never doubled by another replica sending the same message again.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -173,9 +176,7 @@ class Dispatcher:
             found += await self.db["notifications"].find({"seq": {"$gte": first, "$lte": last}}, CLAIM_FIELDS).to_list()
         watch.saw(found, now)
         due = watch.due(now)
-        wanted = [did for n in due for did in n["undispatched"]]
-        written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()
-                   } if wanted else set()
+        written = await self._written([did for n in due for did in n["undispatched"]])
         adopted = 0
         for notification in due:
             missing = [did for did in notification["undispatched"] if did not in written]
@@ -192,6 +193,18 @@ class Dispatcher:
             await self.db["counters"].update_one({"_id": SETTLED}, {"$max": {"seq": advance}}, upsert=True)
             watch.published = advance
         return adopted
+
+    async def _written(self, wanted: list[str]) -> set[str]:
+        """The dispatch ids among `wanted` whose outcome was written: as a dispatch, or as the delivery record of a
+        first attempt that succeeded."""
+        if not wanted:
+            return set()
+        written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()}
+        rest = [did for did in wanted if did not in written]
+        if rest:
+            written |= {d["dispatch_id"] for d in await self.db["deliveries"].find(
+                {"dispatch_id": {"$in": rest}}, {"dispatch_id": 1}).to_list()}
+        return written
 
     async def claim(self, dispatch_id_: str) -> dict | None:
         now = datetime.now(UTC)
@@ -284,6 +297,9 @@ class Dispatcher:
     async def _settle(self, dispatch: dict, notification: dict, target: dict, attempts: int,
                       outcome: Outcome) -> None:
         if outcome.ok:
+            if dispatch.get("unsaved") and self._unadoptable(notification):
+                dispatch["unsaved"] = False  # its delivery record, written next, is the whole trace
+                return
             await self._set(dispatch, {"status": "delivered", "attempts": attempts, "delivered_at": datetime.now(UTC)})
             if dispatch.get("dead_lettered"):
                 await self.db["dead_letters"].update_one({"_id": dispatch["_id"]}, {"$set": {
@@ -300,6 +316,13 @@ class Dispatcher:
                                        "next_attempt_at": datetime.now(UTC) + timedelta(seconds=wait)})
             self._later(dispatch["_id"], wait)
 
+    @staticmethod
+    def _unadoptable(notification: dict) -> bool:
+        """No replica can have adopted the claims while their lease runs (a second's margin for clocks); past it, a
+        first attempt's dispatch is written, so that an adopter finds it delivered instead of sending it again."""
+        until = notification.get("claimed_until")
+        return until is not None and datetime.now(UTC) < until - timedelta(seconds=1)
+
     async def _dead_letter(self, dispatch: dict, notification: dict, attempts: int, outcome: Outcome) -> None:
         await self._set(dispatch, {"status": "dead", "attempts": attempts, "dead_lettered": True})
         await self.db["dead_letters"].replace_one({"_id": dispatch["_id"]}, {
@@ -314,7 +337,7 @@ class Dispatcher:
         delivery = await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id})
         if delivery is None:
             return None
-        current = await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
+        current = await self._dispatch_of(delivery)
         if current is None:
             return None
         dispatch = await self.db["dispatches"].find_one_and_update(
@@ -324,6 +347,21 @@ class Dispatcher:
         if dispatch is not None:
             self._spawn(self.claim_and_attempt(dispatch["_id"]))
         return dispatch
+
+    async def _dispatch_of(self, delivery: dict) -> dict | None:
+        """The dispatch a delivery record belongs to, written now if its first attempt succeeded without one."""
+        current = await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
+        if current is not None:
+            return current
+        notification = await self.db["notifications"].find_one({"_id": delivery["notification_id"]})
+        if notification is None:
+            return None
+        at = delivery["at"]
+        restored = {**self.new_dispatch(notification, delivery["channel"], delivery["target_id"], "delivered", at),
+                    "attempts": delivery["attempt"], "delivered_at": at}
+        with contextlib.suppress(DuplicateKeyError):  # restored meanwhile by another request
+            await self.db["dispatches"].insert_one(restored)
+        return await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
 
     async def run(self, every: float = 1.0, sweep_every: float = 1.0) -> None:
         """Due retries every `every` seconds; overdue leases and orphaned claims every `sweep_every`. A sweep reads

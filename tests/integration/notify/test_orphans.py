@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 
 from deploy.receiver import Receiver
 from deploy.stack import Stack
+from services.notify.channels import Outcome
 from services.notify.claims import GAP_MARGIN
 from services.notify.db import Database
 from services.notify.deliveries import SETTLED, Dispatcher, dispatch_id
@@ -129,3 +130,48 @@ async def _none(_: dict) -> None:
 
 async def _nothing(*_: dict) -> None:
     return None
+
+
+class Answering:
+    """A channel whose every attempt succeeds."""
+    name = "webhook"
+
+    async def send(self, notification: dict, target: dict) -> Outcome:
+        return Outcome(True, 200, "ok")
+
+
+async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its_delivery_record_alone(
+        stack: Stack) -> None:
+    """A third of notify's writes: the dispatch of a first attempt that succeeded says nothing its delivery record
+    does not. Past the lease it is written all the same, so that a replica adopting the claim finds it delivered."""
+    db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
+    dispatcher = Dispatcher(db, Settings(), {"webhook": Answering()}, load_target=_none, on_dead=_nothing,
+                            on_gone=_nothing)
+    now = datetime.now(UTC)
+    try:
+        for seq, lease in ((1, dispatcher.lease()), (2, now - timedelta(seconds=1))):
+            nid = f"ntf_first_{seq}"
+            notification = {"_id": nid, "org_id": "org_first", "type": "match.proposed", "seq": seq, "created_at": now,
+                            "undispatched": [dispatch_id(nid, "webhook", "wh_1")], "claimed_until": lease,
+                            "claimed_by": dispatcher.replica}
+            await db["notifications"].insert_one(notification)
+            dispatcher.send_first(notification, "webhook", "wh_1", {"_id": "wh_1"})
+        await eventually(lambda: _count(db, "deliveries", 2))
+        written = [d["_id"] for d in await db["dispatches"].find({}).to_list()]
+        assert written == [dispatch_id("ntf_first_2", "webhook", "wh_1")]
+        # Both claims are settled: one by its delivery record, the other by its dispatch; nothing is adopted.
+        later = now + dispatcher.lease_length + timedelta(seconds=1)
+        assert await dispatcher.adopt_orphans({dispatcher.replica}, later) == 0
+        assert await _watermark(db) == 2
+        # Redelivered by hand, the first one's dispatch is written then, with its attempt so far.
+        record = await db["deliveries"].find_one({"notification_id": "ntf_first_1"})
+        redelivery = await dispatcher.retry_by_hand("org_first", record["_id"])
+        assert redelivery is not None and (redelivery["status"], redelivery["max_attempts"]) == ("pending", 2)
+    finally:
+        await dispatcher.stop()
+        await db.client.drop_database(db.db.name)
+        await db.client.close()
+
+
+async def _count(db: Database, collection: str, expected: int) -> bool:
+    return await db[collection].count_documents({}) == expected
