@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.contracts.envelope import deterministic_id
 from services.notify.channels import Channel, Outcome
 from services.notify.claims import CLAIM_FIELDS, ClaimWatch
 from services.notify.db import Database
@@ -47,6 +48,11 @@ GoneHook = Callable[[dict, dict], Awaitable[None]]
 
 def dispatch_id(notification_id: str, channel: str, target_id: str) -> str:
     return f"{notification_id}:{channel}:{target_id}"
+
+
+def delivery_id(dispatch_id_: str, attempt: int) -> str:
+    """A delivery record's id, derived from its dispatch and attempt: the sweep looks first attempts up by it."""
+    return "dlv_" + deterministic_id(dispatch_id_, attempt)[:20]
 
 
 class Dispatcher:
@@ -200,10 +206,10 @@ class Dispatcher:
         if not wanted:
             return set()
         written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()}
-        rest = [did for did in wanted if did not in written]
-        if rest:
-            written |= {d["dispatch_id"] for d in await self.db["deliveries"].find(
-                {"dispatch_id": {"$in": rest}}, {"dispatch_id": 1}).to_list()}
+        first = {delivery_id(did, 1): did for did in wanted if did not in written}
+        if first:
+            written |= {first[d["_id"]] for d in await self.db["deliveries"].find(
+                {"_id": {"$in": list(first)}}, {"_id": 1}).to_list()}
         return written
 
     async def claim(self, dispatch_id_: str) -> dict | None:
@@ -285,14 +291,15 @@ class Dispatcher:
         else:
             breaker.failed(time.monotonic())
         record = {
-            "_id": f"dlv_{uuid.uuid4().hex[:20]}", "dispatch_id": dispatch["_id"],
+            "_id": delivery_id(dispatch["_id"], attempts), "dispatch_id": dispatch["_id"],
             "notification_id": notification["_id"], "org_id": notification["org_id"],
             "channel": dispatch["channel"], "target_id": dispatch["target_id"], "endpoint_id": target.get("_id"),
             "event_type": notification["type"], "attempt": attempts, "status": "succeeded" if outcome.ok else "failed",
             "response_code": outcome.code, "response_body": outcome.body, "error": outcome.error,
             "latency_ms": latency_ms, "at": at}
         await self._settle(dispatch, notification, target, attempts, outcome)  # the dispatch's state first
-        await self._group("deliveries").insert(record)
+        if not await self._group("deliveries").insert(record):  # only if an attempt's number was ever reused
+            await self._group("deliveries").insert({**record, "_id": f"dlv_{uuid.uuid4().hex[:20]}"})
 
     async def _settle(self, dispatch: dict, notification: dict, target: dict, attempts: int,
                       outcome: Outcome) -> None:
