@@ -20,7 +20,7 @@ notification inserts these three were about a quarter of the server's time per d
 
 import copy
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -103,24 +103,26 @@ def validate(value: Any) -> None:
             _normalize_decimal128(wrapped.value)
 
 
-_WIRE_UNCHANGED = (str, int, float, bool, type(None), datetime.datetime)
+_PLAIN_SCALARS = (str, int, float, bool, type(None), datetime.datetime)
+
+
+def _rebuilt(value: Any, other: Callable[[Any], Any]) -> Any:
+    """Exact dicts and lists rebuilt, plain scalars returned as they are, anything else handed to `other`."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return value
+    if kind is dict:
+        return {key: _rebuilt(item, other) for key, item in value.items()}
+    if kind is list:
+        return [_rebuilt(item, other) for item in value]
+    return other(value)
 
 
 def decode_wire(value: Any) -> Any:
     """What mongoeco's `decode_wire_value` answers for a value decoded from a request's BSON: plain containers are
     rebuilt and strings, exact integers, floats, booleans, nulls and datetimes returned as they are (the original
     tests each against a dozen BSON types first); everything else goes to the original."""
-    kind = type(value)
-    if kind in _WIRE_UNCHANGED:
-        return value
-    if kind is dict:
-        return {key: decode_wire(item) for key, item in value.items()}
-    if kind is list:
-        return [decode_wire(item) for item in value]
-    return _original_decode_wire(value)
-
-
-_COPY_UNCHANGED = (str, int, float, bool, type(None), datetime.datetime)
+    return _rebuilt(value, _original_decode_wire)
 
 
 def plain_copy(value: Any) -> Any:
@@ -128,14 +130,7 @@ def plain_copy(value: Any) -> Any:
     before converting it: exact dicts and lists are rebuilt and immutable scalars shared, as `copy.deepcopy` does
     for them; anything else is deep-copied. Unlike `deepcopy` it keeps no memo, so two references to one list
     become two lists, which no decoded BSON document has."""
-    kind = type(value)
-    if kind in _COPY_UNCHANGED:
-        return value
-    if kind is dict:
-        return {key: plain_copy(item) for key, item in value.items()}
-    if kind is list:
-        return [plain_copy(item) for item in value]
-    return copy.deepcopy(value)
+    return _rebuilt(value, copy.deepcopy)
 
 
 def install() -> None:
