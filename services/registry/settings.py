@@ -14,6 +14,10 @@ class Settings(BaseSettings):
     admin_key: str | None = Field(default=None, description="The first admin's API key (bootstrap).")
     internal_key: str | None = Field(default=None, description="Key for service-to-service calls (matching).")
     consumer_group: str = "registry"
+    # How long a fetch of match, schedule and ledger events waits for more: the registry's copies of them are off
+    # the path to a participant's notification, so it fetches a fifth as often as the services on that path, and
+    # takes what arrived meanwhile in one batch.
+    consume_wait_ms: int = Field(100, ge=1)
     relay_batch: int = 200
     relay_poll_seconds: float = 0.5
     service_name: str = "/duijie/registry"
