@@ -4,7 +4,8 @@ Every POST checks its URL and resolves the host again (`ssrf.pin`), then connect
 URL's host is the checked IP, the `Host` header carries the original host, and for https the original host is
 the TLS server name the certificate is verified against. The connection pool is keyed by address, port, TLS
 context and server name, so a kept-alive connection is only ever reused for the same checked address and name.
-Redirects are never followed (3xx is a failed attempt); a receiver's answer is read up to `BODY_LIMIT` bytes.
+Redirects are never followed (3xx is a failed attempt); a receiver's answer is read up to `BODY_LIMIT` bytes,
+uncompressed if it came compressed anyway (robots answer success or failure in the body).
 
 The client is aiohttp's: in a loopback bench it used 0.22 ms of CPU per webhook POST against 1.6 ms for httpx
 (whose pool polled every idle connection on each request), and webhook POSTs were notify's largest cost.
@@ -40,7 +41,7 @@ class Poster:
             connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self.ssl_context or True)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_seconds),
-                headers={"User-Agent": USER_AGENT}, auto_decompress=False)
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
         return self._session
 
     async def post(self, url: str, content: bytes, headers: dict[str, str],

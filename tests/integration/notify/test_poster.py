@@ -2,6 +2,7 @@
 certificates against the URL's host name, never follows redirects, and bounds what it reads and waits for."""
 
 import asyncio
+import gzip
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -132,3 +133,14 @@ async def test_a_receiver_that_never_answers_is_given_up_on_after_the_timeout() 
         await poster.close()
     assert not outcome.ok and outcome.code is None and "TimeoutError" in (outcome.error or "")
     assert 0.4 < waited < 3
+
+
+async def test_an_answer_compressed_anyway_is_read_uncompressed(trusting: Poster) -> None:
+    """Compression is not asked for, but a robot's answer says in its body whether the message went through."""
+    body = gzip.compress(b'{"errcode": 310000, "errmsg": "sign not match"}')
+    answer = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+              b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    async with TinyServer(answer) as server:
+        outcome = await trusting.post(f"http://127.0.0.1:{server.port}/robot", b"{}", {})
+    assert (outcome.ok, outcome.body) == (True, '{"errcode": 310000, "errmsg": "sign not match"}')
+    assert "accept-encoding: identity" in server.heads[0].lower()
