@@ -13,6 +13,7 @@ The client is aiohttp's: in a loopback bench it used 0.22 ms of CPU per webhook 
 
 import asyncio
 import ssl
+from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
@@ -23,6 +24,7 @@ from services.notify.ssrf import UrlRefused, pin
 
 BODY_LIMIT = 64 * 1024  # bytes of an answer read (the delivery record keeps 500 characters of it)
 USER_AGENT = "Duijie-Notify/1"
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # reserved characters and existing %-escapes are left as they are
 
 
 class Poster:
@@ -51,7 +53,8 @@ class Poster:
             pinned = await pin(url, self.allow_hosts)
         except UrlRefused as refused:
             return Outcome(False, error=f"refused: {refused}")
-        target = URL(pinned.url, encoded=True)
+        # Sent as given, with only what may not appear in a request line percent-encoded (a path in Chinese, a space)
+        target = URL(quote(pinned.url, safe=URL_SAFE), encoded=True)
         if params:  # added to the URL's own query
             target = target.extend_query(params)
         try:
@@ -74,7 +77,7 @@ class Poster:
 
 
 async def _read_some(response: aiohttp.ClientResponse) -> bytes:
-    """The answer's body up to `BODY_LIMIT` bytes (a receiver cannot make us hold more)."""
+    """The answer's body up to `BODY_LIMIT` bytes; the rest is not read (the connection is then closed)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(16 * 1024):

@@ -144,3 +144,11 @@ async def test_an_answer_compressed_anyway_is_read_uncompressed(trusting: Poster
         outcome = await trusting.post(f"http://127.0.0.1:{server.port}/robot", b"{}", {})
     assert (outcome.ok, outcome.body) == (True, '{"errcode": 310000, "errmsg": "sign not match"}')
     assert "accept-encoding: identity" in server.heads[0].lower()
+
+
+async def test_a_path_and_query_in_chinese_are_sent_percent_encoded(trusting: Poster) -> None:
+    async with TinyServer(OK) as server:
+        outcome = await trusting.post(f"http://127.0.0.1:{server.port}/回调/hooks?组=甲%2F乙", b"{}", {}, {"t": "a b"})
+    assert outcome.ok, outcome.error
+    assert server.heads[0].split("\r\n")[0] == \
+        "POST /%E5%9B%9E%E8%B0%83/hooks?%E7%BB%84=%E7%94%B2%2F%E4%B9%99&t=a+b HTTP/1.1"
