@@ -23,6 +23,7 @@ from services.notify.handlers import register_handlers
 from services.notify.preferences import PreferenceStore
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
+from services.notify.sweep import Sweep
 from services.notify.webhooks import Endpoints
 
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "wecom": WeComChannel(poster), "dingtalk": DingTalkChannel(poster)}
     dispatcher = Dispatcher(db, settings, channels, notifier.load_target, notifier.dead_lettered, notifier.gone)
     notifier.dispatcher = dispatcher
+    sweep = Sweep(dispatcher)
     box = Container(settings, db, broker, endpoints, preferences, notifier, dispatcher, pulse,
                     KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), poster)
     digest = DigestSender(db, preferences, notifier)
@@ -52,9 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await db.ensure_indexes()
         await broker.start()
         dispatcher.start()
+        sweep.start()
         digest.start()
         yield
         await digest.stop()
+        await sweep.stop()
         await dispatcher.stop()
         await broker.stop()
         await box.keys.close()

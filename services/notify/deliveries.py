@@ -7,7 +7,7 @@ a lease (`claimed_until`). That worker sends at once with the documents it alrea
 off the latency path: the delivery record, and the dispatch unless the first attempt succeeded (the delivery
 record then says all there is; the dispatch is written if it is ever needed again, see `retry_by_hand`). A claim
 counts as settled once its dispatch or a delivery record for it exists. If the worker dies first, the lease runs
-out and any replica adopts the orphaned dispatches as pending (`adopt_orphans`). Every later attempt is claimed
+out and any replica's sweep adopts the orphaned dispatches as pending (`sweep.py`). Every later attempt is claimed
 with `find_one_and_update` before it is made. A claim names its owner (`claimed_by`, a replica id with a heartbeat
 in `replicas`): an overdue lease is taken over only when that owner has stopped beating, so an overloaded owner
 that is slow to write its outcome is never doubled by another replica sending the same message again.
@@ -28,18 +28,12 @@ from pymongo.errors import DuplicateKeyError
 
 from services.contracts.envelope import deterministic_id
 from services.notify.channels import Channel, Outcome
-from services.notify.claims import CLAIM_FIELDS, ClaimWatch
 from services.notify.db import Database
 from services.notify.group_insert import GroupInsert
-from services.notify.preferences import HELD_CHANNELS
 from services.notify.retry import Breaker, Schedule
 from services.notify.settings import Settings
 
 log = logging.getLogger("duijie.notify.deliveries")
-
-REPLICA_TIMEOUT = 30.0  # seconds without a heartbeat after which a replica's claims may be taken over
-SETTLED = "claims_settled"  # the `counters` document: every claim numbered at or below its `seq` is settled
-SWEEP_BATCH = 1000  # notifications a sweep reads at most (more wait for the next sweep)
 
 TargetLoader = Callable[[dict], Awaitable[dict | None]]
 DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
@@ -69,7 +63,6 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
         self._groups: dict[str, GroupInsert] = {}
-        self.watch: ClaimWatch | None = None  # what the sweep knows of the claims (read at its first run)
 
     def _group(self, collection: str) -> GroupInsert:
         """First attempts' dispatches and every delivery record: concurrent deliveries share their inserts."""
@@ -150,68 +143,6 @@ class Dispatcher:
         if self.inflight[dispatch_id_] <= 0:
             del self.inflight[dispatch_id_]
 
-    async def heartbeat(self) -> set[str]:
-        """Says this replica is alive; returns the replicas alive now (this one included)."""
-        now = datetime.now(UTC)
-        await self.db["replicas"].update_one({"_id": self.replica}, {"$set": {"seen": now}}, upsert=True)
-        docs = await self.db["replicas"].find({"seen": {"$gte": now - timedelta(seconds=REPLICA_TIMEOUT)}},
-                                              {"_id": 1}).to_list()
-        return {d["_id"] for d in docs} | {self.replica}
-
-    def abandoned(self, owner: str | None, dispatch_ids: list[str], live: set[str]) -> bool:
-        """A claim may be taken over only when its owner is gone (or is this replica and no longer at it): a slow
-        but live owner keeps its claims however long its lease is overdue, so nothing is sent twice."""
-        if owner == self.replica:
-            return not any(d in self.inflight for d in dispatch_ids)
-        return owner not in live
-
-    async def adopt_orphans(self, live: set[str], now: datetime | None = None) -> int:
-        """Settles the claims of notifications whose lease ran out: the missing dispatches of an owner that is gone
-        are adopted as pending; a live owner's are left to it. Settled claims are not rewritten (an update per
-        notification cost more than everything else notify writes): this replica remembers what it has read
-        (`ClaimWatch`) and reads only the notifications inserted since, and a watermark in `counters` says up to
-        which sequence number every claim is settled, for other replicas and restarts to start from."""
-        now = now or datetime.now(UTC)
-        if self.watch is None:
-            doc = await self.db["counters"].find_one({"_id": SETTLED})
-            self.watch = ClaimWatch(int(doc["seq"]) if doc else 0)
-        watch = self.watch
-        found = await self.db["notifications"].find(
-            {"seq": {"$gt": watch.high}}, CLAIM_FIELDS).sort("seq", 1).limit(SWEEP_BATCH).to_list()
-        for first, last in watch.gap_runs():
-            found += await self.db["notifications"].find({"seq": {"$gte": first, "$lte": last}}, CLAIM_FIELDS).to_list()
-        watch.saw(found, now)
-        due = watch.due(now)
-        written = await self._written([did for n in due for did in n["undispatched"]])
-        adopted = 0
-        for notification in due:
-            missing = [did for did in notification["undispatched"] if did not in written]
-            if missing and not self.abandoned(notification.get("claimed_by"), missing, live):
-                continue  # its live owner is still at it
-            release_at = notification.get("release_at")
-            for did in missing:
-                _, channel, target_id = did.split(":", 2)
-                held = bool(release_at) and channel in HELD_CHANNELS
-                adopted += await self.hold(notification, channel, target_id, release_at if held else now, held)
-            watch.settle(notification["seq"])
-        watch.forget_gaps(now, self.lease_length)
-        if (advance := watch.settled_through()) > watch.published:
-            await self.db["counters"].update_one({"_id": SETTLED}, {"$max": {"seq": advance}}, upsert=True)
-            watch.published = advance
-        return adopted
-
-    async def _written(self, wanted: list[str]) -> set[str]:
-        """The dispatch ids among `wanted` whose outcome was written: as a dispatch, or as the delivery record of a
-        first attempt that succeeded."""
-        if not wanted:
-            return set()
-        written = {d["_id"] for d in await self.db["dispatches"].find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()}
-        first = {delivery_id(did, 1): did for did in wanted if did not in written}
-        if first:
-            written |= {first[d["_id"]] for d in await self.db["deliveries"].find(
-                {"_id": {"$in": list(first)}}, {"_id": 1}).to_list()}
-        return written
-
     async def claim(self, dispatch_id_: str) -> dict | None:
         now = datetime.now(UTC)
         return await self.db["dispatches"].find_one_and_update(
@@ -250,7 +181,7 @@ class Dispatcher:
         if not await self._group("dispatches").insert(written):
             # adopted meanwhile by another replica (our lease ran out): keep our outcome
             await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
-        # The claim on the notification is settled later by the sweep (`adopt_orphans`), without a write.
+        # The claim on the notification is settled later by the sweep (`sweep.py`), without a write.
 
     async def settle_claim(self, notification_id: str, dispatch_id_: str) -> None:
         """Takes a written dispatch off its notification's claims at once; the last one also drops the lease."""
@@ -370,18 +301,11 @@ class Dispatcher:
             await self.db["dispatches"].insert_one(restored)
         return await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
 
-    async def run(self, every: float = 1.0, sweep_every: float = 1.0) -> None:
-        """Due retries every `every` seconds; overdue leases and orphaned claims every `sweep_every`. A sweep reads
-        the notifications inserted since the last one, so sweeping often costs about as much in all and each
-        sweep is short: every 5 s, each read held up notify's embedded database for some 150 ms and those stalls
-        set the pipeline's p99 (10 postings/s: p99 269 and 273 ms against 96 and 136 ms sweeping every second)."""
-        swept = 0.0
+    async def run(self, every: float = 1.0) -> None:
+        """Due retries every `every` seconds (overdue leases and orphaned claims are the sweep's, `sweep.py`)."""
         while True:
             try:
                 now = datetime.now(UTC)
-                if time.monotonic() - swept >= sweep_every:
-                    swept = time.monotonic()
-                    await self._sweep(now)
                 due = await self.db["dispatches"].find(
                     {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(100).to_list()
                 for d in due:
@@ -389,18 +313,6 @@ class Dispatcher:
             except Exception as error:  # noqa: BLE001 - the loop must survive a database blip
                 log.warning("dispatch loop: %s", error)
             await asyncio.sleep(every)
-
-    async def _sweep(self, now: datetime) -> None:
-        """Beats, takes back the attempts of replicas that stopped beating, adopts orphaned claims."""
-        live = await self.heartbeat()
-        overdue = await self.db["dispatches"].find(
-            {"status": "sending", "lease_until": {"$lt": now}}, {"claimed_by": 1}).limit(100).to_list()
-        for d in overdue:
-            if self.abandoned(d.get("claimed_by"), [d["_id"]], live):
-                await self.db["dispatches"].update_one(
-                    {"_id": d["_id"], "status": "sending", "claimed_by": d.get("claimed_by")},
-                    {"$set": {"status": "pending"}})
-        await self.adopt_orphans(live, now)
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self.run(), name="dispatcher")

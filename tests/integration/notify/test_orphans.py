@@ -14,9 +14,10 @@ from deploy.stack import Stack
 from services.notify.channels import Outcome
 from services.notify.claims import GAP_MARGIN
 from services.notify.db import Database
-from services.notify.deliveries import SETTLED, Dispatcher, dispatch_id
+from services.notify.deliveries import Dispatcher, dispatch_id
 from services.notify.notifications import notification_id
 from services.notify.settings import Settings
+from services.notify.sweep import SETTLED, Sweep
 from tests.integration.notify.support import add_webhook, get, two_orgs
 from tests.support.api import eventually
 
@@ -57,6 +58,7 @@ async def test_the_sweep_settles_claims_under_a_watermark_that_never_passes_a_ru
     owners' claims alone, and raises a watermark over settled numbers, never over a lease still running."""
     db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
     dispatcher = Dispatcher(db, Settings(), {}, load_target=_none, on_dead=_nothing, on_gone=_nothing)
+    sweep = Sweep(dispatcher)
     now = datetime.now(UTC)
     long_ago, later = now - timedelta(minutes=5), now + timedelta(seconds=20)
     live = {dispatcher.replica, "rp_alive"}
@@ -68,11 +70,11 @@ async def test_the_sweep_settles_claims_under_a_watermark_that_never_passes_a_ru
         await _claimed(db, 4, long_ago)
         live_owners = await _claimed(db, 5, long_ago, owner="rp_alive")
 
-        assert await dispatcher.adopt_orphans(live, now) == 2  # numbers 2 and 4
+        assert await sweep.adopt_orphans(live, now) == 2  # numbers 2 and 4
         assert await _watermark(db) == 2  # not over number 3's running lease
-        assert await dispatcher.adopt_orphans(live, now) == 0  # nothing twice
+        assert await sweep.adopt_orphans(live, now) == 0  # nothing twice
 
-        assert await dispatcher.adopt_orphans(live, later + timedelta(seconds=1)) == 1  # number 3's lease ran out
+        assert await sweep.adopt_orphans(live, later + timedelta(seconds=1)) == 1  # number 3's lease ran out
         assert await _watermark(db) == 4  # number 5's owner is alive and still at it
         pending = await db["dispatches"].find({"status": "pending"}, {"_id": 1}).to_list()
         assert running in {d["_id"] for d in pending} and live_owners not in {d["_id"] for d in pending}
@@ -87,24 +89,25 @@ async def test_a_number_inserted_after_a_higher_one_is_still_swept_and_holds_the
     sweep has read is looked for again by every sweep; the watermark waits for it, but only for so long."""
     db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
     dispatcher = Dispatcher(db, Settings(), {}, load_target=_none, on_dead=_nothing, on_gone=_nothing)
+    sweep = Sweep(dispatcher)
     now = datetime.now(UTC)
     long_ago = now - timedelta(minutes=5)
     live = {dispatcher.replica}
     try:
         await _claimed(db, 1, long_ago)
         await _claimed(db, 4, long_ago)  # 2 and 3 are reserved, not inserted yet
-        assert await dispatcher.adopt_orphans(live, now) == 2
+        assert await sweep.adopt_orphans(live, now) == 2
         assert await _watermark(db) == 1
 
         late = await _claimed(db, 3, long_ago)  # inserted late, below what the sweep has read
-        assert await dispatcher.adopt_orphans(live, now + timedelta(seconds=5)) == 1
+        assert await sweep.adopt_orphans(live, now + timedelta(seconds=5)) == 1
         assert await db["dispatches"].find_one({"_id": late}) is not None
         assert await _watermark(db) == 1  # number 2 may still come
 
         # Number 2 never comes (its event was already turned into notifications): after a lease and the margin
         # it no longer holds the watermark.
         given_up = now + dispatcher.lease_length + GAP_MARGIN + timedelta(seconds=1)
-        assert await dispatcher.adopt_orphans(live, given_up) == 0
+        assert await sweep.adopt_orphans(live, given_up) == 0
         assert await _watermark(db) == 4
     finally:
         await db.client.drop_database(db.db.name)
@@ -147,6 +150,7 @@ async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its
     db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
     dispatcher = Dispatcher(db, Settings(), {"webhook": Answering()}, load_target=_none, on_dead=_nothing,
                             on_gone=_nothing)
+    sweep = Sweep(dispatcher)
     now = datetime.now(UTC)
     try:
         for seq, lease in ((1, dispatcher.lease()), (2, now - timedelta(seconds=1))):
@@ -161,7 +165,7 @@ async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its
         assert written == [dispatch_id("ntf_first_2", "webhook", "wh_1")]
         # Both claims are settled: one by its delivery record, the other by its dispatch; nothing is adopted.
         later = now + dispatcher.lease_length + timedelta(seconds=1)
-        assert await dispatcher.adopt_orphans({dispatcher.replica}, later) == 0
+        assert await sweep.adopt_orphans({dispatcher.replica}, later) == 0
         assert await _watermark(db) == 2
         # Redelivered by hand, the first one's dispatch is written then, with its attempt so far.
         record = await db["deliveries"].find_one({"notification_id": "ntf_first_1"})

@@ -5,6 +5,7 @@ import asyncio
 from services.notify.channels import Outcome
 from services.notify.deliveries import Dispatcher
 from services.notify.settings import Settings
+from services.notify.sweep import Sweep
 
 
 def dispatcher() -> Dispatcher:
@@ -17,16 +18,16 @@ def dispatcher() -> Dispatcher:
 def test_a_live_owners_overdue_claim_is_left_alone_a_dead_owners_is_taken_over() -> None:
     d = dispatcher()
     live = {d.replica, "rp_other"}
-    assert not d.abandoned("rp_other", ["ntf_1:webhook:ep_1"], live)
-    assert d.abandoned("rp_gone", ["ntf_1:webhook:ep_1"], live)
-    assert d.abandoned(None, ["ntf_1:webhook:ep_1"], live), "claims from before owners were named"
+    assert not Sweep(d).abandoned("rp_other", ["ntf_1:webhook:ep_1"], live)
+    assert Sweep(d).abandoned("rp_gone", ["ntf_1:webhook:ep_1"], live)
+    assert Sweep(d).abandoned(None, ["ntf_1:webhook:ep_1"], live), "claims from before owners were named"
 
 
 def test_this_replicas_own_claim_is_taken_back_only_when_it_is_no_longer_at_it() -> None:
     d = dispatcher()
     with d.claiming(["ntf_1:webhook:ep_1"]):
-        assert not d.abandoned(d.replica, ["ntf_1:webhook:ep_1", "ntf_1:email:a@b"], {d.replica})
-    assert d.abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})
+        assert not Sweep(d).abandoned(d.replica, ["ntf_1:webhook:ep_1", "ntf_1:email:a@b"], {d.replica})
+    assert Sweep(d).abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})
 
 
 async def test_a_claim_inserted_after_its_lease_ran_out_is_held_until_its_first_attempt_has_ended() -> None:
@@ -48,14 +49,14 @@ async def test_a_claim_inserted_after_its_lease_ran_out_is_held_until_its_first_
     d._group = lambda collection: Written()  # type: ignore[method-assign,assignment,return-value]
     notification = {"_id": "ntf_1", "org_id": "org_1", "type": "match.proposed"}
     with d.claiming(["ntf_1:webhook:ep_1"]):
-        assert not d.abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})  # being inserted
+        assert not Sweep(d).abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})  # being inserted
         d.send_first(notification, "webhook", "ep_1", {"_id": "ep_1"})
-    assert not d.abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})  # handed to its first attempt
+    assert not Sweep(d).abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})  # handed to its first attempt
     await asyncio.sleep(0)
-    assert not d.abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})  # being sent
+    assert not Sweep(d).abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica})  # being sent
     sending.set()
     await asyncio.gather(*d._tasks)
-    assert d.abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica}) and not d.inflight
+    assert Sweep(d).abandoned(d.replica, ["ntf_1:webhook:ep_1"], {d.replica}) and not d.inflight
 
 
 async def _nothing(*_: object, **__: object) -> None:
