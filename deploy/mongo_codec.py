@@ -14,7 +14,8 @@ original, which encodes it or raises its own error.
 Two more steps every written document goes through get the same treatment: the validation itself (which built a
 numeric wrapper object for every scalar only to discard it) and the conversion of a request's decoded BSON into
 mongoeco's own types (a dozen type tests per scalar before returning most of them unchanged). In a bench of
-notification inserts these three were about a quarter of the server's time per document.
+notification inserts these three were about a quarter of the server's time per document. The engine's immutable
+copy of each written document (`to_internal`, an encode and a decode of the whole document) was a further tenth.
 `tests/unit/deploy/test_mongo_codec.py` compares each fast path with the original on seeded random documents.
 """
 
@@ -39,6 +40,7 @@ from mongoeco.core.bson_scalars import (
 from mongoeco.core.codec import DocumentCodec, _InternalBsonArray, _InternalBsonDocument
 
 _original_encode = DocumentCodec.encode
+_original_to_internal = DocumentCodec.to_internal
 _original_validate = codec_module.validate_bson_value
 _original_decode_wire = bson_bridge.decode_wire_value
 _UNCHANGED = (str, bool, float, type(None))
@@ -103,6 +105,28 @@ def validate(value: Any) -> None:
             _normalize_decimal128(wrapped.value)
 
 
+def to_internal(data: Any) -> Any:
+    """What `DocumentCodec.to_internal` answers: the original encodes a document to its stored form, decodes that
+    back and wraps every container in the engine's immutable types. For a plain dict whose subtree is valid, the
+    round trip returns strings, exact integers, floats, booleans and nulls unchanged, so only its containers are
+    wrapped; any other value (a datetime, an ObjectId) takes the original's round trip on its own."""
+    if type(data) is dict and DocumentCodec._MARKER not in data:
+        validate(data)  # as the original's encoding does first, with its errors
+        return _internal_valid(data)
+    return _original_to_internal(data)
+
+
+def _internal_valid(data: Any) -> Any:
+    kind = type(data)
+    if kind in _UNCHANGED or kind is int:
+        return data
+    if kind is dict and DocumentCodec._MARKER not in data:
+        return _InternalBsonDocument({key: _internal_valid(value) for key, value in data.items()})
+    if kind is list:
+        return _InternalBsonArray(_internal_valid(value) for value in data)
+    return _original_to_internal(data)
+
+
 _PLAIN_SCALARS = (str, int, float, bool, type(None), datetime.datetime)
 
 
@@ -137,6 +161,7 @@ def install() -> None:
     """Routes every encode, validation and request decoding (including the originals' own recursion) through the
     fast paths; idempotent."""
     DocumentCodec.encode = staticmethod(encode)  # type: ignore[method-assign]
+    DocumentCodec.to_internal = staticmethod(to_internal)  # type: ignore[method-assign]
     codec_module.validate_bson_value = validate
     bson_bridge.decode_wire_value = decode_wire
     wire_protocol.decode_wire_value = decode_wire
@@ -147,13 +172,14 @@ def install() -> None:
 def unpatched() -> Iterator[None]:
     """mongoeco's own encoder, validation and request decoding in place meanwhile, their recursion included (for
     comparisons; not thread-safe)."""
-    installed = (DocumentCodec.__dict__["encode"], codec_module.validate_bson_value, bson_bridge.decode_wire_value,
-                 wire_protocol.decode_wire_value)
+    installed = (DocumentCodec.__dict__["encode"], DocumentCodec.__dict__["to_internal"],
+                 codec_module.validate_bson_value, bson_bridge.decode_wire_value, wire_protocol.decode_wire_value)
     DocumentCodec.encode = staticmethod(_original_encode)  # type: ignore[method-assign]
+    DocumentCodec.to_internal = staticmethod(_original_to_internal)  # type: ignore[method-assign]
     codec_module.validate_bson_value = _original_validate
     bson_bridge.decode_wire_value = wire_protocol.decode_wire_value = _original_decode_wire
     try:
         yield
     finally:
-        (DocumentCodec.encode, codec_module.validate_bson_value, bson_bridge.decode_wire_value,  # type: ignore[method-assign]
-         wire_protocol.decode_wire_value) = installed
+        (DocumentCodec.encode, DocumentCodec.to_internal, codec_module.validate_bson_value,  # type: ignore[method-assign]
+         bson_bridge.decode_wire_value, wire_protocol.decode_wire_value) = installed

@@ -166,3 +166,39 @@ def test_the_plain_copy_equals_a_deep_copy_and_shares_no_container_with_the_orig
         copied = mongo_codec.plain_copy(doc)
         assert repr(copied) == repr(copy.deepcopy(doc))
         assert not set(containers(copied)) & set(containers(doc))
+
+
+def typed(value: object) -> object:
+    """A value's structure with every container's and scalar's exact type (repr alone shows the engine's immutable
+    containers as plain ones)."""
+    if isinstance(value, dict):
+        return type(value).__name__, [(key, typed(item)) for key, item in value.items()]
+    if isinstance(value, list | tuple):
+        return type(value).__name__, [typed(item) for item in value]
+    return type(value).__name__, repr(value)
+
+
+def internal_outcome(doc: object, *, fast: bool) -> tuple[str, object]:
+    try:
+        if fast:
+            return "ok", typed(mongo_codec.to_internal(doc))
+        with mongo_codec.unpatched():
+            return "ok", typed(DocumentCodec.to_internal(doc))
+    except Exception as error:  # noqa: BLE001 - the error itself is what is compared
+        return type(error).__name__, str(error)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_fast_internal_copy_answers_as_the_original_does(seed: int) -> None:
+    """The engine's immutable copy of a written document: same containers, same values, same types, same errors."""
+    r = random.Random(300 + seed)
+    refused = 0
+    for _ in range(1500):
+        doc = {"_id": f"d{r.randint(0, 99)}", **{f"f{i}": value(r, 1, refuse=True) for i in range(r.randint(1, 6))}}
+        fast = internal_outcome(doc, fast=True)
+        assert fast == internal_outcome(doc, fast=False), doc
+        refused += fast[0] != "ok"
+    assert refused > 20
+    plain = {"org_id": "org_a", "seq": 3, "data": {"ids": ["m1", "m2"], "score": 0.5}}
+    internal = mongo_codec.to_internal(plain)
+    assert type(internal["data"]).__name__ == "_InternalBsonDocument" and internal == plain
