@@ -25,6 +25,7 @@ from deploy.mongo_document_indexes import without_spanning_indexes
 from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
 from deploy.mongo_index_scan import narrowed_finds
+from deploy.mongo_insert_batch import install as install_insert_batch
 from deploy.mongo_write_batch import install as install_write_batch
 
 
@@ -55,6 +56,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     without_spanning_indexes(engine)  # deploy/mongo_document_indexes.py
     _WITHOUT_CHANGE_LOG.add(engine)
     mongo_codec.install()  # documents validated once instead of once per nesting level
+    install_insert_batch()  # an insert of several documents written as one batch
     return engine
 
 

@@ -1,0 +1,116 @@
+"""An insert command of several documents goes through mongoeco's batch insertion in the embedded server, and
+stores and refuses exactly what its per-document insertion does (`deploy/mongo_insert_batch.py`)."""
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from mongoeco.api._async.collection import AsyncCollection
+from pymongo import AsyncMongoClient
+from pymongo.errors import BulkWriteError
+
+from deploy.mongo_server import engine_for
+from tests.support.mongo import embedded_mongo
+
+AT = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+
+
+def notification(i: int) -> dict:
+    return {"_id": f"ntf_{i:03d}", "org_id": f"org_{i % 3}", "seq": i, "type": "match.proposed", "created_at": AT,
+            "data": {"match_id": f"m{i}", "score": i / 7, "keywords": ["水稻", "育种"], "nested": {"ok": True}},
+            "tags": [f"t{i % 2}", "all"], "release_at": None}
+
+
+@pytest.fixture
+async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[AsyncMongoClient, Path, list]]:
+    """The served database, its file, and the sizes of the batches that went through `insert_many`."""
+    batches: list[int] = []
+    insert_many = AsyncCollection.insert_many
+
+    async def counted(self: AsyncCollection, documents: list, **options: object) -> object:
+        batches.append(len(documents))
+        return await insert_many(self, documents, **options)
+
+    monkeypatch.setattr(AsyncCollection, "insert_many", counted)
+    path = tmp_path / "inserts.sqlite3"
+    async with embedded_mongo(engine_for(path), as_served=True) as url:
+        client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
+        try:
+            yield client, path, batches
+        finally:
+            await client.close()
+
+
+def keys(*ids: str) -> list[str]:
+    return [repr((str, i)) for i in ids]  # mongoeco's storage key of a string `_id`
+
+
+def stored(path: Path, collection: str) -> tuple[list, list]:
+    """The collection's rows as another connection reads them: documents, and index entries by index name."""
+    with sqlite3.connect(path) as other:
+        (collection_id,) = other.execute("SELECT collection_id FROM collections WHERE coll_name = ?",
+                                         (collection,)).fetchone()
+        documents = other.execute("SELECT storage_key, document FROM documents WHERE coll_name = ? ORDER BY 1",
+                                  (collection,)).fetchall()
+        entries = [other.execute(f"SELECT index_name, storage_key, element_type, type_score, element_key FROM {table}"  # noqa: S608
+                                 " WHERE collection_id = ? ORDER BY 1, 2, 3, 4, 5", (collection_id,)).fetchall()
+                   for table in ("scalar_index_entries", "multikey_entries")]
+    return documents, entries
+
+
+async def test_a_batch_stores_the_same_rows_and_index_entries_as_one_document_at_a_time(
+        served: tuple[AsyncMongoClient, Path, list]) -> None:
+    client, path, batches = served
+    db = client["inserts"]
+    for name in ("batched", "single"):
+        await db[name].create_index([("org_id", 1), ("seq", 1)])
+        await db[name].create_index([("data.match_id", 1), ("type", 1)])
+        await db[name].create_index("seq")  # a single field: scalar index entries
+        await db[name].create_index("tags")  # multikey: an array per document
+    documents = [notification(i) for i in range(12)]
+    await db["batched"].insert_many(documents)
+    assert batches == [12]
+    for document in documents:
+        await db["single"].insert_one(document)
+    assert batches == [12]  # one document per command keeps mongoeco's own path
+    assert stored(path, "batched") == stored(path, "single")
+    assert len(stored(path, "batched")[1][0]) == 12 and len(stored(path, "batched")[1][1]) == 24
+    found = await db["batched"].find({"org_id": "org_1", "seq": {"$gte": 4}}).sort("seq", 1).to_list()
+    assert [d["_id"] for d in found] == ["ntf_004", "ntf_007", "ntf_010"]
+    assert found[0]["created_at"] == AT and found[0]["data"]["keywords"] == ["水稻", "育种"]
+    assert await db["batched"].count_documents({"tags": "t1"}) == 6
+
+
+async def test_a_refused_document_is_reported_as_by_the_per_document_path(
+        served: tuple[AsyncMongoClient, Path, list]) -> None:
+    client, path, _ = served
+    firms = client["inserts"]["firms"]
+    await firms.create_index("credit_code", unique=True)
+    await firms.insert_one({"_id": "f0", "credit_code": "c0"})
+    with pytest.raises(BulkWriteError) as ordered:
+        await firms.insert_many([{"_id": "f1", "credit_code": "c1"}, {"_id": "f2", "credit_code": "c0"},
+                                 {"_id": "f3", "credit_code": "c3"}])
+    assert ordered.value.details["nInserted"] == 1
+    assert [(e["index"], e["code"]) for e in ordered.value.details["writeErrors"]] == [(1, 11000)]
+    with pytest.raises(BulkWriteError) as unordered:
+        await firms.insert_many([{"_id": "f4", "credit_code": "c4"}, {"_id": "f1", "credit_code": "c5"},
+                                 {"_id": "f6", "credit_code": "c4"}, {"_id": "f7", "credit_code": "c7"}],
+                                ordered=False)
+    assert unordered.value.details["nInserted"] == 2
+    assert [(e["index"], e["code"]) for e in unordered.value.details["writeErrors"]] == [(1, 11000), (2, 11000)]
+    assert [key for key, _ in stored(path, "firms")[0]] == keys("f0", "f1", "f4", "f7")
+    entries = stored(path, "firms")[1][0]
+    assert sorted(row[1] for row in entries) == keys("f0", "f1", "f4", "f7")  # none left behind
+
+
+async def test_a_batch_inside_a_transaction_is_undone_with_it(served: tuple[AsyncMongoClient, Path, list]) -> None:
+    client, path, _ = served
+    matches = client["inserts"]["matches"]
+    await matches.insert_one({"_id": "m0"})
+    async with client.start_session() as session:
+        await session.start_transaction()
+        await matches.insert_many([{"_id": f"m{i}"} for i in range(1, 4)], session=session)
+        await session.abort_transaction()
+    assert [key for key, _ in stored(path, "matches")[0]] == keys("m0")
