@@ -1,10 +1,11 @@
 """What the registry's lifespan opens once and every request shares: settings, database, broker, relay."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from faststream.kafka import KafkaBroker
 
 from services.registry.db import Database
+from services.registry.orgs.repository import OrgKinds
 from services.registry.outbox import Relay
 from services.registry.settings import Settings
 
@@ -15,3 +16,7 @@ class Container:
     db: Database
     broker: KafkaBroker
     relay: Relay
+    org_kinds: OrgKinds = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.org_kinds = OrgKinds(self.db)

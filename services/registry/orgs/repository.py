@@ -9,6 +9,27 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.registry.db import Database
 
 
+class OrgKinds:
+    """Each organisation's kind, read from the database once: organisations are never deleted and their kind never
+    changes, so a kind once read stays the answer (on every replica). Bounded: the oldest read is forgotten first."""
+
+    def __init__(self, db: Database, size: int = 10_000) -> None:
+        self.db, self.size = db, size
+        self._kinds: dict[str, str] = {}
+
+    async def of(self, org_id: str) -> str | None:
+        """The organisation's kind; None if there is no such organisation (not remembered: it may be created)."""
+        kind = self._kinds.get(org_id)
+        if kind is None:
+            org = await self.db["orgs"].find_one({"_id": org_id}, {"kind": 1})
+            if org is None:
+                return None
+            if len(self._kinds) >= self.size:
+                del self._kinds[next(iter(self._kinds))]
+            kind = self._kinds[org_id] = org["kind"]
+        return kind
+
+
 class OrgRepository:
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -11,7 +11,6 @@ from services.registry.concurrency import ensure_current
 from services.registry.container import Container
 from services.registry.errors import Conflict, Forbidden, Invalid, NotFound
 from services.registry.events import commit
-from services.registry.orgs.repository import OrgRepository
 from services.registry.postings.access import Sight, anonymised, is_secret, list_visibility, owns, sight
 from services.registry.postings.kinds import PostingKind
 from services.registry.postings.repository import PostingFilter, PostingRepository
@@ -31,8 +30,8 @@ async def create_posting(box: Container, kind: PostingKind, caller: Caller, body
     """`on_behalf_of`: an organiser importing postings for another organisation (see imports/)."""
     caller.require("member", "organiser")
     org_id = on_behalf_of or caller.org_id
-    org = await OrgRepository(box.db).get(org_id)
-    if kind.allowed_org_kinds is not None and (org is None or org["kind"] not in kind.allowed_org_kinds):
+    org_kind = await box.org_kinds.of(org_id)
+    if kind.allowed_org_kinds is not None and org_kind not in kind.allowed_org_kinds:
         raise Forbidden(f"only {', '.join(kind.allowed_org_kinds)} organisations can post {kind.collection}")
     now = datetime.now(UTC)
     posting_id = f"{kind.id_prefix}_{ObjectId()}"
@@ -40,7 +39,7 @@ async def create_posting(box: Container, kind: PostingKind, caller: Caller, body
     for owner_field in kind.owner_fields:
         fields[owner_field] = fields.get(owner_field) or org_id
     doc = {"status": kind.open_status, **fields, "_id": posting_id, "org_id": org_id,
-           "org_kind": org["kind"] if org else None, "version": 1, "created_at": now, "updated_at": now}
+           "org_kind": org_kind, "version": 1, "created_at": now, "updated_at": now}
     repo = PostingRepository(box.db, kind.collection)
     await commit(box, lambda s: repo.add(doc, s), [(kind.topic, kind.created_event, posting_id, event_data(doc))])
     return to_public(kind, doc)
