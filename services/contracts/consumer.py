@@ -71,6 +71,15 @@ def _rejecter(broker: KafkaBroker, on_dead_letter: Callable[[str], None] | None
     return reject
 
 
+async def _records(message: KafkaMessage) -> Any:
+    """The body a handler is given: the fetched record itself, or the tuple of records of a batch.
+
+    Handlers take it as their body rather than asking for the message by annotation: FastStream resolves such a
+    context parameter in a worker thread, a thread hand-off for every record or batch consumed (6–9 % of the
+    registry's and matching's main-thread samples at 20 postings/s)."""
+    return message.raw_message
+
+
 def _failure(error: Exception) -> str:
     return f"handler failed: {type(error).__name__}: {error}"
 
@@ -82,11 +91,10 @@ def subscribe_events(
     """One consumer-group member for all of a service's input topics (one join, one rebalance)."""
     reject = _rejecter(broker, on_dead_letter)
 
-    async def consume(message: KafkaMessage) -> None:
-        record = message.raw_message
+    async def consume(record: Any) -> None:
         handler = handlers[record.topic]
         try:
-            envelope = decode(message.body)
+            envelope = decode(record.value)
         except InvalidEvent as error:
             await reject(record.topic, record, f"invalid event: {error}")
             return
@@ -97,7 +105,7 @@ def subscribe_events(
     consume.__name__ = f"consume_{group_id}"
     # A short fetch wait keeps each hop's latency low on brokers that answer a fetch only at its deadline.
     broker.subscriber(*handlers, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.ACK,
-                      fetch_max_wait_ms=fetch_max_wait_ms)(consume)
+                      fetch_max_wait_ms=fetch_max_wait_ms, decoder=_records)(consume)
 
 
 def subscribe_batches(
@@ -118,9 +126,9 @@ def subscribe_batches(
         for item in batch:  # the batch keeps failing: one event at a time finds the poison one
             await handle(topic, [item])
 
-    async def consume(message: KafkaMessage) -> None:
+    async def consume(records: Any) -> None:
         by_topic: dict[str, list[tuple[Any, Envelope]]] = {}
-        for record in message.raw_message:
+        for record in records:
             try:
                 by_topic.setdefault(record.topic, []).append((record, decode(record.value)))
             except InvalidEvent as error:
@@ -131,7 +139,7 @@ def subscribe_batches(
     consume.__name__ = f"consume_batches_{group_id}"
     subscriber = broker.subscriber(*handlers, group_id=group_id, auto_offset_reset="earliest",
                                    ack_policy=AckPolicy.ACK, fetch_max_wait_ms=fetch_max_wait_ms, batch=True,
-                                   max_records=max_records)
+                                   max_records=max_records, decoder=_records)
     subscriber(consume)
     _without_idle_sleeps(subscriber, max_records)
 

@@ -6,7 +6,7 @@ from services.notify.auth import Caller
 from services.notify.container import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     return request.app.state.container
 
 

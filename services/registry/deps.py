@@ -9,11 +9,11 @@ from services.registry.container import Container
 from services.registry.db import Database
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     return request.app.state.container
 
 
-def get_db(container: Annotated[Container, Depends(get_container)]) -> Database:
+async def get_db(container: Annotated[Container, Depends(get_container)]) -> Database:
     return container.db
 
 
