@@ -60,6 +60,9 @@ class Dispatcher:
         self.replica = f"rp_{uuid.uuid4().hex[:12]}"  # claims name their owner; a live owner's are never taken
         # Dispatch ids this replica is inserting the claim of, or attempting, right now (with how many holds each).
         self.inflight: Counter[str] = Counter()
+        # Dispatch ids whose claim this replica settled itself (it wrote the dispatch, or the first attempt's record),
+        # with when: the sweep takes them as written without looking them up (see `Sweep._written`).
+        self.settled: dict[str, float] = {}
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
         self._groups: dict[str, GroupInsert] = {}
@@ -181,6 +184,7 @@ class Dispatcher:
         if not await self._group("dispatches").insert(written):
             # adopted meanwhile by another replica (our lease ran out): keep our outcome
             await self.db["dispatches"].update_one({"_id": dispatch["_id"]}, {"$set": update})
+        self.settled[dispatch["_id"]] = time.monotonic()
         # The claim on the notification is settled later by the sweep (`sweep.py`), without a write.
 
     async def settle_claim(self, notification_id: str, dispatch_id_: str) -> None:
@@ -229,7 +233,10 @@ class Dispatcher:
             "response_code": outcome.code, "response_body": outcome.body, "error": outcome.error,
             "latency_ms": latency_ms, "at": at}
         await self._settle(dispatch, notification, target, attempts, outcome)  # the dispatch's state first
-        if not await self._group("deliveries").insert(record):  # only if an attempt's number was ever reused
+        if await self._group("deliveries").insert(record):
+            if attempts == 1:  # a first attempt's record settles its claim
+                self.settled[dispatch["_id"]] = time.monotonic()
+        else:  # only if an attempt's number was ever reused
             await self._group("deliveries").insert({**record, "_id": f"dlv_{uuid.uuid4().hex[:20]}"})
 
     async def _settle(self, dispatch: dict, notification: dict, target: dict, attempts: int,

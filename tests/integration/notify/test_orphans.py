@@ -2,6 +2,7 @@
 run out and it has stopped beating, another replica adopts the dispatch and the message is sent, once."""
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from deploy.receiver import Receiver
 from deploy.stack import Stack
 from services.notify.channels import Outcome
-from services.notify.claims import GAP_MARGIN
+from services.notify.claims import GAP_MARGIN, ClaimWatch
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, dispatch_id
 from services.notify.notifications import notification_id
@@ -163,10 +164,19 @@ async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its
         await eventually(lambda: _count(db, "deliveries", 2))
         written = [d["_id"] for d in await db["dispatches"].find({}).to_list()]
         assert written == [dispatch_id("ntf_first_2", "webhook", "wh_1")]
-        # Both claims are settled: one by its delivery record, the other by its dispatch; nothing is adopted.
+        # Both claims are settled: one by its delivery record, the other by its dispatch; nothing is adopted. This
+        # replica wrote both, so its sweep knows without reading them back, and forgets them once answered.
         later = now + dispatcher.lease_length + timedelta(seconds=1)
+        claims = {dispatch_id(f"ntf_first_{seq}", "webhook", "wh_1") for seq in (1, 2)}
+        assert set(dispatcher.settled) == claims
         assert await sweep.adopt_orphans({dispatcher.replica}, later) == 0
-        assert await _watermark(db) == 2
+        assert await _watermark(db) == 2 and dispatcher.settled == {}
+        # Another replica, to which this one is dead, reads the same from the database: nothing is adopted either.
+        other = Sweep(Dispatcher(db, Settings(), {"webhook": Answering()}, load_target=_none, on_dead=_nothing,
+                                 on_gone=_nothing))
+        other.watch = ClaimWatch(0)  # from the first number, not from the watermark
+        assert await other.adopt_orphans({other.dispatcher.replica}, later) == 0
+        assert await db["dispatches"].count_documents({}) == 1
         # Redelivered by hand, the first one's dispatch is written then, with its attempt so far.
         record = await db["deliveries"].find_one({"notification_id": "ntf_first_1"})
         redelivery = await dispatcher.retry_by_hand("org_first", record["_id"])
@@ -179,3 +189,13 @@ async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its
 
 async def _count(db: Database, collection: str, expected: int) -> bool:
     return await db[collection].count_documents({}) == expected
+
+
+def test_what_a_replica_settled_is_forgotten_once_no_claim_can_ask_about_it() -> None:
+    dispatcher = Dispatcher(None, Settings(), {}, load_target=_none, on_dead=_nothing,  # type: ignore[arg-type]
+                            on_gone=_nothing)
+    now = time.monotonic()
+    horizon = 2 * (dispatcher.lease_length + GAP_MARGIN).total_seconds()
+    dispatcher.settled = {"dsp_old": now - horizon - 1, "dsp_recent": now - 5}
+    Sweep(dispatcher).forget_settled(now)
+    assert list(dispatcher.settled) == ["dsp_recent"]
