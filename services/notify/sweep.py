@@ -110,12 +110,6 @@ class Sweep:
         for did in [did for did, at in settled.items() if at < horizon]:
             del settled[did]
 
-    async def once(self, now: datetime) -> None:
-        """Beats, takes back the attempts of replicas that stopped beating, adopts orphaned claims."""
-        live = await self.beat(now)
-        await self.adopt_orphans(live, now)
-        self.forget_settled(time.monotonic())
-
     async def beat(self, now: datetime) -> set[str]:
         """Says this replica is alive and takes back the attempts of replicas that stopped beating; returns the
         replicas alive now."""
