@@ -168,6 +168,11 @@ class FeatureCache(dict):
         self.seen[key] = end
 
 
+def rolled_back(engine: Any) -> None:
+    """After a rollback: the engine's answers that may describe documents that are gone are dropped."""
+    engine._cache_state.collection_features_cache.clear()
+
+
 def keep_features_across_writes(engine: Any) -> FeatureCache:
     """Installs the lasting feature cache on a (not yet connected) mongoeco SQLiteEngine."""
     cache = FeatureCache(engine)

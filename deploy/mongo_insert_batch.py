@@ -30,6 +30,7 @@ from mongoeco.api._command_bson import command_boolean
 from mongoeco.types import WriteCommandResult
 
 from deploy.mongo_codec import plain_copy
+from deploy.mongo_features import rolled_back
 
 _SAVEPOINT = "duijie_insert_batch"
 _original = DatabaseAdminWriteCommandService.command_insert
@@ -57,7 +58,7 @@ async def command_insert(self: Any, spec: dict[str, object], *, session: Any = N
     except Exception:
         connection.execute(f"ROLLBACK TO {_SAVEPOINT}")
         connection.execute(f"RELEASE {_SAVEPOINT}")
-        engine._cache_state.collection_features_cache.clear()  # answers about documents that are gone
+        rolled_back(engine)
         return await _original(self, spec, session=session)
     connection.execute(f"RELEASE {_SAVEPOINT}")
     return _write_command_result(WriteCommandResult(count=len(result.inserted_ids)), acknowledged=acknowledged)

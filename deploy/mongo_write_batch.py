@@ -18,6 +18,7 @@ command to end (deploy/mongo_gate.py admits it only then).
 import sqlite3
 from typing import Any
 
+from deploy.mongo_features import rolled_back
 from deploy.mongo_gate import command_body
 
 WRITES = {"insert", "update", "delete"}
@@ -28,7 +29,7 @@ def _commit(connection: sqlite3.Connection, engine: Any) -> None:
         connection.commit()
     except BaseException:
         connection.rollback()
-        engine._cache_state.collection_features_cache.clear()  # answers about documents that are gone
+        rolled_back(engine)
         raise
 
 
