@@ -1,9 +1,9 @@
 """Matching's composition root: a FastStream app with /healthz, /readyz and /metrics."""
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
-from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.contracts.broker import kafka_broker
 from services.matching.domain import Weights
 from services.matching.engine import MatchingEngine
 from services.matching.handlers import register_handlers
@@ -22,7 +22,7 @@ def weights_from(settings: Settings) -> Weights:
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or Settings()
-    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-matching")
+    broker = kafka_broker(settings.kafka_bootstrap, "duijie-matching")
     service = MatchingService(MatchingEngine(weights=weights_from(settings), min_score=settings.min_score),
                               limit=settings.matches_per_posting)
     producer = MatchEventProducer(settings.kafka_bootstrap, client_id="duijie-matching")

@@ -1,12 +1,11 @@
 """Notify's composition root: FastStream consumers plus a small HTTP API, in one process."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 
+from services.contracts.broker import kafka_broker
 from services.notify.api import router as api_router
 from services.notify.auth import KeyIntrospection
 from services.notify.channels.email import EmailChannel
@@ -30,9 +29,7 @@ from services.notify.webhooks import Endpoints
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     db = Database(settings.mongo_url, settings.notify_db)
-    # Per-message consume logs at DEBUG: at INFO they cost more than handling a match event.
-    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-notify",
-                         log_level=logging.DEBUG)
+    broker = kafka_broker(settings.kafka_bootstrap, "duijie-notify")
     # Redirects are never followed (3xx is a failed attempt); the SSRF guard pins every request's address.
     poster = Poster(settings.allow_hosts, settings.webhook_timeout_seconds)
     endpoints = Endpoints(db, settings.cache_seconds)

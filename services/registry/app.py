@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 
 from services.contracts import topics
+from services.contracts.broker import kafka_broker
 from services.contracts.consumer import subscribe_batches
 from services.registry import idempotency, validation
 from services.registry.catalogue import endpoints as catalogue_endpoints
@@ -40,7 +40,7 @@ from services.registry.whoami import router as whoami_router
 
 def build_container(settings: Settings) -> Container:
     db = Database(settings.mongo_url, settings.registry_db)
-    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=False, client_id="duijie-registry")
+    broker = kafka_broker(settings.kafka_bootstrap, "duijie-registry")
     relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds)
     container = Container(settings, db, broker, relay)
     handlers = {topics.named(topics.SCHEDULES, settings.topic_prefix): schedule_consumer(db)}
