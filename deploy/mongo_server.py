@@ -8,6 +8,7 @@ import asyncio
 import contextvars
 import inspect
 import signal
+import sqlite3
 import weakref
 from collections.abc import Callable
 from functools import partial
@@ -44,6 +45,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     read only what their `_id` or a single-field index selects when they can (deploy/mongo_index_scan.py).
     """
     engine = SQLiteEngine(str(path))
+    engine._create_sqlite_connection = _tuned_connections(engine._create_sqlite_connection)  # type: ignore[method-assign]
     engine.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]
     engine.register_change_consumer = lambda consumer_id, **options: 0  # type: ignore[method-assign]
     engine._validate_document_against_unique_indexes = _unique_check_without_id_scan(engine)  # type: ignore[method-assign]
@@ -60,6 +62,33 @@ def engine_for(path: Path) -> SQLiteEngine:
     mongo_codec.install()  # documents validated once instead of once per nesting level
     install_insert_batch()  # an insert of several documents written as one batch
     return engine
+
+
+# Checkpoints once the write-ahead log holds 40 MB instead of 4 MB, sorts and temporary indexes in memory, and a
+# 64 MB page cache instead of 2 MB (see `_tuned_connections`).
+CONNECTION_PRAGMAS = ("wal_autocheckpoint=10000", "temp_store=MEMORY", "cache_size=-65536")
+
+
+def _tuned_connections(create: Callable[[], sqlite3.Connection]) -> Callable[[], sqlite3.Connection]:
+    """The engine's SQLite connections, tuned for a server that commits every write command.
+
+    Each commit appends every page it changed to the write-ahead log, and every 1,000 pages (SQLite's default)
+    the log was copied back into the database file: at 20 postings/s notify's server made some 15,000 `pwrite`
+    calls a second, and its `ORDER BY`/`DISTINCT` reads created and deleted a temporary file 50 times a second.
+    A checkpoint every 10,000 pages copies a page changed by many commits once; the log can reach 40 MB. Pages
+    come from a 64 MB cache rather than from the file. With all three, 15 s at 20 postings/s took notify's server
+    107,000 `pwrite`, 5,900 `pread` and 15 `fdatasync` calls against 223,000, 27,800 and 130. The log is still
+    synced at each checkpoint (`synchronous=NORMAL`, mongoeco's): a power cut can lose the commits since the last
+    one, as before, now up to 40 MB of them rather than 4 MB; a crash of the server itself loses none.
+    """
+
+    def created() -> sqlite3.Connection:
+        connection = create()
+        for pragma in CONNECTION_PRAGMAS:
+            connection.execute(f"PRAGMA {pragma}")
+        return connection
+
+    return created
 
 
 async def _run_inline[T](func: Callable[..., T], /, *args: object, **kwargs: object) -> T:
