@@ -184,14 +184,13 @@ def _walks(semantics: Any, field: str) -> bool:
     return sort == [(field, 1)] and bool(semantics.limit) and semantics.limit > 0
 
 
-def _walk(engine: SQLiteEngine, conn: Any, sql: str, params: tuple, semantics: Any) -> list:
+def _walk(conn: Any, sql: str, params: tuple, semantics: Any, read: Callable[[str], dict]) -> list:
     """The answer read along the index range in order, stopping at the limit (as an index walk does) instead of
     reading all of it. Equal values come in storage-key order (MongoDB leaves their order unspecified, and so
     does mongoeco)."""
     keyed = ("SELECT DISTINCT scalar_index_entries.element_key, documents.storage_key, documents.document "
              + sql.removeprefix(SELECTED))
     cursor = conn.execute(f"SELECT * FROM ({keyed}) ORDER BY 1, 2", params)
-    read = reader_of(engine, needed_fields(semantics))
     try:
         def documents() -> Any:
             while rows := cursor.fetchmany(64):
@@ -212,9 +211,10 @@ def _narrowed(engine: SQLiteEngine, reader: Any) -> Any:
         if narrowest is None:
             return None
         condition, sql, params = narrowest
+        read = reader_of(engine, needed_fields(semantics))
         if _walks(semantics, condition.field):
-            return iter(_walk(engine, conn, sql, params, semantics))
-        rows = _range_rows(engine, conn, sql, params, reader_of(engine, needed_fields(semantics)))
+            return iter(_walk(conn, sql, params, semantics, read))
+        rows = _range_rows(engine, conn, sql, params, read)
     python_semantics = replace(semantics, compiled_query=None)  # as the engine's own full scan filters
     documents = (document for _, document in rows)
     if semantics.sort is None:
