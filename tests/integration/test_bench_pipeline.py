@@ -1,16 +1,13 @@
 """The pipeline bench runs end to end at a low rate: it starts its own stack, and every need it POSTs comes back
 as exactly one correctly signed webhook."""
 
-from pathlib import Path
-
 import pytest
 
+from bench._common import DATA
 from bench.pipeline import run
 
-CSL = Path(__file__).parents[2].parent / "shared/data/csl"
 
-
-@pytest.mark.skipif(not (CSL / "corpus.jsonl").exists(), reason="CSL data folder missing")
+@pytest.mark.skipif(not (DATA / "corpus.jsonl").exists(), reason="CSL data folder missing")
 async def test_every_need_posted_arrives_once_as_a_signed_webhook() -> None:
     result = await run(rate=2.0, seconds=3.0, results=40, firms=2, drain=30.0)
     assert result["sent"] == result["delivered"] == 6

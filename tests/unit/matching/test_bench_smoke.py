@@ -1,10 +1,7 @@
-from pathlib import Path
-
 import pytest
 
+from bench._common import DATA as CSL
 from bench.quality import evaluate
-
-CSL = Path(__file__).parents[3].parent / "shared/data/csl"
 
 
 @pytest.mark.skipif(not (CSL / "corpus.jsonl").exists(), reason="CSL data folder missing")
