@@ -1,9 +1,11 @@
-"""What the registry's lifespan opens once and every request shares: settings, database, broker, relay."""
+"""What the registry's lifespan opens once and every request shares: settings, database, broker, relay, and the
+short-lived cache of API keys."""
 
 from dataclasses import dataclass, field
 
 from faststream.kafka import KafkaBroker
 
+from services.registry.auth import KeyCache
 from services.registry.db import Database
 from services.registry.orgs.repository import OrgKinds
 from services.registry.outbox import Relay
@@ -17,6 +19,8 @@ class Container:
     broker: KafkaBroker
     relay: Relay
     org_kinds: OrgKinds = field(init=False)
+    keys: KeyCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.org_kinds = OrgKinds(self.db)
+        self.keys = KeyCache(self.settings.key_cache_seconds)

@@ -22,7 +22,7 @@ async def get_caller(
     authorization: Annotated[str | None, Header(description="`Bearer <API key>`")] = None,
 ) -> Caller:
     s = container.settings
-    return await authenticate(container.db, authorization, s.admin_key, s.internal_key)
+    return await authenticate(container.db, container.keys, authorization, s.admin_key, s.internal_key)
 
 
 Box = Annotated[Container, Depends(get_container)]

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # the path to a participant's notification, so it fetches a fifth as often as the services on that path, and
     # takes what arrived meanwhile in one batch.
     consume_wait_ms: int = Field(100, ge=1)
+    key_cache_seconds: float = Field(5.0, ge=0, description=(
+        "How long a replica keeps an API key it has read: a key revoked through another replica still works on this "
+        "one for up to this long (through this one, it stops at once). 0 reads the key on every request."))
     relay_batch: int = 200
     relay_poll_seconds: float = 0.5
     service_name: str = "/duijie/registry"

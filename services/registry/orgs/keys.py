@@ -76,6 +76,7 @@ async def revoke_key(org_id: str, key_id: str, box: Box, caller: CurrentCaller) 
     await get_org(box, org_id)
     ensure_manages(caller, org_id)
     doc = await OrgRepository(box.db).revoke_key(org_id, key_id)
+    box.keys.forget(key_id)
     if doc is None:
         raise NotFound(f"key {key_id} of organisation {org_id} not found")
     return _public(doc)
@@ -98,5 +99,6 @@ async def withdraw_role(org_id: str, role: Literal["organiser", "admin"], box: B
         raise Forbidden("only an admin can withdraw roles")
     await get_org(box, org_id)
     doc = await OrgRepository(box.db).withdraw_role(org_id, role)
+    box.keys.forget_org(org_id)
     assert doc is not None
     return to_public(doc)
