@@ -41,7 +41,8 @@ from services.registry.whoami import router as whoami_router
 def build_container(settings: Settings) -> Container:
     db = Database(settings.mongo_url, settings.registry_db)
     broker = kafka_broker(settings.kafka_bootstrap, "duijie-registry")
-    relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds)
+    relay = Relay(db, broker, settings.topic_prefix, settings.relay_batch, settings.relay_poll_seconds,
+                  settings.relay_log_seconds)
     container = Container(settings, db, broker, relay)
     handlers = {topics.named(topics.SCHEDULES, settings.topic_prefix): schedule_consumer(db)}
     batches = {topics.named(topics.MATCHES, settings.topic_prefix): lambda events: on_match_events(db, events)}

@@ -4,6 +4,10 @@
 each to Kafka (key = aggregate id) and moves it to `outbox_sent`; while the broker is down it keeps retrying
 the same row, so nothing is lost or reordered. Writes to one aggregate are serialised by its `version`, so
 insertion order is that aggregate's order. Only the replica holding the relay lease publishes.
+
+Published rows are moved together every `log_seconds` rather than after each publish: under a steady stream of
+postings the relay publishes about one posting's event at a time, and each move is two database commands (an
+insert into the log and a delete).
 """
 
 import asyncio
@@ -37,9 +41,13 @@ async def record(db: Database, session: AsyncClientSession, topic: str, event: E
 class Relay:
     LEASE_SECONDS = 10.0
 
-    def __init__(self, db: Database, broker: KafkaBroker, prefix: str, batch: int, poll_seconds: float) -> None:
+    def __init__(self, db: Database, broker: KafkaBroker, prefix: str, batch: int, poll_seconds: float,
+                 log_seconds: float = 0.2) -> None:
         self.db, self.broker, self.prefix = db, broker, prefix
-        self.batch, self.poll_seconds = batch, poll_seconds
+        self.batch, self.poll_seconds, self.log_seconds = batch, poll_seconds, log_seconds
+        self._unlogged: dict[ObjectId, dict] = {}  # published rows not yet moved to `outbox_sent`, in order
+        self._log_due = 0.0  # monotonic time at which they are moved
+        self._read_at = 0.0  # monotonic time of the last read of the outbox
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self.published = 0
         self._wake = asyncio.Event()
@@ -72,10 +80,11 @@ class Relay:
         """Publish unsent rows in order; returns how many were sent. Stops at the first failure.
 
         The rows are handed to the producer in order without waiting for each acknowledgement (the producer
-        keeps their order per partition), then the acknowledged prefix moves to `outbox_sent`, the log of what
-        went out: `outbox` only ever holds what is still to send, so reading it stays cheap however long the
-        platform runs (a crash between the two writes re-sends those rows: consumers are idempotent)."""
-        rows = await self.db["outbox"].find({"sent": False}).sort("_id", 1).limit(self.batch).to_list()
+        keeps their order per partition); the acknowledged prefix is then left out of later reads and moved to
+        `outbox_sent`, the log of what went out, at the next `log_published`. `outbox` only ever holds what is
+        still to send and what was sent a moment ago, so reading it stays cheap however long the platform runs
+        (a crash before the move re-sends those rows: consumers are idempotent)."""
+        rows = await self.db["outbox"].find(self._unsent()).sort("_id", 1).limit(self.batch).to_list()
         acks = []
         try:
             for row in rows:
@@ -87,13 +96,25 @@ class Relay:
             sent = next((i for i, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)),
                         len(outcomes))
             if sent:
-                await self._move_to_log(rows[:sent])
+                if not self._unlogged:
+                    self._log_due = time.monotonic() + self.log_seconds
+                self._unlogged.update((row["_id"], row) for row in rows[:sent])
                 self.published += sent
         if sent < len(outcomes):
             raise outcomes[sent]  # type: ignore[misc]
         return sent
 
-    async def _move_to_log(self, rows: list[dict]) -> None:
+    def _unsent(self) -> dict:
+        if not self._unlogged:
+            return {"sent": False}
+        return {"sent": False, "_id": {"$nin": list(self._unlogged)}}
+
+    async def log_published(self, now: float | None = None) -> None:
+        """Moves the published rows to `outbox_sent` once they have waited `log_seconds` (or now, with `now` None
+        or the batch full)."""
+        if not self._unlogged or (now is not None and now < self._log_due and len(self._unlogged) < self.batch):
+            return
+        rows = list(self._unlogged.values())
         at = datetime.now(UTC)
         try:
             await self.db["outbox_sent"].insert_many([{**row, "sent": True, "sent_at": at} for row in rows],
@@ -102,26 +123,42 @@ class Relay:
             if only_duplicates(error) is None:
                 raise
         await self.db["outbox"].delete_many({"_id": {"$in": [row["_id"] for row in rows]}})
+        for row in rows:
+            self._unlogged.pop(row["_id"], None)
+
+    def _wait_seconds(self) -> float:
+        """Until the next poll, or until the published rows are due to move if that is sooner."""
+        due = self._read_at + self.poll_seconds
+        if self._unlogged:
+            due = min(due, self._log_due)
+        return max(0.0, due - time.monotonic())
 
     async def run(self) -> None:
-        backoff = 0.1
+        """Reads the outbox when woken by a commit and every `poll_seconds`; moves published rows to the log when
+        they are due. A wake-up that only moves rows does not read the outbox."""
+        backoff, read = 0.1, True
         while True:
+            self._wake.clear()  # before reading: a commit during this round wakes the next one
             try:
-                if await self._hold_lease():
-                    sent = await self.publish_pending()
-                    backoff = 0.1
-                    if sent >= self.batch:
-                        continue
+                await self.log_published(time.monotonic())
+                if read:
+                    self._read_at = time.monotonic()
+                    if await self._hold_lease():
+                        sent = await self.publish_pending()
+                        backoff = 0.1
+                        if sent >= self.batch:
+                            continue
             except Exception as error:  # the broker or the database is down: retry, lose nothing
                 log.warning("outbox relay: %s; retrying in %.1f s", error, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+                read = True
                 continue
-            self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), self._wait_seconds())
+                read = True
             except TimeoutError:
-                pass
+                read = time.monotonic() >= self._read_at + self.poll_seconds
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
@@ -130,7 +167,12 @@ class Relay:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        try:
+            await self.log_published()
+        except Exception as error:  # noqa: BLE001 - the next relay re-sends them: consumers are idempotent
+            log.warning("outbox relay: published rows left unlogged at stop: %s", error)
 
     async def backlog(self) -> int:
-        return await self.db["outbox"].count_documents({"sent": False})
+        """Rows still to publish."""
+        return await self.db["outbox"].count_documents(self._unsent())
 

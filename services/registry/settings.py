@@ -23,6 +23,8 @@ class Settings(BaseSettings):
         "one for up to this long (through this one, it stops at once). 0 reads the key on every request."))
     relay_batch: int = 200
     relay_poll_seconds: float = 0.5
+    relay_log_seconds: float = Field(0.2, ge=0, description="How long published outbox rows wait to be moved to "
+                                     "`outbox_sent` together (a crash meanwhile re-sends them)")
     service_name: str = "/duijie/registry"
     deal_registration_pattern: str = Field(
         default=r"^(19|20)\d{2}\d{6}\d{6}$",

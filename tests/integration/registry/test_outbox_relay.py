@@ -1,0 +1,120 @@
+"""The relay, on the embedded database with a recording broker: what it published is never published again by it,
+is no longer backlog, and moves to `outbox_sent` together a moment later (or when the relay stops); a commit while
+the relay is busy is published at once, not at the next poll."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from deploy.stack import Stack
+from services.contracts.envelope import new_event
+from services.registry import outbox
+from services.registry.db import Database
+from services.registry.outbox import Relay
+from tests.support.api import eventually
+
+pytestmark = pytest.mark.integration
+
+
+class RecordingBroker:
+    """Records each publish; `hold` keeps the next publishes from completing until released."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, bytes]] = []
+        self.hold: asyncio.Event | None = None
+
+    async def publish(self, value: bytes, topic: str, *, key: bytes, headers: dict, no_confirm: bool) -> object:
+        if self.hold is not None:
+            await self.hold.wait()
+        self.published.append((topic, key))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+@pytest.fixture
+async def db(stack: Stack) -> AsyncIterator[Database]:
+    database = Database(stack.mongo_url, f"relay_{uuid.uuid4().hex[:8]}")  # its own lease, apart from the stack's
+    yield database
+    await database.client.drop_database(database.db.name)
+    await database.close()
+
+
+async def record(db: Database, subject: str) -> None:
+    async with db.transaction() as session:
+        event = new_event("need.created", subject, {"id": subject}, source="/test")
+        await outbox.record(db, session, "registry.needs.v1", event)
+
+
+async def rows(db: Database, collection: str) -> list[str]:
+    return [row["key"] for row in await db[collection].find({}, {"key": 1}).sort("_id", 1).to_list()]
+
+
+async def test_published_rows_are_left_out_then_moved_to_the_log_together(db: Database) -> None:
+    broker = RecordingBroker()
+    relay = Relay(db, broker, "", batch=50, poll_seconds=10.0, log_seconds=0.3)  # type: ignore[arg-type]
+    for subject in ("need_1", "need_2"):
+        await record(db, subject)
+    assert await relay.publish_pending() == 2
+    assert await relay.publish_pending() == 0, "what it published is not read again"
+    assert await relay.backlog() == 0
+    assert await rows(db, "outbox") == ["need_1", "need_2"] and await rows(db, "outbox_sent") == []
+    await record(db, "need_3")
+    assert await relay.publish_pending() == 1
+    assert [key for _, key in broker.published] == [b"need_1", b"need_2", b"need_3"]
+
+    relay.start()
+    try:
+        await eventually(lambda: _moved(db, ["need_1", "need_2", "need_3"]), within=5)
+    finally:
+        await relay.stop()
+    assert len(broker.published) == 3
+
+
+async def test_stopping_moves_what_was_published(db: Database) -> None:
+    relay = Relay(db, RecordingBroker(), "", batch=50, poll_seconds=10.0, log_seconds=60.0)  # type: ignore[arg-type]
+    await record(db, "need_1")
+    await relay.publish_pending()
+    await relay.stop()
+    assert await rows(db, "outbox") == [] and await rows(db, "outbox_sent") == ["need_1"]
+
+
+async def test_a_commit_while_the_relay_is_busy_is_published_without_waiting_for_the_next_poll(db: Database) -> None:
+    broker = RecordingBroker()
+    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
+    relay.start()
+    try:
+        await eventually(lambda: _lease_taken(db), within=5)
+        broker.hold = asyncio.Event()
+        await record(db, "need_1")
+        relay.wake()
+        await eventually(lambda: _publishing(relay), within=5)
+        await record(db, "need_2")  # committed while the relay waits on the broker
+        relay.wake()
+        broker.hold.set()
+        started = time.monotonic()
+        await eventually(lambda: _count(broker, 2), within=5, every=0.01)
+        assert time.monotonic() - started < 2.0
+        assert [key for _, key in broker.published] == [b"need_1", b"need_2"]
+    finally:
+        await relay.stop()
+
+
+async def _moved(db: Database, subjects: list[str]) -> bool:
+    return await rows(db, "outbox") == [] and await rows(db, "outbox_sent") == subjects
+
+
+async def _lease_taken(db: Database) -> bool:
+    return await db["leases"].find_one({"_id": "outbox-relay"}) is not None
+
+
+async def _publishing(relay: Relay) -> bool:
+    await asyncio.sleep(0.05)  # the relay has read need_1 and waits on the held broker
+    return True
+
+
+async def _count(broker: RecordingBroker, n: int) -> bool:
+    return len(broker.published) >= n
