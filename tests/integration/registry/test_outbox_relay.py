@@ -1,6 +1,7 @@
 """The relay, on the embedded database with a recording broker: what it published is never published again by it,
 is no longer backlog, and moves to `outbox_sent` together a moment later (or when the relay stops); a commit while
-the relay is busy is published at once, not at the next poll."""
+the relay is busy is published at once, not at the next poll; of two replicas only the lease holder publishes, and
+the other takes over what is left once that lease runs out."""
 
 import asyncio
 import time
@@ -101,6 +102,28 @@ async def test_a_commit_while_the_relay_is_busy_is_published_without_waiting_for
         assert [key for _, key in broker.published] == [b"need_1", b"need_2"]
     finally:
         await relay.stop()
+
+
+async def test_the_second_replica_publishes_only_what_the_first_left_once_its_lease_ran_out(db: Database) -> None:
+    first_broker, second_broker = RecordingBroker(), RecordingBroker()
+    first = Relay(db, first_broker, "", batch=50, poll_seconds=0.1, log_seconds=0.05)  # type: ignore[arg-type]
+    second = Relay(db, second_broker, "", batch=50, poll_seconds=0.1, log_seconds=0.05)  # type: ignore[arg-type]
+    first.LEASE_SECONDS = second.LEASE_SECONDS = 1.0
+    first.start()
+    await eventually(lambda: _lease_taken(db), within=5)
+    second.start()
+    try:
+        for subject in ("need_1", "need_2"):
+            await record(db, subject)
+        await eventually(lambda: _moved(db, ["need_1", "need_2"]), within=5)
+        await first.stop()  # its published rows are moved; its lease runs on for up to a second
+        await record(db, "need_3")
+        await eventually(lambda: _count(second_broker, 1), within=5)
+        await eventually(lambda: _moved(db, ["need_1", "need_2", "need_3"]), within=5)
+    finally:
+        await second.stop()
+    assert [key for _, key in first_broker.published] == [b"need_1", b"need_2"]
+    assert [key for _, key in second_broker.published] == [b"need_3"]
 
 
 async def _moved(db: Database, subjects: list[str]) -> bool:
