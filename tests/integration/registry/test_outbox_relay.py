@@ -21,14 +21,17 @@ pytestmark = pytest.mark.integration
 
 
 class RecordingBroker:
-    """Records each publish; `hold` keeps the next publishes from completing until released."""
+    """Records each publish; `hold` keeps the next publishes from completing until released (`held` counts the
+    publishes waiting on it)."""
 
     def __init__(self) -> None:
         self.published: list[tuple[str, bytes]] = []
         self.hold: asyncio.Event | None = None
+        self.held = 0
 
     async def publish(self, value: bytes, topic: str, *, key: bytes, headers: dict, no_confirm: bool) -> object:
         if self.hold is not None:
+            self.held += 1
             await self.hold.wait()
         self.published.append((topic, key))
         done = asyncio.get_running_loop().create_future()
@@ -92,7 +95,7 @@ async def test_a_commit_while_the_relay_is_busy_is_published_without_waiting_for
         broker.hold = asyncio.Event()
         await record(db, "need_1")
         relay.wake()
-        await eventually(lambda: _publishing(relay), within=5)
+        await eventually(lambda: _held(broker), within=5, every=0.01)  # the relay read need_1 and waits
         await record(db, "need_2")  # committed while the relay waits on the broker
         relay.wake()
         broker.hold.set()
@@ -134,9 +137,8 @@ async def _lease_taken(db: Database) -> bool:
     return await db["leases"].find_one({"_id": "outbox-relay"}) is not None
 
 
-async def _publishing(relay: Relay) -> bool:
-    await asyncio.sleep(0.05)  # the relay has read need_1 and waits on the held broker
-    return True
+async def _held(broker: RecordingBroker) -> bool:
+    return broker.held > 0
 
 
 async def _count(broker: RecordingBroker, n: int) -> bool:
