@@ -1,4 +1,4 @@
-"""Writing a change and its event in one transaction, then waking the relay.
+"""Writing a change and its event in one transaction, then handing the event to the relay.
 
 A transaction that fails for a transient reason (MongoDB's `TransientTransactionError`, e.g. a write
 conflict between two concurrent transactions) is retried as a whole: nothing of the failed attempt was kept.
@@ -21,14 +21,14 @@ Change = Callable[[AsyncClientSession], Awaitable[Any]]
 async def commit(box: Container, change: Change, events: list[tuple[str, str, str, BaseModel | dict]]) -> Any:
     """Run `change` and record `events` ((topic, type, subject, data), ...) atomically; returns change's value."""
 
-    async def attempt() -> Any:
+    async def attempt() -> tuple[Any, list[dict]]:
         async with box.db.transaction() as session:
             value = await change(session)
-            for topic, type_, subject, data in events:
-                event = new_event(type_, subject, data, source=box.settings.service_name)
-                await outbox.record(box.db, session, topic, event)
-        return value
+            rows = [await outbox.record(box.db, session, topic,
+                                        new_event(type_, subject, data, source=box.settings.service_name))
+                    for topic, type_, subject, data in events]
+        return value, rows
 
-    value = await retrying(attempt)
-    box.relay.wake()
+    value, rows = await retrying(attempt)
+    box.relay.committed(rows)
     return value

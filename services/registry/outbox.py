@@ -8,6 +8,14 @@ insertion order is that aggregate's order. Only the replica holding the relay le
 Published rows are moved together every `log_seconds` rather than after each publish: under a steady stream of
 postings the relay publishes about one posting's event at a time, and each move is two database commands (an
 insert into the log and a delete).
+
+Rows this process commits are handed to its relay (`committed`). A relay that has caught up with the outbox (its
+last read found less than a batch, and everything since went out) publishes them in commit order without reading
+them back: one database command less per posting, and one round trip less between a commit and its publish. The
+outbox is still read at every poll, after a failure and after a burst larger than a batch; rows committed by
+other replicas are found by those reads. So one replica's events keep their order, as before; an event committed
+through another replica may now go out after a later one committed here (consumers keep the newest version of an
+aggregate, and the reads' `_id` order across replicas was never commit order either).
 """
 
 import asyncio
@@ -30,12 +38,12 @@ from services.registry.db import Database, only_duplicates
 log = logging.getLogger("duijie.registry.outbox")
 
 
-async def record(db: Database, session: AsyncClientSession, topic: str, event: Envelope) -> None:
-    await db["outbox"].insert_one(
-        {"_id": ObjectId(), "event_id": event.id, "topic": topic, "key": event.subject, "type": event.type,
-         "value": encode(event), "sent": False, "created_at": datetime.now(UTC)},
-        session=session,
-    )
+async def record(db: Database, session: AsyncClientSession, topic: str, event: Envelope) -> dict:
+    """Adds the event's row to the caller's transaction; returns the row (for `Relay.committed` once committed)."""
+    row = {"_id": ObjectId(), "event_id": event.id, "topic": topic, "key": event.subject, "type": event.type,
+           "value": encode(event), "sent": False, "created_at": datetime.now(UTC)}
+    await db["outbox"].insert_one(row, session=session)
+    return row
 
 
 class Relay:
@@ -48,6 +56,8 @@ class Relay:
         self._unlogged: dict[ObjectId, dict] = {}  # published rows not yet moved to `outbox_sent`, in order
         self._log_due = 0.0  # monotonic time at which they are moved
         self._read_at = 0.0  # monotonic time of the last read of the outbox
+        self._committed: list[dict] = []  # rows committed by this process since the last read, in commit order
+        self._caught_up = False  # the last read found less than a batch and nothing failed since
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self.published = 0
         self._wake = asyncio.Event()
@@ -55,7 +65,17 @@ class Relay:
         self._renew_after = 0.0  # monotonic time after which the lease is renewed before publishing again
 
     def wake(self) -> None:
-        """Called after a commit so the relay publishes at once instead of at the next poll."""
+        """Reads the outbox at once instead of at the next poll."""
+        self._wake.set()
+
+    def committed(self, rows: list[dict]) -> None:
+        """Rows this process has just committed: published at once, without reading them back if caught up."""
+        if not rows:
+            return
+        self._committed.extend(rows)
+        if len(self._committed) > self.batch:  # a burst: read it in batches instead
+            self._committed.clear()
+            self._caught_up = False
         self._wake.set()
 
     async def _hold_lease(self) -> bool:
@@ -84,7 +104,22 @@ class Relay:
         `outbox_sent`, the log of what went out, at the next `log_published`. `outbox` only ever holds what is
         still to send and what was sent a moment ago, so reading it stays cheap however long the platform runs
         (a crash before the move re-sends those rows: consumers are idempotent)."""
+        self._committed.clear()  # committed before this read, so the read finds them
         rows = await self.db["outbox"].find(self._unsent()).sort("_id", 1).limit(self.batch).to_list()
+        sent = await self._publish(rows)
+        self._caught_up = len(rows) < self.batch
+        # committed during the read and found by it too: already out
+        self._committed = [row for row in self._committed if row["_id"] not in self._unlogged]
+        return sent
+
+    async def publish_committed(self) -> int:
+        """Publishes the rows handed over by `committed`, in commit order, without reading the outbox."""
+        rows, self._committed = self._committed, []
+        return await self._publish(rows)
+
+    async def _publish(self, rows: list[dict]) -> int:
+        """Hands the rows to the producer in order, then waits for their acknowledgements; the acknowledged prefix
+        is left out of later reads. After a failure the relay reads the outbox again before trusting hand-overs."""
         acks = []
         try:
             for row in rows:
@@ -100,6 +135,9 @@ class Relay:
                     self._log_due = time.monotonic() + self.log_seconds
                 self._unlogged.update((row["_id"], row) for row in rows[:sent])
                 self.published += sent
+            if sent < len(rows):
+                self._caught_up = False
+                self._committed.clear()
         if sent < len(outcomes):
             raise outcomes[sent]  # type: ignore[misc]
         return sent
@@ -126,6 +164,10 @@ class Relay:
         for row in rows:
             self._unlogged.pop(row["_id"], None)
 
+    def _handed_over_only(self) -> bool:
+        """Whether this round publishes the rows handed over instead of reading: caught up, and no poll due."""
+        return self._caught_up and bool(self._committed) and time.monotonic() < self._read_at + self.poll_seconds
+
     def _wait_seconds(self) -> float:
         """Until the next poll, or until the published rows are due to move if that is sooner."""
         due = self._read_at + self.poll_seconds
@@ -134,16 +176,22 @@ class Relay:
         return max(0.0, due - time.monotonic())
 
     async def run(self) -> None:
-        """Reads the outbox when woken by a commit and every `poll_seconds`; moves published rows to the log when
-        they are due. A wake-up that only moves rows does not read the outbox."""
+        """Publishes what this process commits as it commits it (see `committed`), reads the outbox every
+        `poll_seconds` and when woken otherwise; moves published rows to the log when they are due. A wake-up that
+        only moves rows does not read the outbox."""
         backoff, read = 0.1, True
         while True:
             self._wake.clear()  # before reading: a commit during this round wakes the next one
             try:
                 await self.log_published(time.monotonic())
                 if read:
-                    self._read_at = time.monotonic()
-                    if await self._hold_lease():
+                    if not await self._hold_lease():
+                        self._read_at = time.monotonic()
+                        self._committed.clear()  # the lease holder reads them
+                    elif self._handed_over_only():
+                        await self.publish_committed()
+                    else:
+                        self._read_at = time.monotonic()
                         sent = await self.publish_pending()
                         backoff = 0.1
                         if sent >= self.batch:

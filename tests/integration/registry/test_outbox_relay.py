@@ -1,12 +1,14 @@
 """The relay, on the embedded database with a recording broker: what it published is never published again by it,
 is no longer backlog, and moves to `outbox_sent` together a moment later (or when the relay stops); a commit while
 the relay is busy is published at once, not at the next poll; of two replicas only the lease holder publishes, and
-the other takes over what is left once that lease runs out."""
+the other takes over what is left once that lease runs out. Rows this process commits are handed to the relay and,
+once it has caught up, published without reading the outbox; another replica's rows wait for a read; a failed
+publish makes it read again; nothing handed over is published twice."""
 
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -22,19 +24,27 @@ pytestmark = pytest.mark.integration
 
 class RecordingBroker:
     """Records each publish; `hold` keeps the next publishes from completing until released (`held` counts the
-    publishes waiting on it)."""
+    publishes waiting on it); `failures` fail that many next publishes; `on_publish` runs before each one."""
 
     def __init__(self) -> None:
         self.published: list[tuple[str, bytes]] = []
         self.hold: asyncio.Event | None = None
         self.held = 0
+        self.failures = 0
+        self.on_publish: Callable[[], None] | None = None
 
     async def publish(self, value: bytes, topic: str, *, key: bytes, headers: dict, no_confirm: bool) -> object:
+        if self.on_publish is not None:
+            self.on_publish()
         if self.hold is not None:
             self.held += 1
             await self.hold.wait()
-        self.published.append((topic, key))
         done = asyncio.get_running_loop().create_future()
+        if self.failures:
+            self.failures -= 1
+            done.set_exception(ConnectionError("broker unavailable"))
+            return done
+        self.published.append((topic, key))
         done.set_result(None)
         return done
 
@@ -47,10 +57,11 @@ async def db(stack: Stack) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def record(db: Database, subject: str) -> None:
+async def record(db: Database, subject: str) -> dict:
+    """Commits an event's row, as any replica does; the row is handed to a relay only where a test does so."""
     async with db.transaction() as session:
         event = new_event("need.created", subject, {"id": subject}, source="/test")
-        await outbox.record(db, session, "registry.needs.v1", event)
+        return await outbox.record(db, session, "registry.needs.v1", event)
 
 
 async def rows(db: Database, collection: str) -> list[str]:
@@ -127,6 +138,64 @@ async def test_the_second_replica_publishes_only_what_the_first_left_once_its_le
         await second.stop()
     assert [key for _, key in first_broker.published] == [b"need_1", b"need_2"]
     assert [key for _, key in second_broker.published] == [b"need_3"]
+
+
+async def test_rows_handed_over_go_out_without_a_read_and_another_replicas_rows_at_the_next_read(
+        db: Database) -> None:
+    broker = RecordingBroker()
+    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
+    relay.start()
+    try:
+        await eventually(lambda: _lease_taken(db), within=5)  # its first read found the outbox empty
+        await record(db, "need_of_another_replica")  # committed elsewhere: not handed to this relay
+        relay.committed([await record(db, "need_1")])
+        await eventually(lambda: _count(broker, 1), within=5, every=0.01)
+        await asyncio.sleep(0.2)
+        assert [key for _, key in broker.published] == [b"need_1"], "published without reading the outbox"
+        relay.wake()  # what a poll does
+        await eventually(lambda: _count(broker, 2), within=5, every=0.01)
+        relay.committed([await record(db, "need_2")])
+        await eventually(lambda: _count(broker, 3), within=5, every=0.01)
+        await asyncio.sleep(0.2)
+    finally:
+        await relay.stop()
+    assert [key for _, key in broker.published] == [b"need_1", b"need_of_another_replica", b"need_2"]
+
+
+async def test_after_a_failed_publish_the_relay_reads_the_outbox_and_keeps_the_order(db: Database) -> None:
+    broker = RecordingBroker()
+    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
+    relay.start()
+    try:
+        await eventually(lambda: _lease_taken(db), within=5)
+        broker.failures = 1
+        relay.committed([await record(db, "need_1")])
+        await eventually(lambda: _failed(broker), within=5, every=0.01)
+        relay.committed([await record(db, "need_2")])  # handed over before the relay has read need_1 back
+        await eventually(lambda: _count(broker, 2), within=5, every=0.01)
+        await asyncio.sleep(0.3)
+    finally:
+        await relay.stop()
+    assert [key for _, key in broker.published] == [b"need_1", b"need_2"]
+
+
+async def test_a_row_handed_over_after_a_read_found_it_is_not_published_again(db: Database) -> None:
+    broker = RecordingBroker()
+    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
+    assert await relay.publish_pending() == 0
+    row = await record(db, "need_1")
+    broker.on_publish = lambda: relay.committed([row])  # its commit returned while the relay published it
+    assert await relay.publish_pending() == 1
+    broker.on_publish = None
+    await relay.log_published()  # moved to the log, so no longer among the rows reads leave out
+    assert await relay.publish_committed() == 0
+    relay.committed([await record(db, "need_2")])
+    assert await relay.publish_committed() == 1
+    assert [key for _, key in broker.published] == [b"need_1", b"need_2"]
+
+
+async def _failed(broker: RecordingBroker) -> bool:
+    return broker.failures == 0
 
 
 async def _moved(db: Database, subjects: list[str]) -> bool:
