@@ -2,9 +2,11 @@
 
 A notification's insert claims its first attempts: it lists their dispatch ids (`undispatched`) with a lease
 (`claimed_until`). A claim is settled once its dispatch is written, by its owner or by a replica adopting it, and
-stays settled. The sweep reads each notification once, in the order of its sequence number, and keeps in memory
+stays settled. The sweep sees each notification once, in the order of its sequence number, and keeps in memory
 only the ones whose claims it has not yet found settled; so each sweep reads the notifications inserted since the
-last one, not every claim still inside the safety margin.
+last one, not every claim still inside the safety margin. Those its own replica inserted it is handed as they are
+inserted (`Dispatcher.note_recorded`) once its reads have caught up, and reads only the others: at 20 postings/s
+reading every notification back cost notify's embedded database about 3 ms of CPU per posting.
 
 Numbers are reserved a moment before their notification is inserted, and concurrent batches insert in any order:
 a number missing when a higher one has been read is a *gap*, looked up again by each sweep until its notification
@@ -28,6 +30,7 @@ class ClaimWatch:
     high: int
     gaps: dict[int, datetime] = field(default_factory=dict)
     open: dict[int, dict] = field(default_factory=dict)
+    caught_up: bool = False  # the last read above `high` found less than a batch
     published: int = field(init=False)  # the watermark last written to `counters`
 
     def __post_init__(self) -> None:

@@ -28,6 +28,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.contracts.envelope import deterministic_id
 from services.notify.channels import Channel, Outcome
+from services.notify.claims import CLAIM_FIELDS
 from services.notify.db import Database
 from services.notify.group_insert import GroupInsert
 from services.notify.retry import Breaker, Schedule
@@ -38,6 +39,7 @@ log = logging.getLogger("duijie.notify.deliveries")
 TargetLoader = Callable[[dict], Awaitable[dict | None]]
 DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
 GoneHook = Callable[[dict, dict], Awaitable[None]]
+RECORDED_LIMIT = 20_000  # notifications kept for a sweep that is not taking them in (25 s at 50 postings/s)
 
 
 def dispatch_id(notification_id: str, channel: str, target_id: str) -> str:
@@ -63,6 +65,9 @@ class Dispatcher:
         # Dispatch ids whose claim this replica settled itself (it wrote the dispatch, or the first attempt's record),
         # with when: the sweep takes them as written without looking them up (see `Sweep._written`).
         self.settled: dict[str, float] = {}
+        # The claim fields of the notifications this replica inserted, until its sweep takes them in (see
+        # `Sweep.adopt_orphans`); past `RECORDED_LIMIT` they are dropped and the sweep reads them instead.
+        self.recorded: list[dict] = []
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.Task | None = None
         self._groups: dict[str, GroupInsert] = {}
@@ -124,6 +129,13 @@ class Dispatcher:
         dispatch["unsaved"] = True
         self._enter(dispatch["_id"])  # at once, not when the task starts: see `claiming`
         self._spawn(self._attempt_entered(dispatch, notification, target))
+
+    def note_recorded(self, notifications: list[dict]) -> None:
+        """Notifications this replica has just inserted, for its sweep, which then need not read them back."""
+        if len(self.recorded) + len(notifications) > RECORDED_LIMIT:  # no sweep is taking them in
+            self.recorded.clear()
+            return
+        self.recorded += [{k: n[k] for k in CLAIM_FIELDS if k in n} for n in notifications]
 
     @contextmanager
     def claiming(self, dispatch_ids: list[str]) -> Iterator[None]:

@@ -110,6 +110,7 @@ class Notifier:
         for group in groups(order):  # one after another: concurrent inserts would interleave on the server
             with self.dispatcher.claiming([did for i in group for did in docs[i].get("undispatched", [])]):
                 recorded = await notifications.record_many(self.db, [docs[i] for i in group])
+                self.dispatcher.note_recorded([notification for notification, new in recorded if new])
                 for i, (notification, new) in zip(group, recorded, strict=True):
                     stored[i] = notification
                     if new:  # else its creator sends it (or, if that one died, the replica adopting its dispatches)

@@ -59,8 +59,15 @@ class Sweep:
             doc = await self.db["counters"].find_one({"_id": SETTLED})
             self.watch = ClaimWatch(int(doc["seq"]) if doc else 0)
         watch = self.watch
+        # This replica's own notifications are taken as it inserted them, not read back, once the reads have caught
+        # up: the numbers below them it has not seen (other replicas', reservations still being inserted) are
+        # gaps, read just below. Until then (a first sweep, a backlog of more than a batch) they are read in turn.
+        recorded, self.dispatcher.recorded = self.dispatcher.recorded, []
+        if watch.caught_up:
+            watch.saw(sorted(recorded, key=lambda n: n["seq"]), now)
         found = await self.db["notifications"].find(
             {"seq": {"$gt": watch.high}}, CLAIM_FIELDS).sort("seq", 1).limit(SWEEP_BATCH).to_list()
+        watch.caught_up = len(found) < SWEEP_BATCH
         for first, last in watch.gap_runs():
             found += await self.db["notifications"].find({"seq": {"$gte": first, "$lte": last}}, CLAIM_FIELDS).to_list()
         watch.saw(found, now)

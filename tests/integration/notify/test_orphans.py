@@ -5,6 +5,7 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -113,6 +114,74 @@ async def test_a_number_inserted_after_a_higher_one_is_still_swept_and_holds_the
     finally:
         await db.client.drop_database(db.db.name)
         await db.client.close()
+
+
+async def test_the_sweep_takes_its_own_replicas_notifications_as_inserted_and_reads_only_the_others(
+        stack: Stack) -> None:
+    """Once its reads have caught up, a sweep takes the notifications its replica inserted from the replica itself
+    (`Dispatcher.note_recorded`) instead of reading them back; another replica's notification between them is read
+    as the gap it leaves and its orphaned claim adopted; anything not handed over is read as before."""
+    db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
+    dispatcher = Dispatcher(db, Settings(), {}, load_target=_none, on_dead=_nothing, on_gone=_nothing)
+    sweep = Sweep(dispatcher)
+    sweep.db = reads = ReadsRecorded(db)  # type: ignore[assignment]
+    now = datetime.now(UTC)
+    live = {dispatcher.replica}
+    try:
+        dispatcher.note_recorded([await _own(db, 1)])
+        assert await sweep.adopt_orphans(live, now) == 0
+        assert reads.seqs == [1], "a first sweep reads from the watermark"
+
+        dispatcher.note_recorded([await _own(db, 2), await _own(db, 3)])
+        await _claimed(db, 4, now - timedelta(minutes=5))  # another replica's, which died before sending
+        dispatcher.note_recorded([await _own(db, 5)])
+        assert await sweep.adopt_orphans(live, now) == 1
+        assert reads.seqs == [1, 4], "only the other replica's notification is read"
+        assert await _watermark(db) == 5
+
+        await _own(db, 6)  # not handed over (a replica whose sweep stopped taking them in drops them)
+        assert await sweep.adopt_orphans(live, now) == 0
+        assert reads.seqs == [1, 4, 6]
+    finally:
+        await db.client.drop_database(db.db.name)
+        await db.client.close()
+
+
+async def _own(db: Database, seq: int) -> dict:
+    """A notification this replica inserted, without claims (none of its channels sends at once)."""
+    notification = {"_id": f"ntf_own_{seq}", "org_id": "org_sweep", "type": "match.proposed", "seq": seq,
+                    "created_at": datetime.now(UTC)}
+    await db["notifications"].insert_one(dict(notification))
+    return notification
+
+
+class ReadsRecorded:
+    """The database, recording the numbers of the notifications each read returns."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.seqs = db, []
+
+    def __getitem__(self, name: str) -> Any:
+        return _Recorded(self.db[name], self.seqs) if name == "notifications" else self.db[name]
+
+
+class _Recorded:
+    def __init__(self, target: Any, seqs: list[int]) -> None:
+        self.target, self.seqs = target, seqs
+
+    def find(self, *args: Any, **kwargs: Any) -> "_Recorded":
+        return _Recorded(self.target.find(*args, **kwargs), self.seqs)
+
+    def sort(self, *args: Any) -> "_Recorded":
+        return _Recorded(self.target.sort(*args), self.seqs)
+
+    def limit(self, n: int) -> "_Recorded":
+        return _Recorded(self.target.limit(n), self.seqs)
+
+    async def to_list(self) -> list[dict]:
+        docs = await self.target.to_list()
+        self.seqs += [d["seq"] for d in docs]
+        return docs
 
 
 async def _claimed(db: Database, seq: int, until: datetime, owner: str = "rp_dead") -> str:
