@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.contracts.broker import kafka_broker
 from services.notify.api import router as api_router
 from services.notify.auth import KeyIntrospection
+from services.notify.changes import Changes
 from services.notify.channels.email import EmailChannel
 from services.notify.channels.poster import Poster
 from services.notify.channels.robots import DingTalkChannel, WeComChannel
@@ -32,8 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = kafka_broker(settings.kafka_bootstrap, "duijie-notify")
     # Redirects are never followed (3xx is a failed attempt); the SSRF guard pins every request's address.
     poster = Poster(settings.allow_hosts, settings.webhook_timeout_seconds)
-    endpoints = Endpoints(db, settings.cache_seconds)
-    preferences = PreferenceStore(db, settings.cache_seconds)
+    changes = Changes(db, settings.changes_check_seconds)
+    endpoints = Endpoints(db, settings.cache_seconds, changes)
+    preferences = PreferenceStore(db, settings.cache_seconds, changes)
     pulse = Pulse()
     notifier = Notifier(db, endpoints, preferences, pulse)
     channels = {"webhook": WebhookChannel(poster), "email": EmailChannel(settings),
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.ensure_indexes()
+        await changes.start()
         await broker.start()
         dispatcher.start()
         sweep.start()
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await digest.stop()
         await sweep.stop()
+        await changes.stop()
         await dispatcher.stop()
         await broker.stop()
         await box.keys.close()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.notify.changes import Changes
 from services.notify.db import Database
 from services.notify.single_flight import SingleFlight
 
@@ -140,9 +141,10 @@ def _stored(doc: dict) -> Preferences:
 
 
 class PreferenceStore:
-    def __init__(self, db: Database, cache_seconds: float) -> None:
-        self.db = db
+    def __init__(self, db: Database, cache_seconds: float, changes: Changes) -> None:
+        self.db, self.changes = db, changes
         self._loads: SingleFlight[Preferences] = SingleFlight(self._load, keep_seconds=cache_seconds)
+        changes.watch(self._loads)
 
     async def of(self, org_id: str) -> Preferences:
         return await self._loads.load(org_id)
@@ -155,6 +157,7 @@ class PreferenceStore:
         await self.db["preferences"].replace_one(
             {"_id": org_id}, {"_id": org_id, **prefs.model_dump(), "updated_at": datetime.now(UTC)}, upsert=True)
         self._loads.forget(org_id)
+        await self.changes.announce()
         return prefs
 
     async def digest_orgs(self) -> list[tuple[str, Preferences]]:

@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     # A reserved sequence number not inserted this long after a later one was is taken as never coming (stream.py).
     sse_settle_seconds: float = 10.0
     auth_cache_seconds: float = 30.0
-    cache_seconds: float = 2.0
+    # Preferences and endpoints read are kept this long; a change through another replica is seen within
+    # `changes_check_seconds` (changes.py).
+    cache_seconds: float = 60.0
+    changes_check_seconds: float = 1.0
     # E-mail over SMTP.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -51,6 +51,11 @@ class SingleFlight[T]:
                 if self._inflight.get(key) is flight:
                     del self._inflight[key]
 
+    def forget_all(self) -> None:
+        """Every kept answer is dropped, as `forget` drops one."""
+        for key in [*self._kept, *self._inflight]:
+            self.forget(key)
+
     def forget(self, key: str) -> None:
         """A change was made: its kept answer is dropped, and the next load asks again rather than joining a query
         that started before it (one not started yet will see the change)."""

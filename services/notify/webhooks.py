@@ -1,11 +1,13 @@
-"""Webhook endpoints per organisation, each with its own `whsec_` secret (Standard Webhooks), and a short-lived
-in-memory cache of each organisation's endpoints (invalidated on every change made by this replica)."""
+"""Webhook endpoints per organisation, each with its own `whsec_` secret (Standard Webhooks), and an in-memory cache
+of each organisation's active endpoints (forgotten on every change made by this replica, and announced to the others,
+see `changes`)."""
 
 import base64
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from services.notify.changes import Changes
 from services.notify.db import Database
 from services.notify.single_flight import SingleFlight
 
@@ -19,18 +21,20 @@ def wants(endpoint: dict, event_type: str) -> bool:
 
 
 class Endpoints:
-    def __init__(self, db: Database, cache_seconds: float) -> None:
-        self.db = db
+    def __init__(self, db: Database, cache_seconds: float, changes: Changes) -> None:
+        self.db, self.changes = db, changes
         self._loads: SingleFlight[list[dict]] = SingleFlight(self._load, keep_seconds=cache_seconds)
+        changes.watch(self._loads)
 
-    def forget(self, org_id: str) -> None:
+    async def changed(self, org_id: str) -> None:
         self._loads.forget(org_id)
+        await self.changes.announce()
 
     async def register(self, org_id: str, url: str, event_types: list[str] | None) -> dict:
         doc = {"_id": f"ep_{uuid.uuid4().hex[:16]}", "org_id": org_id, "url": url, "secret": new_secret(),
                "event_types": event_types or [], "status": "active", "created_at": datetime.now(UTC)}
         await self.db["endpoints"].insert_one(doc)
-        self.forget(org_id)
+        await self.changed(org_id)
         return doc
 
     async def rotate(self, org_id: str, endpoint_id: str, overlap_seconds: float) -> dict | None:
@@ -41,19 +45,19 @@ class Endpoints:
         update = {"secret": new_secret(), "previous_secret": current["secret"],
                   "previous_secret_until": datetime.now(UTC) + timedelta(seconds=overlap_seconds)}
         await self.db["endpoints"].update_one({"_id": endpoint_id}, {"$set": update})
-        self.forget(org_id)
+        await self.changed(org_id)
         return {**current, **update}
 
     async def disable(self, endpoint: dict, reason: str) -> None:
         await self.db["endpoints"].update_one(
             {"_id": endpoint["_id"]},
             {"$set": {"status": "disabled", "disabled_reason": reason, "disabled_at": datetime.now(UTC)}})
-        self.forget(endpoint["org_id"])
+        await self.changed(endpoint["org_id"])
 
     async def enable(self, org_id: str, endpoint_id: str) -> bool:
         result = await self.db["endpoints"].update_one(
             {"_id": endpoint_id, "org_id": org_id}, {"$set": {"status": "active"}, "$unset": {"disabled_reason": ""}})
-        self.forget(org_id)
+        await self.changed(org_id)
         return result.matched_count == 1
 
     async def get(self, endpoint_id: str, org_id: str | None = None) -> dict | None:

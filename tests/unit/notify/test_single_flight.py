@@ -78,3 +78,15 @@ async def test_an_answer_to_a_query_started_before_a_change_is_not_kept() -> Non
     flights.forget("org")
     assert await first == "before"
     assert await flights.load("org") == "after"
+
+
+async def test_forgetting_everything_drops_every_kept_answer_and_every_query_in_flight() -> None:
+    recorder = Recorder({"org_a": ["a1", "a2"], "org_b": ["b1", "b2", "b3"]})
+    flights = SingleFlight(recorder.load_many, keep_seconds=60)
+    assert await asyncio.gather(flights.load("org_a"), flights.load("org_b")) == ["a1", "b1"]
+    flights.forget("org_b")
+    in_flight = asyncio.ensure_future(flights.load("org_b"))
+    await asyncio.sleep(0.001)  # its query is running
+    flights.forget_all()
+    assert await asyncio.gather(flights.load("org_a"), flights.load("org_b")) == ["a2", "b3"]
+    assert await in_flight == "b2"
