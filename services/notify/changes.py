@@ -31,8 +31,12 @@ class Changes:
         self._caches.append(cache)
 
     async def announce(self) -> None:
-        """Called after this replica wrote a change (and forgot what it kept of it)."""
-        await self.db["counters"].update_one({"_id": COUNTER}, {"$inc": {"seq": 1}}, upsert=True)
+        """Called after this replica wrote a change (and forgot what it kept of it). The change is written either
+        way: if the announcement fails, the other replicas see it once their answers expire."""
+        try:
+            await self.db["counters"].update_one({"_id": COUNTER}, {"$inc": {"seq": 1}}, upsert=True)
+        except Exception as error:  # noqa: BLE001 - failing the request would invite a retry of a done change
+            log.warning("settings changes: not announced: %s", error)
 
     async def check(self) -> bool:
         """Reads the counter; True (and every watched cache emptied) when it moved since the last check."""
