@@ -9,6 +9,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -57,6 +58,19 @@ async def db(stack: Stack) -> AsyncIterator[Database]:
     await database.close()
 
 
+@asynccontextmanager
+async def running(db: Database) -> AsyncIterator[tuple[Relay, RecordingBroker]]:
+    """A started relay (polling only every 30 s) once it holds the lease and has read the empty outbox."""
+    broker = RecordingBroker()
+    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
+    relay.start()
+    try:
+        await eventually(lambda: _lease_taken(db), within=5)
+        yield relay, broker
+    finally:
+        await relay.stop()
+
+
 async def record(db: Database, subject: str) -> dict:
     """Commits an event's row, as any replica does; the row is handed to a relay only where a test does so."""
     async with db.transaction() as session:
@@ -98,11 +112,7 @@ async def test_stopping_moves_what_was_published(db: Database) -> None:
 
 
 async def test_a_commit_while_the_relay_is_busy_is_published_without_waiting_for_the_next_poll(db: Database) -> None:
-    broker = RecordingBroker()
-    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
-    relay.start()
-    try:
-        await eventually(lambda: _lease_taken(db), within=5)
+    async with running(db) as (relay, broker):
         broker.hold = asyncio.Event()
         await record(db, "need_1")
         relay.wake()
@@ -114,8 +124,6 @@ async def test_a_commit_while_the_relay_is_busy_is_published_without_waiting_for
         await eventually(lambda: _count(broker, 2), within=5, every=0.01)
         assert time.monotonic() - started < 2.0
         assert [key for _, key in broker.published] == [b"need_1", b"need_2"]
-    finally:
-        await relay.stop()
 
 
 async def test_the_second_replica_publishes_only_what_the_first_left_once_its_lease_ran_out(db: Database) -> None:
@@ -142,11 +150,7 @@ async def test_the_second_replica_publishes_only_what_the_first_left_once_its_le
 
 async def test_rows_handed_over_go_out_without_a_read_and_another_replicas_rows_at_the_next_read(
         db: Database) -> None:
-    broker = RecordingBroker()
-    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
-    relay.start()
-    try:
-        await eventually(lambda: _lease_taken(db), within=5)  # its first read found the outbox empty
+    async with running(db) as (relay, broker):
         await record(db, "need_of_another_replica")  # committed elsewhere: not handed to this relay
         relay.committed([await record(db, "need_1")])
         await eventually(lambda: _count(broker, 1), within=5, every=0.01)
@@ -157,25 +161,17 @@ async def test_rows_handed_over_go_out_without_a_read_and_another_replicas_rows_
         relay.committed([await record(db, "need_2")])
         await eventually(lambda: _count(broker, 3), within=5, every=0.01)
         await asyncio.sleep(0.2)
-    finally:
-        await relay.stop()
     assert [key for _, key in broker.published] == [b"need_1", b"need_of_another_replica", b"need_2"]
 
 
 async def test_after_a_failed_publish_the_relay_reads_the_outbox_and_keeps_the_order(db: Database) -> None:
-    broker = RecordingBroker()
-    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
-    relay.start()
-    try:
-        await eventually(lambda: _lease_taken(db), within=5)
+    async with running(db) as (relay, broker):
         broker.failures = 1
         relay.committed([await record(db, "need_1")])
         await eventually(lambda: _failed(broker), within=5, every=0.01)
         relay.committed([await record(db, "need_2")])  # handed over before the relay has read need_1 back
         await eventually(lambda: _count(broker, 2), within=5, every=0.01)
         await asyncio.sleep(0.3)
-    finally:
-        await relay.stop()
     assert [key for _, key in broker.published] == [b"need_1", b"need_2"]
 
 
