@@ -5,7 +5,7 @@ results from the CSL corpus through the registry API (keywords from the CSL dev 
 webhook each, then POSTs needs made from the same papers' titles and keywords at the given rate. A need's latency
 is from the start of its POST to the first correctly signed webhook about it (verified with standardwebhooks).
 Last line: {"rate", "sent", "delivered", "duplicates", "p50_ms", "p99_ms"}; `duplicates` counts webhook-ids
-received more than once.
+received more than once. On stderr, the latency split by hop and by 10-second slice of the run.
 """
 
 import argparse
@@ -121,6 +121,29 @@ class Ledger:
                 if counts[message.headers["webhook-id"]] > 1}
 
 
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+Slice = tuple[float, int, float, float]  # (seconds from the first POST, needs delivered, p50 ms, p99 ms)
+
+
+def over_time(started: dict[str, float], first: dict[str, float], width: float) -> list[Slice]:
+    """The latencies by when their need was POSTed, in slices of `width` seconds from the first POST. A rate the
+    stack cannot sustain shows as latencies that climb from slice to slice."""
+    if not first:
+        return []
+    t0 = min(started[need_id] for need_id in first)
+    slices: dict[int, list[float]] = {}
+    for need_id, latency in first.items():
+        slices.setdefault(int((started[need_id] - t0) // width), []).append(latency)
+    rows = []
+    for index in sorted(slices):
+        ordered = sorted(slices[index])
+        rows.append((index * width, len(ordered), statistics.median(ordered), percentile(ordered, 0.99)))
+    return rows
+
+
 async def keep_verifying(ledger: Ledger, receiver: Receiver) -> None:
     while True:
         ledger.absorb(receiver)
@@ -229,14 +252,16 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                                   "match proposed → notification stored (broker + notify consume)",
                                   "notification stored → webhook received (notify send)")):
             part = sorted(h[i] for h in ledger.hops.values())
-            log(f"{name}: p50 {statistics.median(part):.1f} ms, p99 {part[int(len(part) * 0.99)]:.1f} ms")
+            log(f"{name}: p50 {statistics.median(part):.1f} ms, p99 {percentile(part, 0.99):.1f} ms")
+    for start, count, p50, p99 in over_time(ledger.started, first, 10.0):
+        log(f"POSTed {start:.0f}–{start + 10:.0f} s: {count} needs, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     if unsigned:
         log(f"{unsigned} webhooks failed signature verification")
     if ledger.failed_posts:
         log(f"{ledger.failed_posts} POSTs failed (not counted as sent)")
     return {"rate": rate, "sent": len(ledger.started), "delivered": len(first), "duplicates": duplicates,
             "p50_ms": round(statistics.median(values), 1) if values else None,
-            "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))], 1) if values else None}
+            "p99_ms": round(percentile(values, 0.99), 1) if values else None}
 
 
 def main() -> None:
