@@ -65,7 +65,7 @@ class Relay:
         self._renew_after = 0.0  # monotonic time after which the lease is renewed before publishing again
 
     def wake(self) -> None:
-        """Reads the outbox at once instead of at the next poll."""
+        """Reads the outbox now, as a poll would (a commit hands its rows over with `committed` instead)."""
         self._wake.set()
 
     def committed(self, rows: list[dict]) -> None:

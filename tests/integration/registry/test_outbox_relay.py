@@ -1,9 +1,9 @@
-"""The relay, on the embedded database with a recording broker: what it published is never published again by it,
-is no longer backlog, and moves to `outbox_sent` together a moment later (or when the relay stops); a commit while
-the relay is busy is published at once, not at the next poll; of two replicas only the lease holder publishes, and
-the other takes over what is left once that lease runs out. Rows this process commits are handed to the relay and,
-once it has caught up, published without reading the outbox; another replica's rows wait for a read; a failed
-publish makes it read again; nothing handed over is published twice."""
+"""The relay, on the embedded database with a recording broker: what it published is never published again by it, is no
+longer backlog, and moves to `outbox_sent` together a moment later (or when the relay stops); a commit while the
+relay is busy is handed to it and published at once, not at the next poll; of two replicas only the lease holder
+publishes, and the other takes over what is left once that lease runs out. Rows this process commits are handed to
+the relay and, once it has caught up, published without reading the outbox; another replica's rows wait for a read; a
+failed publish makes it read again; nothing handed over is published twice."""
 
 import asyncio
 import time
@@ -114,11 +114,9 @@ async def test_stopping_moves_what_was_published(db: Database) -> None:
 async def test_a_commit_while_the_relay_is_busy_is_published_without_waiting_for_the_next_poll(db: Database) -> None:
     async with running(db) as (relay, broker):
         broker.hold = asyncio.Event()
-        await record(db, "need_1")
-        relay.wake()
-        await eventually(lambda: _held(broker), within=5, every=0.01)  # the relay read need_1 and waits
-        await record(db, "need_2")  # committed while the relay waits on the broker
-        relay.wake()
+        relay.committed([await record(db, "need_1")])
+        await eventually(lambda: _held(broker), within=5, every=0.01)  # the relay took need_1 and waits
+        relay.committed([await record(db, "need_2")])  # committed while the relay waits on the broker
         broker.hold.set()
         started = time.monotonic()
         await eventually(lambda: _count(broker, 2), within=5, every=0.01)
