@@ -5,13 +5,16 @@ results from the CSL corpus through the registry API (keywords from the CSL dev 
 webhook each, then POSTs needs made from the same papers' titles and keywords at the given rate. A need's latency
 is from the start of its POST to the first correctly signed webhook about it (verified with standardwebhooks).
 Last line: {"rate", "sent", "delivered", "duplicates", "p50_ms", "p99_ms"}; `duplicates` counts webhook-ids
-received more than once. On stderr, the latency split by hop and by 10-second slice of the run.
+received more than once. On stderr, the latency split by hop and by 10-second slice of the run, and the CPU each
+process used per need while the needs were POSTed (whole run and by slice) with how busy the machine was
+(`bench/cpu.py`).
 """
 
 import argparse
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +27,7 @@ import aiohttp
 import httpx
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from bench import cpu
 from bench._common import DATA, read_jsonl
 from bench.settle import settle
 from deploy.receiver import Received, Receiver
@@ -125,6 +129,7 @@ def percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
+SLICE = 10.0  # seconds: latencies and CPU are also reported by slice of the run
 Slice = tuple[float, int, float, float]  # (seconds from the first POST, needs delivered, p50 ms, p99 ms)
 
 
@@ -142,6 +147,14 @@ def over_time(started: dict[str, float], first: dict[str, float], width: float) 
         ordered = sorted(slices[index])
         rows.append((index * width, len(ordered), statistics.median(ordered), percentile(ordered, 0.99)))
     return rows
+
+
+def log_cpu(samples: list[tuple[int, cpu.Sample]]) -> None:
+    """The CPU each process used per need while the needs were POSTed: over the whole run, then by slice."""
+    (first, start), (last, end) = samples[0], samples[-1]
+    log(f"CPU per need POSTed (ms): {cpu.spent(start, end, last - first).line()}")
+    for index, ((n0, s0), (n1, s1)) in enumerate(itertools.pairwise(samples)):
+        log(f"  {index * SLICE:.0f}–{(index + 1) * SLICE:.0f} s: {cpu.spent(s0, s1, n1 - n0).line()}")
 
 
 async def keep_verifying(ledger: Ledger, receiver: Receiver) -> None:
@@ -220,15 +233,22 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                 log(f"posting {total} needs at {rate}/s …")
                 tasks = []
                 verifier = asyncio.create_task(keep_verifying(ledger, receiver))
+                watched = {**{child.name: child.proc.pid for child in stack.children if child.proc is not None},
+                           "bench": os.getpid()}
+                samples = [(0, cpu.sample(watched))]  # (needs POSTed so far, CPU counters) every SLICE seconds
                 t0 = time.perf_counter()
                 cycle = itertools.cycle(rows)
                 for i in range(total):
                     delay = t0 + i / rate - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)
+                    if time.perf_counter() - t0 >= SLICE * len(samples):
+                        samples.append((i, cpu.sample(watched)))
                     tasks.append(asyncio.create_task(
                         post_need(session, registry, firm_orgs[i % len(firm_orgs)], next(cycle), ledger)))
                 await asyncio.gather(*tasks)
+                samples.append((total, cpu.sample(watched)))
+                log_cpu(samples)
                 log(f"posted in {time.perf_counter() - t0:.1f} s; draining for up to {drain} s …")
                 end = time.monotonic() + drain
                 while time.monotonic() < end:
@@ -253,7 +273,7 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                                   "notification stored → webhook received (notify send)")):
             part = sorted(h[i] for h in ledger.hops.values())
             log(f"{name}: p50 {statistics.median(part):.1f} ms, p99 {percentile(part, 0.99):.1f} ms")
-    for start, count, p50, p99 in over_time(ledger.started, first, 10.0):
+    for start, count, p50, p99 in over_time(ledger.started, first, SLICE):
         log(f"POSTed {start:.0f}–{start + 10:.0f} s: {count} needs, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     if unsigned:
         log(f"{unsigned} webhooks failed signature verification")
