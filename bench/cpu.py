@@ -5,7 +5,9 @@ say how busy the machine was and which process used what. `sample` reads the cou
 into milliseconds of CPU per unit of work (a posting, say) and the machine's busy and stolen shares.
 """
 
+import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +66,18 @@ def spent(before: Sample, after: Sample, units: int) -> Spent:
     stolen = (after.steal - before.steal) / total
     busy = 1 - (after.idle - before.idle) / total - stolen
     return Spent(dict(sorted(used.items(), key=lambda item: -item[1])), busy, stolen)
+
+
+def calibration(rounds: int = 20_000, repeats: int = 5) -> float:
+    """Milliseconds a fixed pure-Python workload takes on one core (the best of `repeats`): the same code on the
+    same machine runs measurably slower in some hours, so runs compare only at similar values."""
+    doc = {"title": "基于深度学习的图像识别方法研究", "keywords": ["图像识别", "深度学习"], "score": 0.5, "n": 0}
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for n in range(rounds):
+            copy = dict(doc, n=n)
+            json.dumps(copy, ensure_ascii=False)
+            sorted(copy)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000

@@ -6,8 +6,8 @@ webhook each, then POSTs needs made from the same papers' titles and keywords at
 is from the start of its POST to the first correctly signed webhook about it (verified with standardwebhooks).
 Last line: {"rate", "sent", "delivered", "duplicates", "p50_ms", "p99_ms"}; `duplicates` counts webhook-ids
 received more than once. On stderr, the latency split by hop and by 10-second slice of the run, and the CPU each
-process used per need while the needs were POSTed (whole run and by slice) with how busy the machine was
-(`bench/cpu.py`).
+process used per need while the needs were POSTed (whole run and by slice) with how busy the machine was, after a
+calibration of the machine's speed (`bench/cpu.py`).
 """
 
 import argparse
@@ -226,6 +226,8 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                 # trail it by seconds), so the run measures the stack at the rate, not a backlog.
                 lag = await settle(stack.bootstrap, within=180.0)
                 log(f"consumer lag before the timed run: {lag}")
+                log(f"calibration: {cpu.calibration():.0f} ms for a fixed pure-Python workload on one core "
+                    "(lower: a faster machine; compare runs only at similar values)")
                 receiver.received.clear()
 
                 ledger = Ledger(secrets)
