@@ -48,11 +48,17 @@ NOTIFIED = Counter("notify_notifications_total", "Notifications stored", ["type"
 # and the rest go in larger groups. On the embedded server an insert command costs about 1.25 ms of its CPU plus
 # 0.34 ms per notification (measured with 1 to 16 per command), so a posting's sixteen notifications cost 7.9 ms
 # in groups of 2 and 14 against 9.2 ms in groups of 2, 8 and 6; its later webhooks wait some 2 ms longer.
-FIRST_GROUP, RECORD_GROUP = 2, 16
+# Past the first 18, groups of 64: only a large batch has them, taken when notify has fallen behind, and there
+# fewer round trips per notification let the backlog drain (see `handlers`).
+FIRST_GROUP, RECORD_GROUP, LATER_GROUP = 2, 16, 64
 
 
 def groups(order: list[int]) -> list[list[int]]:
-    return [order[:FIRST_GROUP]] + [order[g:g + RECORD_GROUP] for g in range(FIRST_GROUP, len(order), RECORD_GROUP)]
+    """`order` cut into the groups inserted one after another: FIRST_GROUP, RECORD_GROUP, then LATER_GROUPs."""
+    later = FIRST_GROUP + RECORD_GROUP
+    cut = [order[:FIRST_GROUP], order[FIRST_GROUP:later]]
+    cut += [order[g:g + LATER_GROUP] for g in range(later, len(order), LATER_GROUP)]
+    return [group for group in cut if group]
 
 
 class Notifier:
