@@ -276,7 +276,7 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
             part = sorted(h[i] for h in ledger.hops.values())
             log(f"{name}: p50 {statistics.median(part):.1f} ms, p99 {percentile(part, 0.99):.1f} ms")
     for start, count, p50, p99 in over_time(ledger.started, first, SLICE):
-        log(f"POSTed {start:.0f}–{start + 10:.0f} s: {count} needs, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        log(f"POSTed {start:.0f}–{start + SLICE:.0f} s: {count} needs, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     if unsigned:
         log(f"{unsigned} webhooks failed signature verification")
     if ledger.failed_posts:
