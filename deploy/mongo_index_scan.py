@@ -57,6 +57,7 @@ from mongoeco.engines.sqlite import SQLiteEngine
 RANGES = {GreaterThanCondition: ">", GreaterThanOrEqualCondition: ">=", LessThanCondition: "<",
           LessThanOrEqualCondition: "<="}
 SELECTED = "SELECT documents.document "  # how the engine's indexed SQL begins
+FIRST_COUNT_CAP = 64  # see `_narrowest`
 
 
 def conditions_of(plan: object) -> list[object]:
@@ -96,11 +97,22 @@ def _indexed_sql(engine: SQLiteEngine, db: str, coll: str, condition: object) ->
 
 
 def _narrowest(engine: SQLiteEngine, conn: Any, db: str, coll: str, plan: object) -> tuple | None:
-    """(condition, SQL, parameters) of the usable index range holding the fewest documents, or None."""
+    """(condition, SQL, parameters) of the usable index range holding the fewest documents, or None.
+
+    The ranges are counted up to a cap that grows fourfold until one of them holds fewer than it: that one is
+    the narrowest, and no range is counted much past its size. Counted in full, the open side of a bounded
+    range (`seq` ≤ b in notify's gap lookups, `seq` between a and b) read every entry of the index: 3.4 ms of
+    the server's CPU per lookup at 2,000 notifications, 22.6 ms at 30,000."""
     ranges = [(c, *built) for c in conditions_of(plan) if (built := _indexed_sql(engine, db, coll, c)) is not None]
     if len(ranges) <= 1:
         return ranges[0] if ranges else None
-    return min(ranges, key=lambda item: conn.execute(f"SELECT COUNT(*) FROM ({item[1]})", item[2]).fetchone()[0])
+    cap = FIRST_COUNT_CAP
+    while True:
+        counts = [conn.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM ({sql}) LIMIT ?)", (*params, cap)).fetchone()[0]
+                  for _, sql, params in ranges]
+        if min(counts) < cap:
+            return ranges[counts.index(min(counts))]
+        cap *= 4
 
 
 def _filter_fields(spec: object) -> set[str] | None:

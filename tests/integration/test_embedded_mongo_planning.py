@@ -9,6 +9,7 @@ queries must return the same documents in the same order.
 """
 
 import random
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -205,6 +206,18 @@ async def test_a_find_reads_only_the_narrowest_index_range_and_only_when_the_ind
             assert read_by_index({"seq": {"$gt": 594}}) == [f"n{i}" for i in range(595, 600)]
             assert read_by_index({"seq": {"$gte": 10}, "kind": "due"}) == [f"n{i}" for i in range(0, 600, 100)]
             assert read_by_index({"$and": [{"seq": {"$lt": 3}}, {"kind": "done"}]}) == ["n0", "n1", "n2"]
+            # Both ranges larger than the first count's cap: still the narrower one (300 against 594 documents)
+            assert len(read_by_index({"seq": {"$gte": 300}, "kind": "done"}) or []) == 300
+            # Two sides of one field (notify's gap lookups): the bounded side's 131 documents, not the 500 above
+            statements: list[str] = []
+            engine._connection.set_trace_callback(statements.append)
+            bounded = read_by_index({"seq": {"$gte": 100, "$lte": 130}}) or []
+            engine._connection.set_trace_callback(None)
+            assert sorted(bounded) == sorted(f"n{i}" for i in range(131))
+            # ... found without counting either side past four times the first cap (64, then 256)
+            counted = [int(m.group(1)) if (m := re.search(r"LIMIT (\d+)\)$", sql)) else None
+                       for sql in statements if sql.startswith("SELECT COUNT(*)")]
+            assert counted == [64, 64, 256, 256]
             assert read_by_index({"mixed": 5}) is None  # numbers and strings in one field: the index is not used
             assert read_by_index({"seq": None}) is None and read_by_index({"open": True}) is None
             await collection.insert_one({"_id": "arr", "seq": [1, 2], "kind": "done"})
