@@ -149,12 +149,13 @@ def over_time(started: dict[str, float], first: dict[str, float], width: float) 
     return rows
 
 
-def log_cpu(samples: list[tuple[int, cpu.Sample]]) -> None:
-    """The CPU each process used per need while the needs were POSTed: over the whole run, then by slice."""
-    (first, start), (last, end) = samples[0], samples[-1]
+def log_cpu(samples: list[tuple[float, int, cpu.Sample]]) -> None:
+    """The CPU each process used per need while the needs were POSTed, from samples (seconds since the first POST,
+    needs POSTed so far, CPU counters): over the whole run, then between each sample and the next."""
+    (_, first, start), (_, last, end) = samples[0], samples[-1]
     log(f"CPU per need POSTed (ms): {cpu.spent(start, end, last - first).line()}")
-    for index, ((n0, s0), (n1, s1)) in enumerate(itertools.pairwise(samples)):
-        log(f"  {index * SLICE:.0f}–{(index + 1) * SLICE:.0f} s: {cpu.spent(s0, s1, n1 - n0).line()}")
+    for (t0, n0, s0), (t1, n1, s1) in itertools.pairwise(samples):
+        log(f"  {t0:.0f}–{t1:.0f} s: {cpu.spent(s0, s1, n1 - n0).line()}")
 
 
 async def keep_verifying(ledger: Ledger, receiver: Receiver) -> None:
@@ -237,19 +238,19 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                 verifier = asyncio.create_task(keep_verifying(ledger, receiver))
                 watched = {**{child.name: child.proc.pid for child in stack.children if child.proc is not None},
                            "bench": os.getpid()}
-                samples = [(0, cpu.sample(watched))]  # (needs POSTed so far, CPU counters) every SLICE seconds
                 t0 = time.perf_counter()
+                samples = [(0.0, 0, cpu.sample(watched))]  # taken about every SLICE seconds (see `log_cpu`)
                 cycle = itertools.cycle(rows)
                 for i in range(total):
                     delay = t0 + i / rate - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                    if time.perf_counter() - t0 >= SLICE * len(samples):
-                        samples.append((i, cpu.sample(watched)))
+                    if (elapsed := time.perf_counter() - t0) >= SLICE * len(samples):
+                        samples.append((elapsed, i, cpu.sample(watched)))
                     tasks.append(asyncio.create_task(
                         post_need(session, registry, firm_orgs[i % len(firm_orgs)], next(cycle), ledger)))
                 await asyncio.gather(*tasks)
-                samples.append((total, cpu.sample(watched)))
+                samples.append((time.perf_counter() - t0, total, cpu.sample(watched)))
                 log_cpu(samples)
                 log(f"posted in {time.perf_counter() - t0:.1f} s; draining for up to {drain} s …")
                 end = time.monotonic() + drain
