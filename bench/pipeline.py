@@ -228,7 +228,7 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                 lag = await settle(stack.bootstrap, within=180.0)
                 log(f"consumer lag before the timed run: {lag}")
                 log(f"calibration: {cpu.calibration():.0f} ms for a fixed pure-Python workload on one core "
-                    "(lower: a faster machine; compare runs only at similar values)")
+                    f"on {cpu.interpreter()} (lower: a faster machine; compare runs only at similar values)")
                 receiver.received.clear()
 
                 ledger = Ledger(secrets)

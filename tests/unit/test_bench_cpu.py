@@ -54,3 +54,12 @@ def test_this_machines_own_counters_can_be_read() -> None:
     reading = cpu.sample({"this test": os.getpid()})
     assert reading.processes["this test"] is not None and reading.processes["this test"] > 0
     assert reading.total > reading.idle >= 0
+
+
+def test_the_interpreter_line_says_whether_python_was_built_with_profile_guided_and_link_time_optimisation() -> None:
+    assert cpu.interpreter("'--prefix=/x' '--enable-optimizations' '--with-lto' '--enable-shared'").endswith(
+        ", built with PGO and LTO")
+    assert cpu.interpreter("'--prefix=/root/.pyenv/versions/3.13.0' '--enable-shared'").endswith(
+        ", built without PGO or LTO")
+    assert cpu.interpreter("'--enable-optimizations'").endswith(", built with PGO")
+    assert cpu.interpreter().startswith("CPython 3.1")
