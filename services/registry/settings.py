@@ -1,6 +1,6 @@
 """Registry settings, read once from the environment (prefix DUIJIE_)."""
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     # the path to a participant's notification, so it fetches a fifth as often as the services on that path, and
     # takes what arrived meanwhile in one batch.
     consume_wait_ms: int = Field(100, ge=1)
+    # While events keep coming, a batch is taken at most this often, so each write to the database carries more of
+    # them; an event arriving at an idle consumer is taken at once. A match can then be announced (notify consumes
+    # the same events) before the registry has stored it: requests about a match wait for it (`match_wait_seconds`).
+    consume_linger_seconds: float = Field(0.3, ge=0)
+    consume_max_records: int = Field(500, ge=1)
+    match_wait_seconds: float = Field(1.0, ge=0, description=(
+        "How long a request about a match the registry has not stored yet waits for it before answering 404."))
     key_cache_seconds: float = Field(5.0, ge=0, description=(
         "How long a replica keeps an API key it has read: a key revoked through another replica still works on this "
         "one for up to this long (through this one, it stops at once). 0 reads the key on every request."))
@@ -29,3 +36,10 @@ class Settings(BaseSettings):
     deal_registration_pattern: str = Field(
         default=r"^(19|20)\d{2}\d{6}\d{6}$",
         description="技术合同登记号: 4-digit year + 6-digit administrative division code + 6-digit serial")
+
+    @model_validator(mode="after")
+    def _matches_arrive_while_requests_wait(self) -> "Settings":
+        if self.consume_linger_seconds > 0 and self.match_wait_seconds <= self.consume_linger_seconds:
+            raise ValueError("match_wait_seconds must exceed consume_linger_seconds, or a request about a match "
+                             "that was just announced could be answered 404 before the registry stores it")
+        return self

@@ -4,6 +4,8 @@ Each answer is stored in `feedback` (one document per match × organisation, sha
 published as `match.accepted` / `match.declined` on registry.feedback.v1, in one transaction.
 """
 
+import asyncio
+import time
 from datetime import UTC, datetime
 
 from services.contracts import topics
@@ -40,8 +42,23 @@ async def list_matches(box: Container, caller: Caller, limit: int, cursor: str |
     return MatchPage(items=items, next_cursor=next_cursor)
 
 
-async def _party_to(repo: MatchRepository, caller: Caller, match_id: str) -> dict:
-    doc = await repo.get(match_id)
+ARRIVAL_POLL_SECONDS = 0.05
+
+
+async def arrived(repo: MatchRepository, match_id: str, wait_seconds: float) -> dict | None:
+    """The match, waiting up to `wait_seconds` for one not stored yet: notify announces a match from the same
+    events the registry stores it from, and the registry takes them in batches (`consume_linger_seconds`), so a
+    party answering the announcement at once can be here first."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        doc = await repo.get(match_id)
+        if doc is not None or time.monotonic() >= deadline:
+            return doc
+        await asyncio.sleep(ARRIVAL_POLL_SECONDS)
+
+
+async def _party_to(box: Container, repo: MatchRepository, caller: Caller, match_id: str) -> dict:
+    doc = await arrived(repo, match_id, box.settings.match_wait_seconds)
     if doc is None or caller.org_id not in doc.get("org_ids", []):
         raise NotFound(f"match {match_id} not found")
     return doc
@@ -49,14 +66,14 @@ async def _party_to(repo: MatchRepository, caller: Caller, match_id: str) -> dic
 
 async def get_match(box: Container, caller: Caller, match_id: str) -> MatchPublic:
     repo = MatchRepository(box.db)
-    doc = await _party_to(repo, caller, match_id)
+    doc = await _party_to(box, repo, caller, match_id)
     return to_public(doc, caller.org_id, bool(await repo.confidential_needs([doc["need_id"]])))
 
 
 async def decide(box: Container, caller: Caller, match_id: str, decision: str, reason: str | None,
                  text: str | None) -> MatchPublic:
     repo = MatchRepository(box.db)
-    doc = await _party_to(repo, caller, match_id)
+    doc = await _party_to(box, repo, caller, match_id)
     confidential = bool(await repo.confidential_needs([doc["need_id"]]))
     if doc["status"] in ("retracted", "declined"):
         raise Conflict(f"match {match_id} is {doc['status']} and can no longer be answered")
