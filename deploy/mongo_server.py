@@ -24,6 +24,7 @@ from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
 from deploy import mongo_codec
 from deploy.mongo_document_indexes import without_spanning_indexes
+from deploy.mongo_entry_indexes import with_shared_entry_indexes
 from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
 from deploy.mongo_index_scan import narrowed_finds
@@ -58,6 +59,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     engine._run_blocking = _run_inline  # type: ignore[method-assign]
     keep_features_across_writes(engine)
     without_spanning_indexes(engine)  # deploy/mongo_document_indexes.py
+    with_shared_entry_indexes(engine)  # deploy/mongo_entry_indexes.py
     _WITHOUT_CHANGE_LOG.add(engine)
     mongo_codec.install()  # documents validated once instead of once per nesting level
     install_insert_batch()  # an insert of several documents written as one batch
