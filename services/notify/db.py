@@ -4,6 +4,10 @@ deliveries (one per attempt), dead letters."""
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.contracts.shutdown import within
+
+CLOSE_SECONDS = 5.0  # at most this long to close the client at shutdown (see `contracts.shutdown`)
+
 
 class Database:
     def __init__(self, url: str, name: str) -> None:
@@ -38,4 +42,4 @@ class Database:
             return False
 
     async def close(self) -> None:
-        await self.client.close()
+        await within(CLOSE_SECONDS, self.client.close(), "closing the database client")

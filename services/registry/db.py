@@ -11,6 +11,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from services.contracts.shutdown import within
+
+CLOSE_SECONDS = 5.0  # at most this long to close the client at shutdown (see `contracts.shutdown`)
 BUSY = ("database is locked", "active transaction bound to another session")
 DUPLICATE_KEY = 11000
 
@@ -66,7 +69,7 @@ class Database:
             return False
 
     async def close(self) -> None:
-        await self.client.close()
+        await within(CLOSE_SECONDS, self.client.close(), "closing the database client")
 
 
 RETRIED = frozenset({
