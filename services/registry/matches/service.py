@@ -57,8 +57,8 @@ async def arrived(repo: MatchRepository, match_id: str, wait_seconds: float) -> 
         await asyncio.sleep(ARRIVAL_POLL_SECONDS)
 
 
-async def _party_to(box: Container, repo: MatchRepository, caller: Caller, match_id: str) -> dict:
-    doc = await arrived(repo, match_id, box.settings.match_wait_seconds)
+async def _party_to(repo: MatchRepository, caller: Caller, match_id: str, wait_seconds: float) -> dict:
+    doc = await arrived(repo, match_id, wait_seconds)
     if doc is None or caller.org_id not in doc.get("org_ids", []):
         raise NotFound(f"match {match_id} not found")
     return doc
@@ -66,14 +66,14 @@ async def _party_to(box: Container, repo: MatchRepository, caller: Caller, match
 
 async def get_match(box: Container, caller: Caller, match_id: str) -> MatchPublic:
     repo = MatchRepository(box.db)
-    doc = await _party_to(box, repo, caller, match_id)
+    doc = await _party_to(repo, caller, match_id, box.settings.match_wait_seconds)
     return to_public(doc, caller.org_id, bool(await repo.confidential_needs([doc["need_id"]])))
 
 
 async def decide(box: Container, caller: Caller, match_id: str, decision: str, reason: str | None,
                  text: str | None) -> MatchPublic:
     repo = MatchRepository(box.db)
-    doc = await _party_to(box, repo, caller, match_id)
+    doc = await _party_to(repo, caller, match_id, box.settings.match_wait_seconds)
     confidential = bool(await repo.confidential_needs([doc["need_id"]]))
     if doc["status"] in ("retracted", "declined"):
         raise Conflict(f"match {match_id} is {doc['status']} and can no longer be answered")
