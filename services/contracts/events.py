@@ -64,6 +64,10 @@ class FeedbackData(BaseModel):
     reason: Literal["not_relevant", "too_early_stage", "too_expensive", "already_solved", "other"] | None = None
     text: str | None = None
     at: datetime
+    # The match's two parties, so a consumer can tell the other side without looking the match up (absent from
+    # events published before they were added).
+    need_org_id: str | None = None
+    counterpart_org_id: str | None = None
 
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {

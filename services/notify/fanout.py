@@ -91,7 +91,7 @@ class Notifier:
         messages = []
         for event in events:
             orgs = notifications.recipients(event)
-            if event.type in notifications.FEEDBACK_TYPES:  # tell the other party what this one answered
+            if not orgs and event.type in notifications.FEEDBACK_TYPES:  # published without the parties
                 orgs = [o for o in await notifications.match_parties(self.db, event.data["match_id"])
                         if o != event.data.get("org_id")]
             messages += [Message(o, event.type, event.subject, event.data, event.id, event.id) for o in orgs]

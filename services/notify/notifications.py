@@ -15,10 +15,14 @@ SILENT_TYPES = ("schedule.requested", "summit.created", "summit.updated")  # not
 
 def recipients(event: Envelope) -> list[str]:
     """Organisations an event concerns, from the event alone: both sides of a match, a deal's parties, a summit
-    event's `participant_org_ids`, else its `org_id`. Feedback goes to the other party (see `Notifier`)."""
+    event's `participant_org_ids`, else its `org_id`. Feedback goes to the match's other party; feedback published
+    without the parties names none (`Notifier` looks them up)."""
     data = event.data
-    if event.type in SILENT_TYPES or event.type in FEEDBACK_TYPES:
+    if event.type in SILENT_TYPES:
         return []
+    if event.type in FEEDBACK_TYPES:
+        parties = [data.get("need_org_id"), data.get("counterpart_org_id")]
+        return sorted({o for o in parties if o and o != data.get("org_id")}) if all(parties) else []
     if event.type in MATCH_TYPES:
         orgs = [data.get("need_org_id"), data.get("counterpart_org_id")]
     elif event.type.startswith("deal.") and data.get("parties"):

@@ -83,7 +83,8 @@ async def decide(box: Container, caller: Caller, match_id: str, decision: str, r
     now = datetime.now(UTC)
     feedback = FeedbackData(match_id=match_id, org_id=caller.org_id, need_id=doc["need_id"],
                             counterpart_id=doc["counterpart_id"], counterpart_kind=doc["counterpart_kind"],
-                            decision=decision, reason=reason, text=text, at=now)  # type: ignore[arg-type]
+                            decision=decision, reason=reason, text=text, at=now,  # type: ignore[arg-type]
+                            need_org_id=doc["need_org_id"], counterpart_org_id=doc["counterpart_org_id"])
     record = {"decision": decision, "reason": reason, "text": text, "at": now}
     stored = feedback.model_dump(mode="json")
     updated = await commit(

@@ -46,6 +46,14 @@ async def test_feedback_tells_the_other_party_deals_both_parties_meetings_every_
             "counterpart_id": proposed.data["counterpart_id"], "counterpart_kind": "result",
             "decision": "accepted", "at": datetime.now(UTC)}, "/tests/notify"))
         await eventually(lambda: _has(firm_hooks, "match_id", match_id, "match.accepted"), within=20)
+        # Feedback that names the match's parties reaches the other side without notify having seen the proposal.
+        unseen = match_event(firm["id"], university["id"]).data
+        await send(stack, topics.FEEDBACK, new_event("match.declined", unseen["match_id"], {
+            "match_id": unseen["match_id"], "org_id": firm["id"], "need_id": unseen["need_id"],
+            "counterpart_id": unseen["counterpart_id"], "counterpart_kind": "result", "decision": "declined",
+            "reason": "too_expensive", "at": datetime.now(UTC), "need_org_id": firm["id"],
+            "counterpart_org_id": university["id"]}, "/tests/notify"))
+        await eventually(lambda: _has(university_hooks, "match_id", unseen["match_id"], "match.declined"), within=20)
 
         deal_id = f"dl_{uuid.uuid4().hex[:10]}"
         now = datetime.now(UTC)

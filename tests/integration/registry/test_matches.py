@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from deploy.stack import Stack
+from services.contracts.wire import decode
 from services.registry.db import Database
 from services.registry.settings import Settings
 from tests.support.api import bearer, eventually, register_org
@@ -63,6 +64,9 @@ async def test_both_sides_accept_and_the_match_becomes_mutual(stack: Stack, http
     events = await outbox_events(stack, match["id"])
     assert [e["type"] for e in events] == ["match.accepted", "match.accepted"]
     assert all(e["topic"] == "registry.feedback.v1" for e in events)
+    answered = [decode(e["value"]).data for e in events]
+    assert [(a["org_id"], a["need_org_id"], a["counterpart_org_id"]) for a in answered] == \
+        [(firm["id"], firm["id"], uni["id"]), (uni["id"], firm["id"], uni["id"])], "the event names both parties"
     await eventually(lambda: _all_sent(stack, match["id"]), within=15)
 
 

@@ -25,7 +25,9 @@ def test_a_match_concerns_both_sides_a_deal_its_parties_a_summit_event_its_parti
     assert recipients(event("meeting.requested", {"participant_org_ids": ["x", "y"], "org_id": "x"})) == ["x", "y"]
     assert recipients(event("followup.due", {"org_id": "x", "counterpart_org_id": "y"})) == ["x"]
     assert recipients(event("schedule.requested", {"org_id": "organiser"})) == []
-    assert recipients(event("match.accepted", {"org_id": "u", "match_id": "m"})) == [], "looked up: the other side"
+    assert recipients(event("match.declined", {"org_id": "u", "need_org_id": "f", "counterpart_org_id": "u"})) \
+        == ["f"], "feedback: the other side"
+    assert recipients(event("match.accepted", {"org_id": "u", "match_id": "m"})) == [], "no parties: looked up"
 
 
 def test_the_notification_id_is_derived_from_the_event_and_the_recipient() -> None:
