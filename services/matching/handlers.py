@@ -22,6 +22,7 @@ LATENCY = Histogram("matching_event_seconds", "Time to match one catalogue event
 
 CATALOGUE_TOPICS = {topics.NEEDS: "need", topics.RESULTS: "result", topics.PRODUCTS: "product",
                     topics.EXPERTS: "expert"}
+QUIET_TOPICS = (topics.ORGS, topics.FEEDBACK, topics.SUMMITS)  # off the path from a posting to its matches
 
 
 def match_records(settings: Settings, outgoing: list[Outgoing]) -> list[OutgoingRecord]:
@@ -75,5 +76,9 @@ def register_handlers(broker: KafkaBroker, producer: MatchEventProducer, setting
     handlers[topics.named(topics.ORGS, prefix)] = one_by_one(on_org)
     handlers[topics.named(topics.FEEDBACK, prefix)] = one_by_one(on_feedback)
     handlers[topics.named(topics.SUMMITS, prefix)] = one_by_one(on_summit)
+    # Postings are fetched with a short wait, organisations, answers to matches and summit events with a longer
+    # one (see `subscribe_batches`).
+    quiet = [topics.named(t, prefix) for t in QUIET_TOPICS]
     subscribe_batches(broker, handlers, settings.consumer_group, max_records=settings.batch_size,
-                      on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+                      on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc(), fetch_max_wait_ms=settings.fetch_wait_ms,
+                      quiet_topics=quiet, quiet_fetch_max_wait_ms=settings.quiet_fetch_wait_ms)

@@ -12,6 +12,9 @@ class Settings(BaseSettings):
     registry_url: str = "http://127.0.0.1:8000"
     internal_key: str | None = None
     consumer_group: str = "matching"
+    # How long a fetch of postings waits for records, and one of the other topics (services.contracts.consumer).
+    fetch_wait_ms: int = Field(20, ge=1)
+    quiet_fetch_wait_ms: int = Field(250, ge=1)
     service_name: str = "/duijie/matching"
     min_score: float = 0.25
     matches_per_posting: int = 10

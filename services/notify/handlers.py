@@ -22,5 +22,10 @@ def register_handlers(broker: KafkaBroker, box: Container) -> None:
     # 100, recorded in bigger groups (`fanout.groups`), so each event costs fewer round trips and the backlog
     # drains. Capped at 20, a backlog could keep growing: in alternating 60 s runs of the pipeline bench at 50/s on
     # a busy machine, p99 3,861 and 946 ms with the cap at 20 against 227 and 362 ms with 100.
+    # Match events, nearly all of notify's input, are fetched on their own with a short wait; the others share a
+    # longer one (see `subscribe_batches`).
+    quiet = [topics.named(t, box.settings.topic_prefix) for t in NOTIFYING_TOPICS if t != topics.MATCHES]
     subscribe_batches(broker, handlers, box.settings.consumer_group, max_records=100,
-                      on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc())
+                      on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc(),
+                      fetch_max_wait_ms=box.settings.fetch_wait_ms, quiet_topics=quiet,
+                      quiet_fetch_max_wait_ms=box.settings.quiet_fetch_wait_ms)

@@ -1,5 +1,6 @@
 """Notify settings from the environment (prefix DUIJIE_)."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +13,9 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     registry_url: str = "http://127.0.0.1:8000"
     consumer_group: str = "notify"
+    # How long a fetch of match events waits for records, and one of the other topics (services.contracts.consumer).
+    fetch_wait_ms: int = Field(20, ge=1)
+    quiet_fetch_wait_ms: int = Field(250, ge=1)
     service_name: str = "/duijie/notify"
     webhook_timeout_seconds: float = 15.0
     # Standard Webhooks retry schedule (seconds); every interval is multiplied by retry_multiplier.

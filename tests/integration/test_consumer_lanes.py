@@ -1,0 +1,77 @@
+"""Topics off the path to a notification are fetched by a second member of the same consumer group, whose fetches
+wait longer; records on either lane are handled and committed the same way."""
+
+import uuid
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+
+from deploy.stack import Stack
+from services.contracts.broker import kafka_broker
+from services.contracts.consumer import subscribe_batches
+from services.contracts.envelope import Envelope, new_event
+from services.contracts.wire import encode
+from tests.support.api import eventually
+from tests.support.kafka import publish_raw
+
+
+def fetch_waits(broker: KafkaBroker) -> dict[tuple[str, ...], int]:
+    return {tuple(t.name for t in s.topics): s._connection_args["fetch_max_wait_ms"] for s in broker.subscribers}
+
+
+async def nothing(events: list[Envelope]) -> None:
+    return None
+
+
+def test_quiet_topics_get_a_subscriber_of_their_own_with_the_longer_wait() -> None:
+    broker = KafkaBroker("127.0.0.1:1")
+    subscribe_batches(broker, {"hot": nothing, "calm": nothing, "still": nothing}, "g", fetch_max_wait_ms=20,
+                      quiet_topics=["calm", "still"], quiet_fetch_max_wait_ms=300)
+    assert fetch_waits(broker) == {("hot",): 20, ("calm", "still"): 300}
+
+
+def test_without_quiet_topics_one_subscriber_takes_everything() -> None:
+    broker = KafkaBroker("127.0.0.1:1")
+    subscribe_batches(broker, {"hot": nothing, "warm": nothing}, "g", fetch_max_wait_ms=20)
+    assert fetch_waits(broker) == {("hot", "warm"): 20}
+
+
+async def new_topics(bootstrap: str, count: int) -> list[str]:
+    names = [f"test.lanes.{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=2, replication_factor=1) for name in names])
+    finally:
+        await admin.close()
+    return names
+
+
+@pytest.mark.integration
+async def test_both_lanes_of_one_group_take_their_own_topics_records(stack: Stack) -> None:
+    hot, quiet = await new_topics(stack.bootstrap, 2)
+    handled: list[tuple[str, str]] = []
+
+    def recorder(topic: str):  # noqa: ANN202
+        async def record(events: list[Envelope]) -> None:
+            handled.extend((topic, e.subject) for e in events)
+        return record
+
+    broker = kafka_broker(stack.bootstrap, "test-lanes")
+    subscribe_batches(broker, {hot: recorder(hot), quiet: recorder(quiet)}, f"lanes-{uuid.uuid4().hex[:6]}",
+                      quiet_topics=[quiet], quiet_fetch_max_wait_ms=300)
+    await broker.start()
+    try:
+        for topic, subject in ((hot, "h1"), (quiet, "q1"), (hot, "h2")):
+            event = new_event("org.updated", subject, {"id": subject, "version": 1, "name": subject, "kind": "firm"},
+                              "/tests/lanes")
+            await publish_raw(stack.bootstrap, topic, encode(event), key=subject.encode())
+
+        async def all_handled() -> bool:
+            return sorted(handled) == sorted([(hot, "h1"), (hot, "h2"), (quiet, "q1")])
+        await eventually(all_handled, within=30)
+        assigned = {tuple(sorted({tp.topic for tp in s.consumer.assignment()})) for s in broker.subscribers}
+        assert assigned == {(hot,), (quiet,)}, "each member of the group holds its own lane's partitions"
+    finally:
+        await broker.stop()
