@@ -28,10 +28,41 @@ DATABASES = {"database": "duijie.sqlite3", "notify-database": "notify.sqlite3"}
 SERVICES = ("registry", "matching", "notify")
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A loopback port nothing listens on, for a server started a moment later. It is picked below the kernel's
+    range of ephemeral ports: a port from that range (what binding to port 0 gives) can meanwhile become the local
+    port of any outgoing connection, and then the server cannot bind it (seen once in CI: a test stack's registry
+    exited with "address already in use"). No port is handed out twice by one process."""
+    low = _ephemeral_low()
+    candidates = range(max(1024, low - 12_000), low) if low > 2048 else range(0)
+    for _ in range(200 if candidates else 0):
+        port = secrets.choice(candidates)
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
+            return port
+    with socket.socket() as s:  # no room below the ephemeral range: let the kernel choose
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def ports_from_env(use_free_ports: bool) -> dict[str, int]:
