@@ -151,23 +151,16 @@ def subscribe_batches(
         for topic, batch in by_topic.items():
             await handle(topic, batch)
 
-    lanes = {"": ([t for t in handlers if t not in quiet_topics], fetch_max_wait_ms),
-             "_quiet": ([t for t in handlers if t in quiet_topics], quiet_fetch_max_wait_ms)}
-    for lane, (lane_topics, wait_ms) in lanes.items():
+    consume.__name__ = f"consume_batches_{group_id}"
+    lanes = [([t for t in handlers if t not in quiet_topics], fetch_max_wait_ms),
+             ([t for t in handlers if t in quiet_topics], quiet_fetch_max_wait_ms)]
+    for lane_topics, wait_ms in lanes:
         if lane_topics:
             subscriber = broker.subscriber(*lane_topics, group_id=group_id, auto_offset_reset="earliest",
                                            ack_policy=AckPolicy.ACK, fetch_max_wait_ms=wait_ms, batch=True,
                                            max_records=max_records, decoder=_records)
-            subscriber(_named(consume, f"consume_batches_{group_id}{lane}"))
+            subscriber(consume)
             _without_idle_sleeps(subscriber, max_records, linger_seconds)
-
-
-def _named(consume: Callable[[Any], Awaitable[None]], name: str) -> Callable[[Any], Awaitable[None]]:
-    """A function of its own per subscriber (FastStream wraps the function it is given)."""
-    async def consume_records(records: Any) -> None:
-        await consume(records)
-    consume_records.__name__ = name
-    return consume_records
 
 
 def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: float = 0.0) -> None:
