@@ -38,13 +38,14 @@ def free_port() -> int:
     port of any outgoing connection, and then the server cannot bind it (seen once in CI: a test stack's registry
     exited with "address already in use"). No port is handed out twice by one process."""
     low = _ephemeral_low()
-    candidates = range(max(1024, low - 12_000), low) if low > 2048 else range(0)
-    for _ in range(200 if candidates else 0):
-        port = secrets.choice(candidates)
-        if port not in _handed_out and _bindable(port):
-            _handed_out.add(port)
-            return port
-    with socket.socket() as s:  # no room below the ephemeral range: let the kernel choose
+    if low > 2048:
+        below = range(max(1024, low - 12_000), low)
+        for _ in range(200):
+            port = secrets.choice(below)
+            if port not in _handed_out and _bindable(port):
+                _handed_out.add(port)
+                return port
+    with socket.socket() as s:  # no room below the ephemeral range (or none free): let the kernel choose
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
