@@ -41,6 +41,8 @@ class MatchData(BaseModel):
     components: list[ScoreComponent] = []
     financing: list[FinancingOption] = []
     proposed_at: datetime
+    need_confidential: bool = Field(default=False, description=(
+        "The need is confidential: its owner (`need_org_id`) is not named to the counterpart until both accepted"))
 
 
 class MatchRetractedData(BaseModel):
@@ -50,6 +52,7 @@ class MatchRetractedData(BaseModel):
     need_org_id: str
     counterpart_org_id: str
     reason: str
+    need_confidential: bool = False
 
 
 class FeedbackData(BaseModel):
@@ -68,6 +71,10 @@ class FeedbackData(BaseModel):
     # events published before they were added).
     need_org_id: str | None = None
     counterpart_org_id: str | None = None
+    # A confidential need's owner is named to the other party only once both accepted: `mutual` says this answer
+    # completed the match.
+    need_confidential: bool = False
+    mutual: bool = False
 
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {

@@ -44,6 +44,7 @@ class MatchingService:
     limit: int = 10
     versions: dict[str, int] = field(default_factory=dict)
     book: MatchBook = field(default_factory=MatchBook)
+    confidential: set[str] = field(default_factory=set)  # needs whose owner is not named to a counterpart
 
     def _match_data(self, m: ScoredMatch) -> MatchData:
         return MatchData(
@@ -55,7 +56,7 @@ class MatchingService:
                          "explanation": c.explanation} for c in m.components],
             financing=[{"product_id": f.product_id, "org_id": f.product_org_id, "explanation": f.explanation}
                        for f in m.financing],
-            proposed_at=datetime.now(UTC),
+            proposed_at=datetime.now(UTC), need_confidential=m.need_id in self.confidential,
         )
 
     def _retract(self, match_ids: set[str], reason: str) -> list[Outgoing]:
@@ -65,7 +66,8 @@ class MatchingService:
             if m is not None:
                 data = MatchRetractedData(match_id=m.match_id, need_id=m.need_id, counterpart_id=m.counterpart_id,
                                           need_org_id=m.need_org_id, counterpart_org_id=m.counterpart_org_id,
-                                          reason=reason)
+                                          reason=reason,
+                                          need_confidential=m.need_confidential or m.need_id in self.confidential)
                 out.append(("match.retracted", m.match_id, data))
         return out
 
@@ -74,6 +76,8 @@ class MatchingService:
         if self.versions.get(posting.id, 0) > posting.version:
             return []  # a stale replay: a newer version is already indexed
         self.versions[posting.id] = posting.version
+        if aggregate == "need":
+            self._note_visibility(posting.id, data.get("visibility"))
         if event_type.endswith(".deleted") or posting.status != "open":
             self.engine.remove(posting.id)
             return self._retract(self.book.of(posting.id), f"{aggregate} {posting.status}")
@@ -89,6 +93,12 @@ class MatchingService:
             self.book.add(data_out)
             out.append(("match.proposed", m.match_id, data_out))
         return out
+
+    def _note_visibility(self, need_id: str, visibility: str | None) -> None:
+        if visibility == "confidential":
+            self.confidential.add(need_id)
+        else:
+            self.confidential.discard(need_id)
 
     def on_org(self, data: dict) -> None:
         self.engine.upsert_firm(firm_from(OrgData.model_validate(data)))

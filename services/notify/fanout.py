@@ -94,7 +94,8 @@ class Notifier:
             if not orgs and event.type in notifications.FEEDBACK_TYPES:  # published without the parties
                 orgs = [o for o in await notifications.match_parties(self.db, event.data["match_id"])
                         if o != event.data.get("org_id")]
-            messages += [Message(o, event.type, event.subject, event.data, event.id, event.id) for o in orgs]
+            messages += [Message(o, event.type, event.subject, notifications.seen_by(event.type, event.data, o),
+                                 event.id, event.id) for o in orgs]
         await self.record_and_send(messages)
 
     async def notify(self, org_id: str, type_: str, subject: str, data: dict, key: str,

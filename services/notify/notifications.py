@@ -34,6 +34,17 @@ def recipients(event: Envelope) -> list[str]:
     return sorted({o for o in orgs if o})
 
 
+def seen_by(event_type: str, data: dict, org_id: str) -> dict:
+    """The event's data as `org_id` may read it. A confidential need's owner is named only to itself until both
+    sides accepted: to the other party, `need_org_id` is null, and so is `org_id` on the owner's own answer."""
+    if not data.get("need_confidential") or data.get("mutual") or org_id == data.get("need_org_id"):
+        return data
+    hidden: dict = {"need_org_id": None}
+    if event_type in FEEDBACK_TYPES and data.get("org_id") == data.get("need_org_id"):
+        hidden["org_id"] = None
+    return {**data, **hidden}
+
+
 def notification_id(key: str, org_id: str) -> str:
     return "ntf_" + deterministic_id(key, org_id)
 

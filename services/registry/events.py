@@ -16,17 +16,19 @@ from services.registry.container import Container
 from services.registry.db import retrying
 
 Change = Callable[[AsyncClientSession], Awaitable[Any]]
+Events = list[tuple[str, str, str, BaseModel | dict]]  # (topic, type, subject, data), ...
 
 
-async def commit(box: Container, change: Change, events: list[tuple[str, str, str, BaseModel | dict]]) -> Any:
-    """Run `change` and record `events` ((topic, type, subject, data), ...) atomically; returns change's value."""
+async def commit(box: Container, change: Change, events: Events | Callable[[Any], Events]) -> Any:
+    """Run `change` and record `events` atomically; returns change's value. `events` may be a function of that
+    value, for events that say what the change found (it runs again if the transaction is retried)."""
 
     async def attempt() -> tuple[Any, list[dict]]:
         async with box.db.transaction() as session:
             value = await change(session)
             rows = [await outbox.record(box.db, session, topic,
                                         new_event(type_, subject, data, source=box.settings.service_name))
-                    for topic, type_, subject, data in events]
+                    for topic, type_, subject, data in (events(value) if callable(events) else events)]
         return value, rows
 
     value, rows = await retrying(attempt)

@@ -51,7 +51,7 @@ class MatchRepository:
                                      projection={"_id": 1}).to_list()
         return {d["_id"] for d in docs}
 
-    async def record_decision(self, match_id: str, org_id: str, decision: dict, feedback: dict,
+    async def record_decision(self, match_id: str, org_id: str, decision: dict,
                               session: AsyncClientSession) -> dict:
         """Stores one party's decision and the resulting status; returns the match as it now stands."""
         await self.matches.update_one({"_id": match_id}, {"$set": {f"decisions.{org_id}": decision}},
@@ -66,5 +66,8 @@ class MatchRepository:
         else:
             status = "proposed"
         await self.matches.update_one({"_id": match_id}, {"$set": {"status": status}}, session=session)
-        await self.feedback.replace_one({"_id": f"{match_id}:{org_id}"}, feedback, upsert=True, session=session)
         return {**match, "status": status}
+
+    async def record_feedback(self, match_id: str, org_id: str, feedback: dict, session: AsyncClientSession) -> None:
+        """Keeps one party's latest answer (shaped as FeedbackData)."""
+        await self.feedback.replace_one({"_id": f"{match_id}:{org_id}"}, feedback, upsert=True, session=session)

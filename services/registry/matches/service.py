@@ -8,6 +8,8 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from services.contracts import topics
 from services.contracts.events import FeedbackData
 from services.registry.auth import Caller
@@ -81,13 +83,18 @@ async def decide(box: Container, caller: Caller, match_id: str, decision: str, r
     if mine.get("decision") == decision and mine.get("reason") == reason:
         return to_public(doc, caller.org_id, confidential)  # answered the same way already: nothing new
     now = datetime.now(UTC)
-    feedback = FeedbackData(match_id=match_id, org_id=caller.org_id, need_id=doc["need_id"],
-                            counterpart_id=doc["counterpart_id"], counterpart_kind=doc["counterpart_kind"],
-                            decision=decision, reason=reason, text=text, at=now,  # type: ignore[arg-type]
-                            need_org_id=doc["need_org_id"], counterpart_org_id=doc["counterpart_org_id"])
+    answer = FeedbackData(match_id=match_id, org_id=caller.org_id, need_id=doc["need_id"],
+                          counterpart_id=doc["counterpart_id"], counterpart_kind=doc["counterpart_kind"],
+                          decision=decision, reason=reason, text=text, at=now,  # type: ignore[arg-type]
+                          need_org_id=doc["need_org_id"], counterpart_org_id=doc["counterpart_org_id"],
+                          need_confidential=confidential)
     record = {"decision": decision, "reason": reason, "text": text, "at": now}
-    stored = feedback.model_dump(mode="json")
-    updated = await commit(
-        box, lambda s: repo.record_decision(match_id, caller.org_id, record, stored, s),
-        [(topics.FEEDBACK, f"match.{decision}", match_id, feedback)])
+
+    async def change(session: AsyncClientSession) -> tuple[dict, FeedbackData]:
+        updated = await repo.record_decision(match_id, caller.org_id, record, session)
+        feedback = answer.model_copy(update={"mutual": updated["status"] == "accepted"})
+        await repo.record_feedback(match_id, caller.org_id, feedback.model_dump(mode="json"), session)
+        return updated, feedback
+
+    updated, _ = await commit(box, change, lambda done: [(topics.FEEDBACK, f"match.{decision}", match_id, done[1])])
     return to_public(updated, caller.org_id, confidential)

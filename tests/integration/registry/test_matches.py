@@ -92,8 +92,8 @@ async def test_a_decline_carries_its_reason_and_is_final(stack: Stack, http: htt
     assert [e["type"] for e in events] == ["match.declined"]
 
 
-async def test_a_confidential_need_is_anonymised_until_both_accept(http: httpx.AsyncClient, registry: str,
-                                                                   firm_factory) -> None:
+async def test_a_confidential_need_is_anonymised_until_both_accept(stack: Stack, http: httpx.AsyncClient,
+                                                                   registry: str, firm_factory) -> None:
     firm, uni, need, match = await matched_pair(http, registry, firm_factory, "confidential")
     need_url = f"{registry}/v1/needs/{need['id']}"
     assert match["need_org_id"] is None, "the counterpart does not learn who posted a confidential need"
@@ -114,3 +114,7 @@ async def test_a_confidential_need_is_anonymised_until_both_accept(http: httpx.A
     assert (await http.get(need_url, headers=bearer(uni["api_key"]))).json()["org_id"] == firm["id"]
     mutual = (await http.get(f"{registry}/v1/matches/{match['id']}", headers=bearer(uni["api_key"]))).json()
     assert mutual["need_org_id"] == firm["id"]
+
+    answers = [decode(e["value"]).data for e in await outbox_events(stack, match["id"])]
+    assert [(a["org_id"], a["need_confidential"], a["mutual"]) for a in answers] == \
+        [(firm["id"], True, False), (uni["id"], True, True)], "answers say what notify may reveal, and when"

@@ -105,3 +105,24 @@ def test_the_first_result_ever_indexed_explains_its_shared_words_too() -> None:
     text = proposals(s.on_posting("need", "need.posted", need()))[0]["components"][0]
     assert text["name"] == "text"
     assert "共同词语" in text["explanation"] and "耐高温" in text["explanation"]
+
+
+def test_a_confidential_needs_proposals_and_retractions_say_so_so_notify_can_hide_its_owner() -> None:
+    s = service()
+    s.on_posting("result", "result.published", result())
+    s.on_posting("result", "result.published", result("result_public_need", title="耐高温小麦品种", keywords=["小麦"]))
+    secret = proposals(s.on_posting("need", "need.posted", need(visibility="confidential")))
+    assert secret and all(p["need_confidential"] for p in secret)
+    retracted = s.on_posting("need", "need.closed", need(version=2, status="closed", visibility="confidential"))
+    assert retracted and all(data.need_confidential for t, _, data in retracted if t == "match.retracted")
+
+    public = proposals(s.on_posting("need", "need.posted", need() | {"id": "need_public", "org_id": "org_open"}))
+    assert public and not any(p["need_confidential"] for p in public)
+
+
+def test_a_need_made_public_is_no_longer_confidential_in_its_new_proposals() -> None:
+    s = service()
+    s.on_posting("need", "need.posted", need(visibility="confidential"))
+    s.on_posting("need", "need.updated", need(version=2, visibility="public"))
+    proposed = proposals(s.on_posting("result", "result.published", result()))
+    assert proposed and not proposed[0]["need_confidential"]

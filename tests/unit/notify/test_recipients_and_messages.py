@@ -10,7 +10,7 @@ from standardwebhooks.webhooks import Webhook
 from services.contracts.envelope import Envelope
 from services.notify.channels.robots import dingtalk_payload, dingtalk_sign, wecom_payload
 from services.notify.channels.webhook import payload, signature, signing_secrets
-from services.notify.notifications import notification_id, recipients
+from services.notify.notifications import notification_id, recipients, seen_by
 from services.notify.webhooks import new_secret
 
 
@@ -28,6 +28,29 @@ def test_a_match_concerns_both_sides_a_deal_its_parties_a_summit_event_its_parti
     assert recipients(event("match.declined", {"org_id": "u", "need_org_id": "f", "counterpart_org_id": "u"})) \
         == ["f"], "feedback: the other side"
     assert recipients(event("match.accepted", {"org_id": "u", "match_id": "m"})) == [], "no parties: looked up"
+
+
+SECRET_MATCH = {"match_id": "m", "need_org_id": "firm", "counterpart_org_id": "uni", "need_confidential": True}
+
+
+def test_a_confidential_needs_owner_is_named_only_to_itself_until_both_sides_accepted() -> None:
+    assert seen_by("match.proposed", SECRET_MATCH, "uni")["need_org_id"] is None
+    assert seen_by("match.proposed", SECRET_MATCH, "firm") == SECRET_MATCH, "the owner reads its own match whole"
+    assert seen_by("match.retracted", SECRET_MATCH, "uni")["need_org_id"] is None
+    owners_answer = {**SECRET_MATCH, "org_id": "firm", "decision": "accepted", "mutual": False}
+    told = seen_by("match.accepted", owners_answer, "uni")
+    assert told["org_id"] is None and told["need_org_id"] is None and told["decision"] == "accepted"
+    assert owners_answer["org_id"] == "firm", "the event itself is left as it was"
+    assert seen_by("match.accepted", {**owners_answer, "mutual": True}, "uni") == {**owners_answer, "mutual": True}
+    counterparts_answer = {**SECRET_MATCH, "org_id": "uni", "decision": "declined", "mutual": False}
+    assert seen_by("match.declined", counterparts_answer, "firm") == counterparts_answer
+
+
+def test_a_public_needs_events_are_read_whole_by_both_sides() -> None:
+    public = {**SECRET_MATCH, "need_confidential": False}
+    assert seen_by("match.proposed", public, "uni") == public
+    older = {k: v for k, v in SECRET_MATCH.items() if k != "need_confidential"}
+    assert seen_by("match.proposed", older, "uni") == older, "events from before the flag: as they were"
 
 
 def test_the_notification_id_is_derived_from_the_event_and_the_recipient() -> None:
