@@ -126,3 +126,14 @@ def test_a_need_made_public_is_no_longer_confidential_in_its_new_proposals() -> 
     s.on_posting("need", "need.updated", need(version=2, visibility="public"))
     proposed = proposals(s.on_posting("result", "result.published", result()))
     assert proposed and not proposed[0]["need_confidential"]
+
+
+def test_after_a_rebuild_a_confidential_needs_retractions_still_say_so() -> None:
+    before = service()
+    before.on_posting("result", "result.published", result())
+    proposed = proposals(before.on_posting("need", "need.posted", need(visibility="confidential")))[0]
+    rebuilt = service()
+    rebuilt.on_posting("need", "need.snapshot", need(visibility="confidential"), index_only=True)
+    rebuilt.restore_match({k: v for k, v in proposed.items() if k != "need_confidential"})  # stored before the flag
+    out = rebuilt.on_posting("need", "need.closed", need(version=2, status="closed", visibility="confidential"))
+    assert [(t, data.need_confidential) for t, _, data in out] == [("match.retracted", True)]
