@@ -30,9 +30,14 @@ class Changes:
         """A cache to empty whenever another replica announces a change."""
         self._caches.append(cache)
 
+    async def made(self, cache: SingleFlight, key: str) -> None:
+        """Called after this replica wrote a change to `key`: forgets what `cache` kept of it and announces it."""
+        cache.forget(key)
+        await self.announce()
+
     async def announce(self) -> None:
-        """Called after this replica wrote a change (and forgot what it kept of it). The change is written either
-        way: if the announcement fails, the other replicas see it once their answers expire."""
+        """Tells the other replicas. The change is written either way: if the announcement fails, they see it once
+        their answers expire."""
         try:
             await self.db["counters"].update_one({"_id": COUNTER}, {"$inc": {"seq": 1}}, upsert=True)
         except Exception as error:  # noqa: BLE001 - failing the request would invite a retry of a done change

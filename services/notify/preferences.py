@@ -156,8 +156,7 @@ class PreferenceStore:
     async def put(self, org_id: str, prefs: Preferences) -> Preferences:
         await self.db["preferences"].replace_one(
             {"_id": org_id}, {"_id": org_id, **prefs.model_dump(), "updated_at": datetime.now(UTC)}, upsert=True)
-        self._loads.forget(org_id)
-        await self.changes.announce()
+        await self.changes.made(self._loads, org_id)
         return prefs
 
     async def digest_orgs(self) -> list[tuple[str, Preferences]]:

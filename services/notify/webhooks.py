@@ -27,8 +27,7 @@ class Endpoints:
         changes.watch(self._loads)
 
     async def changed(self, org_id: str) -> None:
-        self._loads.forget(org_id)
-        await self.changes.announce()
+        await self.changes.made(self._loads, org_id)
 
     async def register(self, org_id: str, url: str, event_types: list[str] | None) -> dict:
         doc = {"_id": f"ep_{uuid.uuid4().hex[:16]}", "org_id": org_id, "url": url, "secret": new_secret(),
