@@ -22,6 +22,14 @@ class WebhookCreate(BaseModel):
     event_types: list[str] = Field(default=[], description="Empty: every event type")
 
 
+class WebhookUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"event_types": ["match.proposed", "match.accepted"]}, {"url": "https://hooks.example.com/duijie/v2"}]})
+    url: str | None = Field(default=None, min_length=8, max_length=2000, description="Omitted or null: unchanged")
+    event_types: list[str] | None = Field(default=None, description="Empty: every event type; omitted or null: "
+                                                                    "unchanged")
+
+
 class WebhookRotate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"overlap_seconds": 86400}]})
     overlap_seconds: float | None = Field(default=None, ge=0, le=30 * 86400,
@@ -66,6 +74,29 @@ async def register_webhook(body: WebhookCreate, box: Box, caller: CurrentCaller)
 @router.get("/v1/webhooks", response_model=list[WebhookPublic], tags=["webhooks"])
 async def list_webhooks(box: Box, caller: CurrentCaller) -> list[WebhookPublic]:
     return [public(d) for d in await box.endpoints.of_org(caller.org_id)]
+
+
+@router.patch("/v1/webhooks/{endpoint_id}", response_model=WebhookPublic, tags=["webhooks"],
+              summary="Change an endpoint's URL or event types (retries still pending go to the new URL)",
+              responses={404: {"description": "No such endpoint of the caller's"},
+                         422: {"description": "The URL fails the SSRF guard (the message says why)"}})
+async def update_webhook(endpoint_id: str, body: WebhookUpdate, box: Box, caller: CurrentCaller) -> WebhookPublic:
+    changes = body.model_dump(exclude_none=True)
+    if "url" in changes:
+        await guard(box, changes["url"])
+    doc = await box.endpoints.update(caller.org_id, endpoint_id, changes)
+    if doc is None:
+        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+    return public(doc)
+
+
+@router.delete("/v1/webhooks/{endpoint_id}", status_code=204, tags=["webhooks"],
+               summary="Delete an endpoint: nothing more is sent to it, its pending retries are cancelled",
+               responses={404: {"description": "No such endpoint of the caller's"}})
+async def delete_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> Response:
+    if not await box.endpoints.remove(caller.org_id, endpoint_id):
+        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+    return Response(status_code=204)
 
 
 @router.post("/v1/webhooks/{endpoint_id}/rotate", response_model=WebhookCreated, tags=["webhooks"],

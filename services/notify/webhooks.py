@@ -47,6 +47,23 @@ class Endpoints:
         await self.changed(org_id)
         return {**current, **update}
 
+    async def update(self, org_id: str, endpoint_id: str, changes: dict) -> dict | None:
+        """Changes an endpoint's URL or event types; None when the organisation has no such endpoint."""
+        current = await self.get(endpoint_id, org_id)
+        if current is None:
+            return None
+        if changes:
+            await self.db["endpoints"].update_one({"_id": endpoint_id}, {"$set": changes})
+            await self.changed(org_id)
+        return {**current, **changes}
+
+    async def remove(self, org_id: str, endpoint_id: str) -> bool:
+        """Deletes an endpoint; its retries still pending are cancelled when they come due (no target)."""
+        result = await self.db["endpoints"].delete_one({"_id": endpoint_id, "org_id": org_id})
+        if result.deleted_count:
+            await self.changed(org_id)
+        return result.deleted_count == 1
+
     async def disable(self, endpoint: dict, reason: str) -> None:
         await self.db["endpoints"].update_one(
             {"_id": endpoint["_id"]},
