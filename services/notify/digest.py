@@ -42,7 +42,7 @@ class DigestSender:
                 continue
             since = now - timedelta(days=1)
             docs = await self.db["notifications"].find(
-                {"org_id": org_id, "created_at": {"$gte": since}, "type": {"$ne": "digest.daily"}},
+                {"org_id": org_id, "created_at": {"$gte": since}, "type": {"$nin": ["digest.daily", "webhook.test"]}},
                 {"type": 1}).to_list()
             by_type = Counter(d["type"] for d in docs)
             summary = ", ".join(f"{t} × {n}" for t, n in sorted(by_type.items())) or "—"

@@ -99,6 +99,24 @@ async def delete_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> R
     return Response(status_code=204)
 
 
+class WebhookTestSent(BaseModel):
+    notification_id: str = Field(description="Its delivery records: GET /v1/deliveries?notification_id=…")
+
+
+@router.post("/v1/webhooks/{endpoint_id}/test", status_code=202, response_model=WebhookTestSent, tags=["webhooks"],
+             summary="Send a signed `webhook.test` message to this endpoint alone (retried like any other)",
+             responses={404: {"description": "No such endpoint of the caller's"},
+                        409: {"description": "The endpoint is disabled: enable it first"}})
+async def test_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> WebhookTestSent:
+    doc = await box.endpoints.get(endpoint_id, caller.org_id)
+    if doc is None:
+        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+    if doc["status"] != "active":
+        raise HTTPException(409, f"webhook endpoint {endpoint_id} is {doc['status']}: enable it first")
+    notification = await box.notifier.test_webhook(doc)
+    return WebhookTestSent(notification_id=notification["_id"])
+
+
 @router.post("/v1/webhooks/{endpoint_id}/rotate", response_model=WebhookCreated, tags=["webhooks"],
              summary="Rotate the signing secret; both secrets sign during the overlap")
 async def rotate_secret(endpoint_id: str, box: Box, caller: CurrentCaller,

@@ -2,6 +2,7 @@
 the organisation's preferences and webhook endpoints ask for. Also tells an owner when its messages die."""
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,8 +42,10 @@ class Message:
     event_id: str | None = None
     exclude: tuple[str, ...] = ()
     digestible: bool = True
+    endpoint_id: str | None = None  # this webhook endpoint alone, whatever its types and the preferences (a test)
 
 
+TEST_TYPE = "webhook.test"
 NOTIFIED = Counter("notify_notifications_total", "Notifications stored", ["type"])
 # Notifications inserted per round trip: the first webhooks of a fetch leave after one small insert (two, or one
 # per recipient waiting for its first message, see `in_line`), not after all of them, and the rest go in larger
@@ -103,9 +106,22 @@ class Notifier:
         return (await self.record_and_send([Message(org_id, type_, subject, data, key, event_id, exclude,
                                                     digestible)]))[0]
 
-    async def _plan(self, org_id: str, type_: str, exclude: tuple[str, ...], digestible: bool) -> Plan:
+    async def test_webhook(self, endpoint: dict) -> dict:
+        """A signed `webhook.test` message to one endpoint, recorded and retried like any other (its delivery
+        records show how the receiver answered); not on the stream, nor in a digest."""
+        data = {"org_id": endpoint["org_id"], "endpoint_id": endpoint["_id"], "url": endpoint["url"]}
+        key = f"{endpoint['_id']}:test:{uuid.uuid4().hex}"
+        message = Message(endpoint["org_id"], TEST_TYPE, endpoint["_id"], data, key, digestible=False,
+                          endpoint_id=endpoint["_id"])
+        return (await self.record_and_send([message]))[0]
+
+    async def _plan(self, message: Message) -> Plan:
         """The channel targets an organisation wants this message on, until when quiet hours hold the ones people
         read, and whether it shows on the live stream."""
+        org_id, type_, exclude, digestible = message.org_id, message.type, message.exclude, message.digestible
+        if message.endpoint_id is not None:
+            endpoint = await self.endpoints.get(message.endpoint_id, org_id)
+            return Plan([("webhook", endpoint["_id"], endpoint)] if endpoint else [], None, streamed=False)
         prefs = await self.preferences.of(org_id)
         targets: list[tuple[str, str, dict]] = []
         if prefs.wants(type_):
@@ -126,7 +142,7 @@ class Notifier:
             return []
         last_seq, *plans = await asyncio.gather(
             self.db.next_seq("notifications", len(messages)),
-            *(self._plan(m.org_id, m.type, m.exclude, m.digestible) for m in messages))
+            *(self._plan(m) for m in messages))
         order, first = in_line([m.org_id for m in messages], [p.sends_now for p in plans])
         first_seq = last_seq - len(messages) + 1
         docs = {i: self._document(messages[i], plans[i], first_seq + rank) for rank, i in enumerate(order)}

@@ -1,14 +1,15 @@
-"""An organisation changes its webhook endpoints: which events go to one, to which URL, and deletes it; nobody
-else can touch them."""
+"""An organisation manages its webhook endpoints: which events go to one, to which URL, a test message to one,
+deleting one; nobody else can touch them."""
 
 import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from deploy.receiver import Receiver
 from deploy.stack import Stack, free_port
 from services.contracts.envelope import Envelope
-from tests.integration.notify.support import add_webhook, match_event, publish, read_sse, two_orgs
-from tests.support.api import bearer
+from tests.integration.notify.support import add_webhook, get, match_event, publish, read_sse, two_orgs
+from tests.support.api import bearer, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +63,35 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_a_test_message_reaches_that_endpoint_alone_signed_and_is_in_its_delivery_records(
+        stack: Stack, http: httpx.AsyncClient) -> None:
+    firm, university = await two_orgs(http, stack, "测试消息")
+    owner = bearer(firm["api_key"])
+    tested, other = await Receiver(free_port()).start(), await Receiver(free_port()).start()
+    try:
+        hook = await add_webhook(http, stack, firm["api_key"], f"{tested.url}/hooks")
+        await add_webhook(http, stack, firm["api_key"], f"{other.url}/hooks")
+        narrowed = await http.patch(f"{stack.url('notify')}/v1/webhooks/{hook['id']}",
+                                    json={"event_types": ["match.retracted"]}, headers=owner)
+        assert narrowed.status_code == 200
+        url = f"{stack.url('notify')}/v1/webhooks/{hook['id']}/test"
+
+        sent = await http.post(url, headers=owner)
+        assert sent.status_code == 202, sent.text
+        await tested.wait_for(1, within=20)
+        body = Webhook(hook["secret"]).verify(tested.received[0].body, tested.received[0].headers)
+        assert body["type"] == "webhook.test" and body["data"]["endpoint_id"] == hook["id"], \
+            "sent whatever the endpoint's event types"
+        assert tested.received[0].headers["webhook-id"] == sent.json()["notification_id"]
+        records = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/deliveries",
+                                               notification_id=sent.json()["notification_id"]), within=10)
+        assert [(r["status"], r["response_code"]) for r in records] == [("succeeded", 200)]
+        stream = await read_sse(http, stack, firm["api_key"], within=1)
+        assert other.received == [] and stream == [], "the endpoint alone: not the others, not the stream"
+
+        assert (await http.post(url, headers=bearer(university["api_key"]))).status_code == 404
+    finally:
+        await tested.stop()
+        await other.stop()
