@@ -1,16 +1,16 @@
-"""Notify's HTTP API, part one: webhook endpoints, the live stream, operations."""
+"""Notify's HTTP API, part one: webhook endpoints, the live stream (and its notifications polled), operations."""
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify.deps import Box, CurrentCaller
 from services.notify.ssrf import UrlRefused, pin
-from services.notify.stream import sse
+from services.notify.stream import Cursor, sse
 
 router = APIRouter()
 
@@ -155,6 +155,32 @@ async def stream(box: Box, caller: CurrentCaller,
     return StreamingResponse(events,
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+class NotificationPublic(BaseModel):
+    id: str
+    type: str
+    data: dict
+    created_at: datetime
+    cursor: str = Field(description="Ask for `after` this to get what came after this notification")
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationPublic]
+    next_after: str = Field(description="The `after` of the next poll")
+
+
+@router.get("/v1/notifications", response_model=NotificationPage, tags=["stream"],
+            summary="The stream's notifications, polled: those after a cursor, oldest first",
+            description="For clients that cannot hold the stream open. Start with `after=0` and keep the page's "
+                        "`next_after`: like a resumed stream, a poll may repeat a notification (tell repeats apart "
+                        "by `id`), never skip one.")
+async def list_notifications(box: Box, caller: CurrentCaller, after: Annotated[int, Query(ge=0)] = 0,
+                             limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotificationPage:
+    pairs = await Cursor(box.db, caller.org_id, after, box.settings.sse_settle_seconds).step(limit)
+    items = [NotificationPublic(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"],
+                                cursor=cursor) for doc, cursor in pairs]
+    return NotificationPage(items=items, next_after=items[-1].cursor if items else str(after))
 
 
 @router.get("/healthz", tags=["operations"])

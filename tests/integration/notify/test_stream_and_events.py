@@ -97,3 +97,29 @@ async def test_a_published_schedule_reaches_every_participant_and_unknown_types_
         assert generic["data"]["note"] == "庆祝"
     finally:
         await receiver.stop()
+
+
+async def test_a_client_polling_the_notifications_gets_each_in_order_and_misses_none(
+        stack: Stack, http: httpx.AsyncClient) -> None:
+    firm, university = await two_orgs(http, stack, "轮询")
+    url, key = f"{stack.url('notify')}/v1/notifications", {"Authorization": f"Bearer {firm['api_key']}"}
+    events = [match_event(firm["id"], university["id"]) for _ in range(3)]
+    for event in events:
+        await publish(stack, event)
+
+    async def page(after: str, want: int, limit: int = 100) -> dict:
+        response = await http.get(url, params={"after": after, "limit": limit}, headers=key)
+        assert response.status_code == 200, response.text
+        return response.json() if len(response.json()["items"]) >= want else {}
+
+    first = await eventually(lambda: page("0", 2, limit=2), within=20)
+    rest = await eventually(lambda: page(first["next_after"], 1), within=20)
+    seen = [item["data"]["match_id"] for item in first["items"] + rest["items"]]
+    assert sorted(dict.fromkeys(seen)) == sorted(e.data["match_id"] for e in events), "each one, none missed"
+    assert all(item["type"] == "match.proposed" for item in first["items"] + rest["items"])
+
+    later = match_event(firm["id"], university["id"])
+    await publish(stack, later)
+    news = await eventually(lambda: page(rest["next_after"], 1), within=20)
+    assert later.data["match_id"] in [item["data"]["match_id"] for item in news["items"]]
+    assert (await http.get(url)).status_code == 401
