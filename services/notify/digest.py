@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.notify.db import Database
-from services.notify.fanout import Notifier
+from services.notify.fanout import TEST_TYPE, Notifier
 from services.notify.notifications import notification_id
 from services.notify.preferences import Preferences, PreferenceStore
 
@@ -42,7 +42,7 @@ class DigestSender:
                 continue
             since = now - timedelta(days=1)
             docs = await self.db["notifications"].find(
-                {"org_id": org_id, "created_at": {"$gte": since}, "type": {"$nin": ["digest.daily", "webhook.test"]}},
+                {"org_id": org_id, "created_at": {"$gte": since}, "type": {"$nin": ["digest.daily", TEST_TYPE]}},
                 {"type": 1}).to_list()
             by_type = Counter(d["type"] for d in docs)
             summary = ", ".join(f"{t} × {n}" for t, n in sorted(by_type.items())) or "—"
