@@ -15,6 +15,8 @@ from services.registry.deals.repository import DealRepository
 from services.registry.deals.schemas import DealCreate, DealPage, DealPublic, DealRegistration, DealUpdate
 from services.registry.errors import Conflict, Forbidden, Invalid, NotFound
 from services.registry.events import commit
+from services.registry.matches.privacy import known_to
+from services.registry.matches.repository import MatchRepository
 
 CLOSED_MATCH = ("retracted", "declined")
 CLOSED_MEETING = ("pending", "requested", "declined", "expired", "cancelled", "withdrawn")
@@ -42,6 +44,9 @@ async def _origin(repo: DealRepository, caller: Caller, body: DealCreate) -> tup
         if match.get("status") in CLOSED_MATCH:
             raise Invalid(f"match {body.match_id} was {match['status']}: the parties are not matched",
                           field="match_id")
+        if not await known_to(MatchRepository(repo.db), caller.org_id, [match]):  # the deal would name the owner
+            raise Invalid(f"match {body.match_id} is with a confidential need: a deal can be drafted from it once "
+                          "both sides accepted the match", field="match_id")
         meeting = await repo.meeting_of_match(body.match_id)
         return list(match["org_ids"]), {"match_id": body.match_id, "meeting_id": meeting and meeting["_id"],
                                         "summit_id": meeting and meeting.get("summit_id")}

@@ -16,6 +16,7 @@ from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.errors import Conflict, Invalid, NotFound
 from services.registry.events import commit
+from services.registry.matches.privacy import hides_owner
 from services.registry.matches.repository import MatchRepository
 from services.registry.matches.schemas import MatchPage, MatchPublic
 
@@ -23,10 +24,10 @@ from services.registry.matches.schemas import MatchPage, MatchPublic
 def to_public(doc: dict, org_id: str, confidential: bool) -> MatchPublic:
     decisions = doc.get("decisions", {})
     theirs = [d["decision"] for o, d in decisions.items() if o != org_id]
+    owner = None if hides_owner(doc, org_id, confidential) else doc.get("need_org_id")
     mutual = doc.get("status") == "accepted"
-    hide_owner = confidential and not mutual and doc.get("need_org_id") != org_id
     return MatchPublic.model_validate({
-        **doc, "id": doc["_id"], "need_org_id": None if hide_owner else doc.get("need_org_id"),
+        **doc, "id": doc["_id"], "need_org_id": owner,
         "my_decision": decisions.get(org_id, {}).get("decision"), "their_decision": theirs[0] if theirs else None,
         "mutual": mutual})
 

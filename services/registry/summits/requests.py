@@ -11,6 +11,8 @@ from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.errors import Conflict, Forbidden, Invalid, NotFound
 from services.registry.events import commit
+from services.registry.matches.privacy import known_to
+from services.registry.matches.repository import MatchRepository
 from services.registry.summits.repository import SummitRepository
 from services.registry.summits.schemas import (
     MeetingRequestCreate,
@@ -45,7 +47,8 @@ async def suggestions(box: Container, caller: Caller, summit_id: str) -> Suggest
     requested = {frozenset((r["from_org_id"], r["to_org_id"]))
                  for r in await repo.requests_of(summit_id, caller.org_id, None) if r["status"] != "declined"}
     items: dict[str, Suggestion] = {}
-    for match in sorted(await repo.matches_of(caller.org_id, list(by_org)), key=lambda m: -m.get("score", 0)):
+    matches = await known_to(MatchRepository(box.db), caller.org_id, await repo.matches_of(caller.org_id, list(by_org)))
+    for match in sorted(matches, key=lambda m: -m.get("score", 0)):
         other = next(o for o in match["org_ids"] if o != caller.org_id)
         if other in items:
             continue  # one suggestion per organisation: its best match
@@ -55,13 +58,18 @@ async def suggestions(box: Container, caller: Caller, summit_id: str) -> Suggest
     return SuggestionPage(items=list(items.values()))
 
 
-async def _score(repo: SummitRepository, match_id: str | None, from_org: str, to_org: str) -> tuple[float, str | None]:
+async def _score(repo: SummitRepository, matches: MatchRepository, match_id: str | None, from_org: str,
+                 to_org: str) -> tuple[float, str | None]:
+    """The request's score and match: the one named, else the best between the two organisations that the sender
+    may know of (`privacy.known_to`)."""
     if match_id:
         match = await repo.match(match_id)
-        if match is None or set(match.get("org_ids", [])) != {from_org, to_org}:
+        between = match is not None and set(match.get("org_ids", [])) == {from_org, to_org}
+        if not between or not await known_to(matches, from_org, [match]):  # type: ignore[list-item]
             raise Invalid(f"match {match_id} is not a match between your organisation and {to_org}", field="match_id")
         return float(match.get("score", EXPLICIT_SCORE)), match_id
-    best = max(await repo.matches_of(from_org, [to_org]), key=lambda m: m.get("score", 0), default=None)
+    mine = await known_to(matches, from_org, await repo.matches_of(from_org, [to_org]))
+    best = max(mine, key=lambda m: m.get("score", 0), default=None)
     if best is None:
         return EXPLICIT_SCORE, None
     return float(best.get("score", EXPLICIT_SCORE)), best["_id"]
@@ -84,7 +92,7 @@ async def request_meeting(box: Container, caller: Caller, summit_id: str, body: 
         raise Invalid("a meeting request goes to another organisation's participant", field="to_participant")
     if await repo.live_request_between(summit_id, sender["_id"], receiver["_id"]):
         raise Conflict("a pending or accepted request between these two participants exists already")
-    score, match_id = await _score(repo, body.match_id, sender["org_id"], receiver["org_id"])
+    score, match_id = await _score(repo, MatchRepository(box.db), body.match_id, sender["org_id"], receiver["org_id"])
     request_id = f"mr_{ObjectId()}"
     doc = {"_id": request_id, "summit_id": summit_id, "from_participant": sender["_id"],
            "to_participant": receiver["_id"], "from_org_id": sender["org_id"], "to_org_id": receiver["org_id"],

@@ -68,14 +68,15 @@ async def registry_db(stack: Stack) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def seed_match(registry_db: Database) -> Callable:
-    """A match between two organisations, as matching would have proposed it (registry `matches`)."""
-    async def seed(a: str, b: str, score: float) -> str:
+    """A match between two organisations (a's need, b's result), as matching would have proposed it (registry
+    `matches`)."""
+    async def seed(a: str, b: str, score: float, need_id: str | None = None) -> str:
         match_id = deterministic_id("test-match", a, b, score)
         async def insert() -> None:
             async with registry_db.transaction() as session:
                 await registry_db["matches"].insert_one(
                     {"_id": match_id, "org_ids": [a, b], "need_org_id": a, "counterpart_org_id": b, "score": score,
-                     "need_id": f"need_{a}", "counterpart_id": f"result_{b}", "counterpart_kind": "result",
+                     "need_id": need_id or f"need_{a}", "counterpart_id": f"result_{b}", "counterpart_kind": "result",
                      "status": "proposed", "proposed_at": datetime.now(UTC)}, session=session)
 
         await retrying(insert)  # the embedded engine refuses a transaction while the registry's is open
