@@ -162,12 +162,12 @@ class NotificationPublic(BaseModel):
     type: str
     data: dict
     created_at: datetime
-    cursor: str = Field(description="Ask for `after` this to get what came after this notification")
+    cursor: int = Field(description="Ask for `after` this to get what came after this notification")
 
 
 class NotificationPage(BaseModel):
     items: list[NotificationPublic]
-    next_after: str = Field(description="The `after` of the next poll")
+    next_after: int = Field(description="The `after` of the next poll")
 
 
 @router.get("/v1/notifications", response_model=NotificationPage, tags=["stream"],
@@ -179,8 +179,8 @@ async def list_notifications(box: Box, caller: CurrentCaller, after: Annotated[i
                              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotificationPage:
     pairs = await Cursor(box.db, caller.org_id, after, box.settings.sse_settle_seconds).step(limit)
     items = [NotificationPublic(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"],
-                                cursor=cursor) for doc, cursor in pairs]
-    return NotificationPage(items=items, next_after=items[-1].cursor if items else str(after))
+                                cursor=int(cursor)) for doc, cursor in pairs]
+    return NotificationPage(items=items, next_after=items[-1].cursor if items else after)
 
 
 @router.get("/healthz", tags=["operations"])

@@ -107,12 +107,12 @@ async def test_a_client_polling_the_notifications_gets_each_in_order_and_misses_
     for event in events:
         await publish(stack, event)
 
-    async def page(after: str, want: int, limit: int = 100) -> dict:
+    async def page(after: int, want: int, limit: int = 100) -> dict:
         response = await http.get(url, params={"after": after, "limit": limit}, headers=key)
         assert response.status_code == 200, response.text
         return response.json() if len(response.json()["items"]) >= want else {}
 
-    first = await eventually(lambda: page("0", 2, limit=2), within=20)
+    first = await eventually(lambda: page(0, 2, limit=2), within=20)
     rest = await eventually(lambda: page(first["next_after"], 1), within=20)
     seen = [item["data"]["match_id"] for item in first["items"] + rest["items"]]
     assert sorted(dict.fromkeys(seen)) == sorted(e.data["match_id"] for e in events), "each one, none missed"
