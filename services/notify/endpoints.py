@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify.deps import Box, CurrentCaller
 from services.notify.ssrf import UrlRefused, pin
-from services.notify.stream import Cursor, sse
+from services.notify.stream import MAX_SEQ, Cursor, sse
 
 router = APIRouter()
 
@@ -149,7 +149,7 @@ async def enable_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> W
                         "comment comes when nothing else has for a while.")
 async def stream(box: Box, caller: CurrentCaller,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None) -> StreamingResponse:
-    last = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    last = min(int(last_event_id), MAX_SEQ) if last_event_id and last_event_id.isdigit() else 0
     events = sse(box.db, box.pulse, caller.org_id, last, box.settings.sse_heartbeat_seconds,
                  settle=box.settings.sse_settle_seconds)
     return StreamingResponse(events,
@@ -175,7 +175,7 @@ class NotificationPage(BaseModel):
             description="For clients that cannot hold the stream open. Start with `after=0` and keep the page's "
                         "`next_after`: like a resumed stream, a poll may repeat a notification (tell repeats apart "
                         "by `id`), never skip one.")
-async def list_notifications(box: Box, caller: CurrentCaller, after: Annotated[int, Query(ge=0)] = 0,
+async def list_notifications(box: Box, caller: CurrentCaller, after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotificationPage:
     pairs = await Cursor(box.db, caller.org_id, after, box.settings.sse_settle_seconds).step(limit)
     items = [NotificationPublic(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"],

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from services.notify.db import Database
 
 WINDOW = 500  # sequence numbers examined per step while moving the watermark
+MAX_SEQ = 2**63 - 1  # the largest sequence number a document can hold (a BSON int64)
 
 
 class Pulse:

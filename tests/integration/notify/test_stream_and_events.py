@@ -123,3 +123,14 @@ async def test_a_client_polling_the_notifications_gets_each_in_order_and_misses_
     news = await eventually(lambda: page(rest["next_after"], 1), within=20)
     assert later.data["match_id"] in [item["data"]["match_id"] for item in news["items"]]
     assert (await http.get(url)).status_code == 401
+
+
+async def test_a_cursor_past_any_sequence_number_is_refused_or_taken_as_the_end(
+        stack: Stack, http: httpx.AsyncClient) -> None:
+    firm, _ = await two_orgs(http, stack, "超大游标")
+    key = {"Authorization": f"Bearer {firm['api_key']}"}
+    too_big = await http.get(f"{stack.url('notify')}/v1/notifications", params={"after": 2**70}, headers=key)
+    assert too_big.status_code == 422
+    comments: list[str] = []
+    events = await read_sse(http, stack, firm["api_key"], last_event_id=str(2**70), within=2.5, comments=comments)
+    assert events == [] and comments, "the stream stays open and beats"
