@@ -42,7 +42,7 @@ class Message:
     event_id: str | None = None
     exclude: tuple[str, ...] = ()
     digestible: bool = True
-    endpoint_id: str | None = None  # this webhook endpoint alone, whatever its types and the preferences (a test)
+    endpoint: dict | None = None  # this webhook endpoint alone, whatever its types and the preferences (a test)
 
 
 TEST_TYPE = "webhook.test"
@@ -112,16 +112,15 @@ class Notifier:
         data = {"org_id": endpoint["org_id"], "endpoint_id": endpoint["_id"], "url": endpoint["url"]}
         key = f"{endpoint['_id']}:test:{uuid.uuid4().hex}"
         message = Message(endpoint["org_id"], TEST_TYPE, endpoint["_id"], data, key, digestible=False,
-                          endpoint_id=endpoint["_id"])
+                          endpoint=endpoint)
         return (await self.record_and_send([message]))[0]
 
     async def _plan(self, message: Message) -> Plan:
         """The channel targets an organisation wants this message on, until when quiet hours hold the ones people
         read, and whether it shows on the live stream."""
         org_id, type_, exclude, digestible = message.org_id, message.type, message.exclude, message.digestible
-        if message.endpoint_id is not None:
-            endpoint = await self.endpoints.get(message.endpoint_id, org_id)
-            return Plan([("webhook", endpoint["_id"], endpoint)] if endpoint else [], None, streamed=False)
+        if message.endpoint is not None:
+            return Plan([("webhook", message.endpoint["_id"], message.endpoint)], None, streamed=False)
         prefs = await self.preferences.of(org_id)
         targets: list[tuple[str, str, dict]] = []
         if prefs.wants(type_):
