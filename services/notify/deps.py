@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, HTTPException, Request
 
 from services.notify.auth import Caller
 from services.notify.container import Container
@@ -17,3 +17,14 @@ async def get_caller(container: Annotated[Container, Depends(get_container)],
 
 Box = Annotated[Container, Depends(get_container)]
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_own_endpoint(endpoint_id: str, box: Box, caller: CurrentCaller) -> dict:
+    """The caller's webhook endpoint named in the path; 404 for another organisation's or none."""
+    endpoint = await box.endpoints.get(endpoint_id, caller.org_id)
+    if endpoint is None:
+        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+    return endpoint
+
+
+OwnEndpoint = Annotated[dict, Depends(get_own_endpoint)]

@@ -8,11 +8,12 @@ from fastapi.responses import StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.notify.deps import Box, CurrentCaller
+from services.notify.deps import Box, CurrentCaller, OwnEndpoint
 from services.notify.ssrf import UrlRefused, pin
 from services.notify.stream import MAX_SEQ, Cursor, sse
 
 router = APIRouter()
+NOT_OWN: dict[int | str, dict] = {404: {"description": "No such endpoint of the caller's"}}
 
 
 class WebhookCreate(BaseModel):
@@ -78,24 +79,19 @@ async def list_webhooks(box: Box, caller: CurrentCaller) -> list[WebhookPublic]:
 
 @router.patch("/v1/webhooks/{endpoint_id}", response_model=WebhookPublic, tags=["webhooks"],
               summary="Change an endpoint's URL or event types (retries still pending go to the new URL)",
-              responses={404: {"description": "No such endpoint of the caller's"},
-                         422: {"description": "The URL fails the SSRF guard (the message says why)"}})
-async def update_webhook(endpoint_id: str, body: WebhookUpdate, box: Box, caller: CurrentCaller) -> WebhookPublic:
+              responses={**NOT_OWN, 422: {"description": "The URL fails the SSRF guard (the message says why)"}})
+async def update_webhook(body: WebhookUpdate, box: Box, endpoint: OwnEndpoint) -> WebhookPublic:
     changes = body.model_dump(exclude_none=True)
     if "url" in changes:
         await guard(box, changes["url"])
-    doc = await box.endpoints.update(caller.org_id, endpoint_id, changes)
-    if doc is None:
-        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
-    return public(doc)
+    return public(await box.endpoints.update(endpoint, changes))
 
 
 @router.delete("/v1/webhooks/{endpoint_id}", status_code=204, tags=["webhooks"],
                summary="Delete an endpoint: nothing more is sent to it, its pending retries are cancelled",
-               responses={404: {"description": "No such endpoint of the caller's"}})
-async def delete_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> Response:
-    if not await box.endpoints.remove(caller.org_id, endpoint_id):
-        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+               responses=NOT_OWN)
+async def delete_webhook(box: Box, endpoint: OwnEndpoint) -> Response:
+    await box.endpoints.remove(endpoint)
     return Response(status_code=204)
 
 
@@ -105,40 +101,29 @@ class WebhookTestSent(BaseModel):
 
 @router.post("/v1/webhooks/{endpoint_id}/test", status_code=202, response_model=WebhookTestSent, tags=["webhooks"],
              summary="Send a signed `webhook.test` message to this endpoint alone (retried like any other)",
-             responses={404: {"description": "No such endpoint of the caller's"},
-                        409: {"description": "The endpoint is disabled: enable it first"}})
-async def test_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> WebhookTestSent:
-    doc = await box.endpoints.get(endpoint_id, caller.org_id)
-    if doc is None:
-        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
-    if doc["status"] != "active":
-        raise HTTPException(409, f"webhook endpoint {endpoint_id} is {doc['status']}: enable it first")
-    notification = await box.notifier.test_webhook(doc)
+             responses={**NOT_OWN, 409: {"description": "The endpoint is disabled: enable it first"}})
+async def test_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookTestSent:
+    if endpoint["status"] != "active":
+        raise HTTPException(409, f"webhook endpoint {endpoint['_id']} is {endpoint['status']}: enable it first")
+    notification = await box.notifier.test_webhook(endpoint)
     return WebhookTestSent(notification_id=notification["_id"])
 
 
 @router.post("/v1/webhooks/{endpoint_id}/rotate", response_model=WebhookCreated, tags=["webhooks"],
-             summary="Rotate the signing secret; both secrets sign during the overlap")
-async def rotate_secret(endpoint_id: str, box: Box, caller: CurrentCaller,
-                        body: WebhookRotate | None = None) -> WebhookCreated:
+             summary="Rotate the signing secret; both secrets sign during the overlap", responses=NOT_OWN)
+async def rotate_secret(box: Box, endpoint: OwnEndpoint, body: WebhookRotate | None = None) -> WebhookCreated:
     overlap = box.settings.rotation_overlap_seconds
     if body and body.overlap_seconds is not None:
         overlap = body.overlap_seconds
-    doc = await box.endpoints.rotate(caller.org_id, endpoint_id, overlap)
-    if doc is None:
-        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
+    doc = await box.endpoints.rotate(endpoint, overlap)
     return WebhookCreated(**public(doc).model_dump(), secret=doc["secret"])
 
 
 @router.post("/v1/webhooks/{endpoint_id}/enable", response_model=WebhookPublic, tags=["webhooks"],
-             summary="Enable an endpoint again (e.g. after a 410 Gone disabled it)")
-async def enable_webhook(endpoint_id: str, box: Box, caller: CurrentCaller) -> WebhookPublic:
-    doc = await box.endpoints.get(endpoint_id, caller.org_id)
-    if doc is None:
-        raise HTTPException(404, f"no webhook endpoint {endpoint_id}")
-    await guard(box, doc["url"])
-    await box.endpoints.enable(caller.org_id, endpoint_id)
-    return public({**doc, "status": "active", "disabled_reason": None})
+             summary="Enable an endpoint again (e.g. after a 410 Gone disabled it)", responses=NOT_OWN)
+async def enable_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookPublic:
+    await guard(box, endpoint["url"])
+    return public(await box.endpoints.enable(endpoint))
 
 
 @router.get("/v1/stream", tags=["stream"], response_class=StreamingResponse,

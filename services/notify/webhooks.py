@@ -36,33 +36,25 @@ class Endpoints:
         await self.changed(org_id)
         return doc
 
-    async def rotate(self, org_id: str, endpoint_id: str, overlap_seconds: float) -> dict | None:
+    async def rotate(self, endpoint: dict, overlap_seconds: float) -> dict:
         """A new secret; the old one keeps signing alongside it until the overlap ends."""
-        current = await self.get(endpoint_id, org_id)
-        if current is None:
-            return None
-        update = {"secret": new_secret(), "previous_secret": current["secret"],
+        update = {"secret": new_secret(), "previous_secret": endpoint["secret"],
                   "previous_secret_until": datetime.now(UTC) + timedelta(seconds=overlap_seconds)}
-        await self.db["endpoints"].update_one({"_id": endpoint_id}, {"$set": update})
-        await self.changed(org_id)
-        return {**current, **update}
+        await self.db["endpoints"].update_one({"_id": endpoint["_id"]}, {"$set": update})
+        await self.changed(endpoint["org_id"])
+        return {**endpoint, **update}
 
-    async def update(self, org_id: str, endpoint_id: str, changes: dict) -> dict | None:
-        """Changes an endpoint's URL or event types; None when the organisation has no such endpoint."""
-        current = await self.get(endpoint_id, org_id)
-        if current is None:
-            return None
+    async def update(self, endpoint: dict, changes: dict) -> dict:
+        """Changes an endpoint's URL or event types."""
         if changes:
-            await self.db["endpoints"].update_one({"_id": endpoint_id}, {"$set": changes})
-            await self.changed(org_id)
-        return {**current, **changes}
+            await self.db["endpoints"].update_one({"_id": endpoint["_id"]}, {"$set": changes})
+            await self.changed(endpoint["org_id"])
+        return {**endpoint, **changes}
 
-    async def remove(self, org_id: str, endpoint_id: str) -> bool:
+    async def remove(self, endpoint: dict) -> None:
         """Deletes an endpoint; its retries still pending are cancelled when they come due (no target)."""
-        result = await self.db["endpoints"].delete_one({"_id": endpoint_id, "org_id": org_id})
-        if result.deleted_count:
-            await self.changed(org_id)
-        return result.deleted_count == 1
+        await self.db["endpoints"].delete_one({"_id": endpoint["_id"]})
+        await self.changed(endpoint["org_id"])
 
     async def disable(self, endpoint: dict, reason: str) -> None:
         await self.db["endpoints"].update_one(
@@ -70,11 +62,11 @@ class Endpoints:
             {"$set": {"status": "disabled", "disabled_reason": reason, "disabled_at": datetime.now(UTC)}})
         await self.changed(endpoint["org_id"])
 
-    async def enable(self, org_id: str, endpoint_id: str) -> bool:
-        result = await self.db["endpoints"].update_one(
-            {"_id": endpoint_id, "org_id": org_id}, {"$set": {"status": "active"}, "$unset": {"disabled_reason": ""}})
-        await self.changed(org_id)
-        return result.matched_count == 1
+    async def enable(self, endpoint: dict) -> dict:
+        await self.db["endpoints"].update_one(
+            {"_id": endpoint["_id"]}, {"$set": {"status": "active"}, "$unset": {"disabled_reason": ""}})
+        await self.changed(endpoint["org_id"])
+        return {**endpoint, "status": "active", "disabled_reason": None}
 
     async def get(self, endpoint_id: str, org_id: str | None = None) -> dict | None:
         query = {"_id": endpoint_id} | ({"org_id": org_id} if org_id else {})

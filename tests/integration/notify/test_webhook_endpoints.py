@@ -51,6 +51,8 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "url"]
         assert (await http.patch(url, json={"event_types": []}, headers=stranger)).status_code == 404
         assert (await http.delete(url, headers=stranger)).status_code == 404
+        for action in ("rotate", "enable", "test"):
+            assert (await http.post(f"{url}/{action}", headers=stranger)).status_code == 404, action
 
         assert (await http.delete(url, headers=owner)).status_code == 204
         listed = await http.get(f"{stack.url('notify')}/v1/webhooks", headers=owner)
