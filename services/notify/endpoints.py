@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify.deps import Box, CurrentCaller, OwnEndpoint
 from services.notify.ssrf import UrlRefused, pin
-from services.notify.stream import MAX_SEQ, Cursor, sse
+from services.notify.stream import MAX_SEQ, Cursor, NotificationPublic, sse
 
 router = APIRouter()
 NOT_OWN: dict[int | str, dict] = {404: {"description": "No such endpoint of the caller's"}}
@@ -128,10 +128,10 @@ async def enable_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookPublic:
 
 @router.get("/v1/stream", tags=["stream"], response_class=StreamingResponse,
             summary="Server-sent events: the organisation's notifications, live",
-            description="Each event's `data` is `{id, type, data, created_at}`. Reconnect with the `Last-Event-ID` "
-                        "header (browsers do it themselves) to get everything sent meanwhile; a few messages may come "
-                        "again after a reconnection, never none: tell them apart by `data.id`. A `: heartbeat` "
-                        "comment comes when nothing else has for a while.")
+            description="Each event's `data` is `{id, type, data, created_at, cursor}`, `cursor` being the event's "
+                        "`id`. Reconnect with the `Last-Event-ID` header (browsers do it themselves) to get everything "
+                        "sent meanwhile; a few messages may come again after a reconnection, never none: tell them "
+                        "apart by `data.id`. A `: heartbeat` comment comes when nothing else has for a while.")
 async def stream(box: Box, caller: CurrentCaller,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None) -> StreamingResponse:
     last = min(int(last_event_id), MAX_SEQ) if last_event_id and last_event_id.isdigit() else 0
@@ -140,14 +140,6 @@ async def stream(box: Box, caller: CurrentCaller,
     return StreamingResponse(events,
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-class NotificationPublic(BaseModel):
-    id: str
-    type: str
-    data: dict
-    created_at: datetime
-    cursor: int = Field(description="Ask for `after` this to get what came after this notification")
 
 
 class NotificationPage(BaseModel):
@@ -163,8 +155,7 @@ class NotificationPage(BaseModel):
 async def list_notifications(box: Box, caller: CurrentCaller, after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotificationPage:
     pairs = await Cursor(box.db, caller.org_id, after, box.settings.sse_settle_seconds).step(limit)
-    items = [NotificationPublic(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"],
-                                cursor=int(cursor)) for doc, cursor in pairs]
+    items = [NotificationPublic.of(doc, cursor) for doc, cursor in pairs]
     return NotificationPage(items=items, next_after=items[-1].cursor if items else after)
 
 

@@ -13,9 +13,11 @@ Clients tell repeats apart by `data.id`, the notification id.
 """
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Self
+
+from pydantic import BaseModel, Field
 
 from services.notify.db import Database
 
@@ -91,10 +93,23 @@ class Cursor:
                 return watermark
 
 
-def frame(doc: dict, event_id: str) -> str:
-    data = json.dumps({"id": doc["_id"], "type": doc["type"], "data": doc["data"],
-                       "created_at": doc["created_at"].isoformat()}, ensure_ascii=False, default=str)
-    return f"id: {event_id}\nevent: {doc['type']}\ndata: {data}\n\n"
+class NotificationPublic(BaseModel):
+    """A notification as clients see it: an SSE event's `data`, or an item of a poll."""
+
+    id: str
+    type: str
+    data: dict
+    created_at: datetime
+    cursor: int = Field(description="Resume after this notification: the stream's `Last-Event-ID`, a poll's `after`")
+
+    @classmethod
+    def of(cls, doc: dict, cursor: str) -> Self:
+        return cls(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"], cursor=int(cursor))
+
+
+def frame(notification: NotificationPublic) -> str:
+    return (f"id: {notification.cursor}\nevent: {notification.type}\n"
+            f"data: {notification.model_dump_json()}\n\n")
 
 
 async def sse(db: Database, pulse: Pulse, org_id: str, last_id: int, heartbeat: float,
@@ -105,8 +120,8 @@ async def sse(db: Database, pulse: Pulse, org_id: str, last_id: int, heartbeat: 
     quiet_since = clock()
     while True:
         batch = await cursor.step()
-        for doc, event_id in batch:
-            yield frame(doc, event_id)
+        for doc, after in batch:
+            yield frame(NotificationPublic.of(doc, after))
         if batch:
             quiet_since = clock()
             continue
