@@ -191,8 +191,9 @@ async def explain_duplicates(client: httpx.AsyncClient, notify: str, duplicated:
     for notification_id, org_id in list(duplicated.items())[:5]:
         response = await client.get(f"{notify}/v1/deliveries", headers=bearer(keys[org_id]),
                                     params={"notification_id": notification_id, "channel": "webhook"})
+        records = response.json()["items"] if response.is_success else []
         attempts = [f"{d.get('at')} {d.get('status')} {d.get('response_code')} {d.get('latency_ms')} ms "
-                    f"{(d.get('error') or '')[:80]}" for d in reversed(response.json())] if response.is_success else []
+                    f"{(d.get('error') or '')[:80]}" for d in reversed(records)]
         log(f"received more than once: {notification_id}; its attempts: {attempts or response.status_code}")
 
 

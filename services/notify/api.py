@@ -9,12 +9,17 @@ from pydantic import BaseModel
 from services.notify.deps import Box, CurrentCaller
 from services.notify.endpoints import guard
 from services.notify.preferences import Preferences
+from services.notify.records import CURSOR_PATTERN, DeadLetterPage, DeliveryPage
 
 router = APIRouter()
 
 
-def public(doc: dict) -> dict:
-    return {**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]}
+PageCursor = Annotated[str | None, Query(max_length=200, pattern=CURSOR_PATTERN,
+                                        description="`next_cursor` of the page before")]
+
+
+def chosen(filters: dict[str, str | None]) -> dict[str, str]:
+    return {field: value for field, value in filters.items() if value}
 
 
 class Redelivery(BaseModel):
@@ -23,18 +28,15 @@ class Redelivery(BaseModel):
     attempts: int
 
 
-@router.get("/v1/deliveries", tags=["deliveries"], summary="Delivery records, one per attempt, newest first")
+@router.get("/v1/deliveries", response_model=DeliveryPage, tags=["deliveries"],
+            summary="Delivery records, one per attempt, newest first, in pages")
 async def list_deliveries(box: Box, caller: CurrentCaller, status: str | None = None, channel: str | None = None,
                           event_type: str | None = None, endpoint_id: str | None = None,
-                          notification_id: str | None = None,
-                          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
-    query: dict = {"org_id": caller.org_id}
-    for field, value in (("status", status), ("channel", channel), ("event_type", event_type),
-                         ("target_id", endpoint_id), ("notification_id", notification_id)):
-        if value:
-            query[field] = value
-    docs = await box.db["deliveries"].find(query).sort("at", -1).limit(limit).to_list()
-    return [public(d) for d in docs]
+                          notification_id: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                          cursor: PageCursor = None) -> DeliveryPage:
+    filters = {"status": status, "channel": channel, "event_type": event_type, "target_id": endpoint_id,
+               "notification_id": notification_id}
+    return await box.records.deliveries(caller.org_id, chosen(filters), limit, cursor)
 
 
 @router.post("/v1/deliveries/{delivery_id}/retry", status_code=202, response_model=Redelivery, tags=["deliveries"],
@@ -49,18 +51,13 @@ async def retry_delivery(delivery_id: str, box: Box, caller: CurrentCaller) -> R
     return Redelivery(dispatch_id=dispatch["_id"], status=dispatch["status"], attempts=dispatch["attempts"])
 
 
-@router.get("/v1/dead-letters", tags=["deliveries"],
-            summary="Messages whose every attempt failed (redeliver one with POST /v1/deliveries/{id}/retry)")
-async def list_dead_letters(box: Box, caller: CurrentCaller, status: str | None = None,
-                            channel: str | None = None,
-                            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
-    query: dict = {"org_id": caller.org_id}
-    if status:
-        query["status"] = status
-    if channel:
-        query["channel"] = channel
-    docs = await box.db["dead_letters"].find(query).sort("at", -1).limit(limit).to_list()
-    return [public(d) for d in docs]
+@router.get("/v1/dead-letters", response_model=DeadLetterPage, tags=["deliveries"],
+            summary="Messages whose every attempt failed, newest first, in pages "
+                    "(redeliver one with POST /v1/deliveries/{id}/retry)")
+async def list_dead_letters(box: Box, caller: CurrentCaller, status: str | None = None, channel: str | None = None,
+                            limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                            cursor: PageCursor = None) -> DeadLetterPage:
+    return await box.records.dead_letters(caller.org_id, chosen({"status": status, "channel": channel}), limit, cursor)
 
 
 @router.get("/v1/preferences", response_model=Preferences, tags=["preferences"])

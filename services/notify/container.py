@@ -8,6 +8,7 @@ from services.notify.db import Database
 from services.notify.deliveries import Dispatcher
 from services.notify.fanout import Notifier
 from services.notify.preferences import PreferenceStore
+from services.notify.records import Records
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
 from services.notify.webhooks import Endpoints
@@ -25,3 +26,4 @@ class Container:
     pulse: Pulse
     keys: KeyIntrospection
     poster: Poster
+    records: Records

@@ -7,6 +7,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.contracts.shutdown import within
 
 CLOSE_SECONDS = 5.0  # at most this long to close the client at shutdown (see `contracts.shutdown`)
+# Made by earlier versions and replaced by one in `ensure_indexes`: dropped where they still exist.
+REPLACED_INDEXES = (("deliveries", "org_id_1_at_-1"), ("dead_letters", "org_id_1_at_-1"))
 
 
 class Database:
@@ -28,11 +30,14 @@ class Database:
         await self.db["notifications"].create_index("seq")
         # Few dispatches are pending or sending at a time: the due and overdue queries read only those.
         await self.db["dispatches"].create_index("status")
-        await self.db["deliveries"].create_index([("org_id", 1), ("at", -1)])
+        await self.db["deliveries"].create_index([("org_id", 1), ("at", -1), ("_id", -1)])  # pages (`records`)
         await self.db["notifications"].create_index([("data.match_id", 1), ("type", 1)])
         await self.db["deliveries"].create_index("dispatch_id")
-        await self.db["dead_letters"].create_index([("org_id", 1), ("at", -1)])
+        await self.db["dead_letters"].create_index([("org_id", 1), ("at", -1), ("_id", -1)])
         await self.db["endpoints"].create_index("org_id")
+        for collection, name in REPLACED_INDEXES:
+            if name in await self.db[collection].index_information():
+                await self.db[collection].drop_index(name)
 
     async def ping(self) -> bool:
         try:

@@ -48,9 +48,11 @@ async def add_webhook(http: httpx.AsyncClient, stack: Stack, key: str, url: str)
 
 
 async def get(http: httpx.AsyncClient, stack: Stack, key: str, path: str, **params: str) -> list[dict]:
+    """A list from notify: the whole of it, or a page's items (the first page)."""
     response = await http.get(f"{stack.url('notify')}{path}", params=params, headers=bearer(key))
     assert response.status_code == 200, response.text
-    return response.json()
+    body = response.json()
+    return body["items"] if isinstance(body, dict) else body
 
 
 async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str | None = None, within: float = 10.0,

@@ -1,0 +1,87 @@
+"""Delivery records (one per attempt) and dead letters, as their organisation reads them: newest first, in pages.
+
+A page's `next_cursor` is its last item's time and id, so a page that ends among items of the same time is
+continued with the rest of them, none skipped, none repeated.
+"""
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from services.notify.db import Database
+
+
+class DeliveryPublic(BaseModel):
+    id: str
+    dispatch_id: str = Field(description="The message on one channel to one target: its attempts share it")
+    notification_id: str = Field(description="A webhook's `webhook-id`")
+    channel: str = Field(description="webhook, email, wecom or dingtalk")
+    target_id: str = Field(description="The webhook endpoint's id, or the channel's name for the others")
+    event_type: str
+    attempt: int = Field(description="1 for the first attempt")
+    status: str = Field(description="succeeded or failed")
+    response_code: int | None = Field(default=None, description="The receiver's HTTP status, if it answered")
+    response_body: str | None = Field(default=None, description="The start of the receiver's answer")
+    error: str | None = Field(default=None, description="Why the attempt failed, when it did")
+    latency_ms: float
+    at: datetime
+
+
+class DeadLetterPublic(BaseModel):
+    id: str = Field(description="The message's dispatch id: redeliver it through any of its delivery records")
+    notification_id: str
+    channel: str
+    target_id: str
+    event_type: str
+    attempts: int
+    last_response_code: int | None = None
+    last_error: str | None = None
+    status: str = Field(description="dead, or redelivered once a redelivery by hand succeeded")
+    at: datetime
+    redelivered_at: datetime | None = None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryPublic]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; null on the last")
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetterPublic]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; null on the last")
+
+
+def cursor_of(doc: dict) -> str:
+    return f"{round(doc['at'].timestamp() * 1000)}_{doc['_id']}"
+
+
+CURSOR_PATTERN = r"^\d{1,13}_\S+$"  # milliseconds up to the year 2286, then the id
+
+
+def older_than(cursor: str) -> dict:
+    """The query for items after `cursor` (which matches CURSOR_PATTERN) in newest-first order."""
+    millis, _, last_id = cursor.partition("_")
+    at = datetime.fromtimestamp(int(millis) / 1000, UTC)
+    return {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]}
+
+
+class Records:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def deliveries(self, org_id: str, filters: dict[str, str], limit: int,
+                         cursor: str | None) -> DeliveryPage:
+        docs, next_cursor = await self._page("deliveries", {"org_id": org_id, **filters}, limit, cursor)
+        return DeliveryPage(items=[DeliveryPublic(id=d["_id"], **d) for d in docs], next_cursor=next_cursor)
+
+    async def dead_letters(self, org_id: str, filters: dict[str, str], limit: int,
+                           cursor: str | None) -> DeadLetterPage:
+        docs, next_cursor = await self._page("dead_letters", {"org_id": org_id, **filters}, limit, cursor)
+        return DeadLetterPage(items=[DeadLetterPublic(id=d["_id"], **d) for d in docs], next_cursor=next_cursor)
+
+    async def _page(self, collection: str, query: dict, limit: int,
+                    cursor: str | None) -> tuple[list[dict], str | None]:
+        if cursor:
+            query = {**query, **older_than(cursor)}
+        docs = await self.db[collection].find(query).sort([("at", -1), ("_id", -1)]).limit(limit + 1).to_list()
+        return docs[:limit], cursor_of(docs[limit - 1]) if len(docs) > limit else None
