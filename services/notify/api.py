@@ -44,8 +44,7 @@ async def list_deliveries(box: Box, caller: CurrentCaller, status: str | None = 
 async def retry_delivery(delivery_id: str, box: Box, caller: CurrentCaller) -> Redelivery:
     dispatch = await box.dispatcher.retry_by_hand(caller.org_id, delivery_id)
     if dispatch is None:
-        known = await box.db["deliveries"].find_one({"_id": delivery_id, "org_id": caller.org_id}, {"_id": 1})
-        if known is None:
+        if not await box.records.has_delivery(caller.org_id, delivery_id):
             raise HTTPException(404, f"no delivery {delivery_id}")
         raise HTTPException(409, "that message is being sent right now; try again in a moment")
     return Redelivery(dispatch_id=dispatch["_id"], status=dispatch["status"], attempts=dispatch["attempts"])

@@ -79,6 +79,9 @@ class Records:
         docs, next_cursor = await self._page("dead_letters", {"org_id": org_id, **filters}, limit, cursor)
         return DeadLetterPage(items=[DeadLetterPublic(id=d["_id"], **d) for d in docs], next_cursor=next_cursor)
 
+    async def has_delivery(self, org_id: str, delivery_id: str) -> bool:
+        return await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id}, {"_id": 1}) is not None
+
     async def _page(self, collection: str, query: dict, limit: int,
                     cursor: str | None) -> tuple[list[dict], str | None]:
         if cursor:
