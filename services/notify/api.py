@@ -42,7 +42,7 @@ async def list_deliveries(box: Box, caller: CurrentCaller, status: str | None = 
 @router.post("/v1/deliveries/{delivery_id}/retry", status_code=202, response_model=Redelivery, tags=["deliveries"],
              summary="Redeliver a delivery's message once more, now (same webhook-id)")
 async def retry_delivery(delivery_id: str, box: Box, caller: CurrentCaller) -> Redelivery:
-    dispatch = await box.dispatcher.retry_by_hand(caller.org_id, delivery_id)
+    dispatch = await box.redeliveries.again(caller.org_id, delivery_id)
     if dispatch is None:
         if not await box.records.has_delivery(caller.org_id, delivery_id):
             raise HTTPException(404, f"no delivery {delivery_id}")

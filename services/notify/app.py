@@ -22,6 +22,7 @@ from services.notify.fanout import Notifier
 from services.notify.handlers import register_handlers
 from services.notify.preferences import PreferenceStore
 from services.notify.records import Records
+from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
 from services.notify.sweep import Sweep
@@ -45,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     notifier.dispatcher = dispatcher
     sweep = Sweep(dispatcher)
     box = Container(settings, db, broker, endpoints, preferences, notifier, dispatcher, pulse,
-                    KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), poster, Records(db))
+                    KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), poster, Records(db),
+                    Redeliveries(db, dispatcher))
     digest = DigestSender(db, preferences, notifier)
     register_handlers(broker, box)
 

@@ -9,6 +9,7 @@ from services.notify.deliveries import Dispatcher
 from services.notify.fanout import Notifier
 from services.notify.preferences import PreferenceStore
 from services.notify.records import Records
+from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
 from services.notify.webhooks import Endpoints
@@ -27,3 +28,4 @@ class Container:
     keys: KeyIntrospection
     poster: Poster
     records: Records
+    redeliveries: Redeliveries

@@ -14,7 +14,6 @@ that is slow to write its outcome is never doubled by another replica sending th
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -289,36 +288,9 @@ class Dispatcher:
             "status": "dead", "at": datetime.now(UTC)}, upsert=True)
         await self.on_dead({**dispatch, "attempts": attempts}, notification)
 
-    async def retry_by_hand(self, org_id: str, delivery_id: str) -> dict | None:
-        """Redelivers a delivery's message once more, now (same `webhook-id`); None when unknown or in flight."""
-        delivery = await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id})
-        if delivery is None:
-            return None
-        current = await self._dispatch_of(delivery)
-        if current is None:
-            return None
-        dispatch = await self.db["dispatches"].find_one_and_update(
-            {"_id": current["_id"], "status": {"$ne": "sending"}, "attempts": current["attempts"]},
-            {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC),
-                      "max_attempts": current["attempts"] + 1}}, return_document=ReturnDocument.AFTER)
-        if dispatch is not None:
-            self._spawn(self.claim_and_attempt(dispatch["_id"]))
-        return dispatch
-
-    async def _dispatch_of(self, delivery: dict) -> dict | None:
-        """The dispatch a delivery record belongs to, written now if its first attempt succeeded without one."""
-        current = await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
-        if current is not None:
-            return current
-        notification = await self.db["notifications"].find_one({"_id": delivery["notification_id"]})
-        if notification is None:
-            return None
-        at = delivery["at"]
-        restored = {**self.new_dispatch(notification, delivery["channel"], delivery["target_id"], "delivered", at),
-                    "attempts": delivery["attempt"], "delivered_at": at}
-        with contextlib.suppress(DuplicateKeyError):  # restored meanwhile by another request
-            await self.db["dispatches"].insert_one(restored)
-        return await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
+    def attempt_soon(self, dispatch_id_: str) -> None:
+        """A pending, due dispatch attempted now rather than at the loop's next turn."""
+        self._spawn(self.claim_and_attempt(dispatch_id_))
 
     async def run(self, every: float = 1.0) -> None:
         """Due retries every `every` seconds (overdue leases and orphaned claims are the sweep's, `sweep.py`)."""
@@ -328,7 +300,7 @@ class Dispatcher:
                 due = await self.db["dispatches"].find(
                     {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).limit(100).to_list()
                 for d in due:
-                    self._spawn(self.claim_and_attempt(d["_id"]))
+                    self.attempt_soon(d["_id"])
             except Exception as error:  # noqa: BLE001 - the loop must survive a database blip
                 log.warning("dispatch loop: %s", error)
             await asyncio.sleep(every)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.notify.deps import Box, CurrentCaller, OwnEndpoint
 from services.notify.ssrf import UrlRefused, pin
@@ -14,6 +14,7 @@ from services.notify.stream import MAX_SEQ, Cursor, NotificationPublic, sse
 
 router = APIRouter()
 NOT_OWN: dict[int | str, dict] = {404: {"description": "No such endpoint of the caller's"}}
+NOT_ACTIVE: dict[int | str, dict] = {409: {"description": "The endpoint is disabled: enable it first"}}
 
 
 class WebhookCreate(BaseModel):
@@ -54,6 +55,11 @@ def public(doc: dict) -> WebhookPublic:
     return WebhookPublic(id=doc["_id"], url=doc["url"], event_types=doc["event_types"], status=doc["status"],
                          disabled_reason=doc.get("disabled_reason"),
                          previous_secret_until=doc.get("previous_secret_until"))
+
+
+def active(endpoint: dict) -> None:
+    if endpoint["status"] != "active":
+        raise HTTPException(409, f"webhook endpoint {endpoint['_id']} is {endpoint['status']}: enable it first")
 
 
 async def guard(box: Box, url: str) -> None:
@@ -101,10 +107,9 @@ class WebhookTestSent(BaseModel):
 
 @router.post("/v1/webhooks/{endpoint_id}/test", status_code=202, response_model=WebhookTestSent, tags=["webhooks"],
              summary="Send a signed `webhook.test` message to this endpoint alone (retried like any other)",
-             responses={**NOT_OWN, 409: {"description": "The endpoint is disabled: enable it first"}})
+             responses={**NOT_OWN, **NOT_ACTIVE})
 async def test_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookTestSent:
-    if endpoint["status"] != "active":
-        raise HTTPException(409, f"webhook endpoint {endpoint['_id']} is {endpoint['status']}: enable it first")
+    active(endpoint)
     notification = await box.notifier.test_webhook(endpoint)
     return WebhookTestSent(notification_id=notification["_id"])
 
@@ -124,6 +129,26 @@ async def rotate_secret(box: Box, endpoint: OwnEndpoint, body: WebhookRotate | N
 async def enable_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookPublic:
     await guard(box, endpoint["url"])
     return public(await box.endpoints.enable(endpoint))
+
+
+class WebhookRecover(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"since": "2026-12-01T08:00:00+08:00"}]})
+    since: AwareDatetime = Field(description="Messages dead-lettered at or after this time (with its UTC offset)")
+
+
+class WebhookRecovering(BaseModel):
+    redelivering: int = Field(description="Dead-lettered messages sent once more (their dead letters say so)")
+    more: bool = Field(description="More are left: recover again to send them too")
+
+
+@router.post("/v1/webhooks/{endpoint_id}/recover", status_code=202, response_model=WebhookRecovering,
+             tags=["webhooks"], summary="Send once more every message dead-lettered for this endpoint since a time "
+                                        "(after the receiver's outage), same webhook-id each, oldest first",
+             responses={**NOT_OWN, **NOT_ACTIVE})
+async def recover_webhook(body: WebhookRecover, box: Box, endpoint: OwnEndpoint) -> WebhookRecovering:
+    active(endpoint)
+    redelivering, more = await box.redeliveries.recover(endpoint, body.since)
+    return WebhookRecovering(redelivering=redelivering, more=more)
 
 
 @router.get("/v1/stream", tags=["stream"], response_class=StreamingResponse,

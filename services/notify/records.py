@@ -36,7 +36,7 @@ class DeadLetterPublic(BaseModel):
     attempts: int
     last_response_code: int | None = None
     last_error: str | None = None
-    status: str = Field(description="dead, or redelivered once a redelivery by hand succeeded")
+    status: str = Field(description="dead; redelivering once sent again by hand; redelivered once that succeeded")
     at: datetime
     redelivered_at: datetime | None = None
 

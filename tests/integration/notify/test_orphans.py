@@ -18,6 +18,7 @@ from services.notify.claims import GAP_MARGIN, ClaimWatch
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, dispatch_id
 from services.notify.notifications import notification_id
+from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
 from services.notify.sweep import SETTLED, Sweep
 from tests.integration.notify.support import add_webhook, get, two_orgs
@@ -248,7 +249,7 @@ async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its
         assert await db["dispatches"].count_documents({}) == 1
         # Redelivered by hand, the first one's dispatch is written then, with its attempt so far.
         record = await db["deliveries"].find_one({"notification_id": "ntf_first_1"})
-        redelivery = await dispatcher.retry_by_hand("org_first", record["_id"])
+        redelivery = await Redeliveries(db, dispatcher).again("org_first", record["_id"])
         assert redelivery is not None and (redelivery["status"], redelivery["max_attempts"]) == ("pending", 2)
     finally:
         await dispatcher.stop()

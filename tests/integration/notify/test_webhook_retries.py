@@ -1,7 +1,9 @@
 """Webhook retries against local receivers: the schedule, Retry-After, 410, 3xx, dead letters, by-hand redelivery,
-secret rotation and the delivery log's filters. The session stack runs the whole retry schedule in about 10 s."""
+recovery after an outage, secret rotation and the delivery log's filters. The session stack runs the whole retry
+schedule in about 10 s."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -188,5 +190,45 @@ async def test_delivery_records_filter_by_status_channel_event_type_and_endpoint
         assert await get(http, stack, key, "/v1/deliveries", event_type="deal.signed") == []
         assert await get(http, stack, key, "/v1/deliveries", channel="email") == []
         assert await get(http, stack, university["api_key"], "/v1/deliveries") == [], "only one's own records"
+    finally:
+        await receiver.stop()
+
+
+async def test_an_endpoints_dead_letters_are_sent_again_once_its_receiver_is_back(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "恢复")
+    owner = bearer(firm["api_key"])
+    hook = await add_webhook(http, stack, firm["api_key"], f"http://127.0.0.1:{port}/hooks")  # nothing listens yet
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    events = [match_event(firm["id"], university["id"]) for _ in range(2)]
+    for event in events:
+        await publish(stack, event)
+    wanted = {notification_id(event.id, firm["id"]) for event in events}
+
+    async def dead_letters(status: str) -> list[dict]:
+        found = await get(http, stack, firm["api_key"], "/v1/dead-letters", status=status)
+        return found if {d["notification_id"] for d in found} == wanted else []
+
+    await eventually(lambda: dead_letters("dead"), within=60, every=0.5)
+    url = f"{stack.url('notify')}/v1/webhooks/{hook['id']}/recover"
+    assert (await http.post(url, json={"since": "2026-01-01T00:00:00"}, headers=owner)).status_code == 422, \
+        "a time without its UTC offset is ambiguous"
+    assert (await http.post(url, json={"since": since.isoformat()},
+                            headers=bearer(university["api_key"]))).status_code == 404
+    later = await http.post(url, json={"since": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, headers=owner)
+    assert later.json() == {"redelivering": 0, "more": False}, "none was dead-lettered after that time"
+
+    receiver = await Receiver(port).start()  # the receiver is back
+    try:
+        recovered = await http.post(url, json={"since": since.isoformat()}, headers=owner)
+        assert recovered.status_code == 202 and recovered.json() == {"redelivering": 2, "more": False}
+        received = await receiver.wait_for(2, within=15)
+        assert {r.headers["webhook-id"] for r in received} == wanted, "the same webhook-ids as before"
+        assert all(Webhook(hook["secret"]).verify(r.body, r.headers) for r in received)
+        await eventually(lambda: dead_letters("redelivered"), within=10)
+        again = await http.post(url, json={"since": since.isoformat()}, headers=owner)
+        assert again.json() == {"redelivering": 0, "more": False}, "nothing is left dead"
+        await asyncio.sleep(1.0)
+        assert len(receiver.received) == 2
     finally:
         await receiver.stop()

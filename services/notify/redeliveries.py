@@ -1,0 +1,75 @@
+"""Messages sent again by hand: one delivery's message (`again`), or every message dead-lettered for a webhook
+endpoint since a time (`recover`, once its receiver is back after an outage).
+
+Each gets one more attempt, with the same `webhook-id`. Its dead letter, if it has one, says `redelivering`
+meanwhile, then `redelivered`; if that attempt fails too, the message is dead-lettered again, with a new time.
+One message goes at once; a recovery's messages are left to the dispatcher's loop, which takes up to a hundred
+due messages a second on each replica, so a receiver just back is not flooded.
+"""
+
+import contextlib
+from datetime import UTC, datetime
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from services.notify.db import Database
+from services.notify.deliveries import Dispatcher
+
+RECOVER_LIMIT = 1000  # dead letters reopened per recovery; the answer says when more are left
+
+
+class Redeliveries:
+    def __init__(self, db: Database, dispatcher: Dispatcher) -> None:
+        self.db, self.dispatcher = db, dispatcher
+
+    async def again(self, org_id: str, delivery_id: str) -> dict | None:
+        """A delivery's message once more, now; None when the delivery is unknown or its message is in flight."""
+        delivery = await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id})
+        if delivery is None:
+            return None
+        current = await self._dispatch_of(delivery)
+        if current is None:
+            return None
+        dispatch = await self._reopen({"_id": current["_id"], "status": {"$ne": "sending"},
+                                       "attempts": current["attempts"]}, current["attempts"])
+        if dispatch is not None:
+            self.dispatcher.attempt_soon(dispatch["_id"])
+        return dispatch
+
+    async def recover(self, endpoint: dict, since: datetime) -> tuple[int, bool]:
+        """The endpoint's messages dead-lettered at or after `since`, oldest first, each once more: how many, and
+        whether more are left (a recovery takes at most RECOVER_LIMIT; the next one takes the rest)."""
+        letters = await self.db["dead_letters"].find(
+            {"org_id": endpoint["org_id"], "channel": "webhook", "target_id": endpoint["_id"], "status": "dead",
+             "at": {"$gte": since}}, {"attempts": 1}).sort("at", 1).limit(RECOVER_LIMIT + 1).to_list()
+        reopened = 0
+        for letter in letters[:RECOVER_LIMIT]:
+            query = {"_id": letter["_id"], "status": "dead", "attempts": letter["attempts"]}
+            reopened += await self._reopen(query, letter["attempts"]) is not None
+        return reopened, len(letters) > RECOVER_LIMIT
+
+    async def _reopen(self, query: dict, attempts: int) -> dict | None:
+        dispatch = await self.db["dispatches"].find_one_and_update(
+            query, {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC), "max_attempts": attempts + 1}},
+            return_document=ReturnDocument.AFTER)
+        if dispatch is not None and dispatch.get("dead_lettered"):
+            await self.db["dead_letters"].update_one({"_id": dispatch["_id"], "status": "dead"},
+                                                     {"$set": {"status": "redelivering"}})
+        return dispatch
+
+    async def _dispatch_of(self, delivery: dict) -> dict | None:
+        """The dispatch a delivery record belongs to, written now if its first attempt succeeded without one."""
+        current = await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
+        if current is not None:
+            return current
+        notification = await self.db["notifications"].find_one({"_id": delivery["notification_id"]})
+        if notification is None:
+            return None
+        at = delivery["at"]
+        restored = {**self.dispatcher.new_dispatch(notification, delivery["channel"], delivery["target_id"],
+                                                   "delivered", at),
+                    "attempts": delivery["attempt"], "delivered_at": at}
+        with contextlib.suppress(DuplicateKeyError):  # restored meanwhile by another request
+            await self.db["dispatches"].insert_one(restored)
+        return await self.db["dispatches"].find_one({"_id": delivery["dispatch_id"]})
