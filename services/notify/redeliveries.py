@@ -31,8 +31,11 @@ class Redeliveries:
         current = await self._dispatch_of(delivery)
         if current is None:
             return None
+        # A message still on its schedule keeps the rest of it; a dead or delivered one gets this attempt alone.
+        pending = current["status"] == "pending"
+        max_attempts = current["max_attempts"] if pending else current["attempts"] + 1
         dispatch = await self._reopen({"_id": current["_id"], "status": {"$ne": "sending"},
-                                       "attempts": current["attempts"]}, current["attempts"])
+                                       "attempts": current["attempts"]}, max_attempts)
         if dispatch is not None:
             self.dispatcher.attempt_soon(dispatch["_id"])
         return dispatch
@@ -46,12 +49,12 @@ class Redeliveries:
         reopened = 0
         for letter in letters[:RECOVER_LIMIT]:
             query = {"_id": letter["_id"], "status": "dead", "attempts": letter["attempts"]}
-            reopened += await self._reopen(query, letter["attempts"]) is not None
+            reopened += await self._reopen(query, letter["attempts"] + 1) is not None
         return reopened, len(letters) > RECOVER_LIMIT
 
-    async def _reopen(self, query: dict, attempts: int) -> dict | None:
+    async def _reopen(self, query: dict, max_attempts: int) -> dict | None:
         dispatch = await self.db["dispatches"].find_one_and_update(
-            query, {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC), "max_attempts": attempts + 1}},
+            query, {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC), "max_attempts": max_attempts}},
             return_document=ReturnDocument.AFTER)
         if dispatch is not None and dispatch.get("dead_lettered"):
             await self.db["dead_letters"].update_one({"_id": dispatch["_id"], "status": "dead"},

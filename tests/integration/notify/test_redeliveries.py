@@ -1,0 +1,78 @@
+"""A message sent again by hand: a dead or delivered one gets that one attempt; one still on its retry schedule keeps
+the rest of it; one being sent right now is left alone."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from deploy.stack import Stack
+from services.notify.channels import Outcome
+from services.notify.db import Database
+from services.notify.deliveries import Dispatcher, delivery_id, dispatch_id
+from services.notify.redeliveries import Redeliveries
+from services.notify.settings import Settings
+
+pytestmark = pytest.mark.integration
+ORG = "org_redelivered"
+
+
+class Refusing:
+    """A channel whose every attempt fails."""
+    name = "webhook"
+
+    async def send(self, notification: dict, target: dict) -> Outcome:
+        return Outcome(False, 500, "down")
+
+
+async def _none(_: dict) -> None:
+    return None
+
+
+async def _nothing(*_: dict) -> None:
+    return None
+
+
+@pytest.fixture
+async def db(stack: Stack) -> AsyncIterator[Database]:
+    db = Database(stack.database_url("notify-database"), f"redeliveries_{uuid.uuid4().hex[:8]}")
+    yield db
+    await db.client.drop_database(db.db.name)
+    await db.client.close()
+
+
+async def message(db: Database, dispatcher: Dispatcher, name: str, status: str, attempts: int) -> str:
+    """A notification with its webhook dispatch in `status` after `attempts`, and its last delivery record."""
+    nid = f"ntf_{name}"
+    notification = {"_id": nid, "org_id": ORG, "type": "match.proposed", "seq": 1, "created_at": datetime.now(UTC)}
+    await db["notifications"].insert_one(notification)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    await db["dispatches"].insert_one({**dispatcher.new_dispatch(notification, "webhook", "ep_1", status, later),
+                                       "attempts": attempts})
+    did = dispatch_id(nid, "webhook", "ep_1")
+    record = {"_id": delivery_id(did, attempts), "dispatch_id": did, "notification_id": nid, "org_id": ORG,
+              "channel": "webhook", "target_id": "ep_1", "attempt": attempts, "at": datetime.now(UTC)}
+    await db["deliveries"].insert_one(record)
+    return record["_id"]
+
+
+async def test_a_message_sent_again_by_hand_keeps_its_schedule_only_while_it_is_still_on_it(db: Database) -> None:
+    dispatcher = Dispatcher(db, Settings(), {"webhook": Refusing()}, load_target=_none, on_dead=_nothing,
+                            on_gone=_nothing)
+    redeliveries = Redeliveries(db, dispatcher)
+    schedule = dispatcher.schedule.attempts
+    try:
+        for name, status, attempts, expected in (("retrying", "pending", 3, schedule), ("dead", "dead", schedule,
+                                                 schedule + 1), ("delivered", "delivered", 1, 2)):
+            again = await redeliveries.again(ORG, await message(db, dispatcher, name, status, attempts))
+            assert again is not None, name
+            assert (again["status"], again["max_attempts"]) == ("pending", expected), name
+            assert again["next_attempt_at"] <= datetime.now(UTC), f"{name}: due now"
+
+        sending = await message(db, dispatcher, "sending", "sending", 2)
+        assert await redeliveries.again(ORG, sending) is None, "in flight: not twice at once"
+        assert await redeliveries.again("org_other", sending) is None, "another organisation's"
+        assert await redeliveries.again(ORG, "dlv_unknown") is None
+    finally:
+        await dispatcher.stop()
