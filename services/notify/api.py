@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.notify.deps import Box, CurrentCaller
 from services.notify.endpoints import guard
+from services.notify.event_types import known, unknown
+from services.notify.messages import title
 from services.notify.preferences import Preferences
 from services.notify.records import CURSOR_PATTERN, DeadLetterPage, DeliveryPage
 
@@ -59,6 +61,17 @@ async def list_dead_letters(box: Box, caller: CurrentCaller, status: str | None 
     return await box.records.dead_letters(caller.org_id, chosen({"status": status, "channel": channel}), limit, cursor)
 
 
+class EventTypePublic(BaseModel):
+    type: str
+    title: str = Field(description="What a person reads about it (e-mail subject, robot message)")
+
+
+@router.get("/v1/event-types", response_model=list[EventTypePublic], tags=["preferences"],
+            summary="The event types notify tells of: what `event_types` of webhooks and preferences may name")
+async def list_event_types(locale: Annotated[str, Query(pattern="^(zh-CN|en)$")] = "zh-CN") -> list[EventTypePublic]:
+    return [EventTypePublic(type=t, title=title({"type": t}, locale)) for t in known()]
+
+
 @router.get("/v1/preferences", response_model=Preferences, tags=["preferences"])
 async def get_preferences(box: Box, caller: CurrentCaller) -> Preferences:
     return await box.preferences.of(caller.org_id)
@@ -67,6 +80,8 @@ async def get_preferences(box: Box, caller: CurrentCaller) -> Preferences:
 @router.put("/v1/preferences", response_model=Preferences, tags=["preferences"],
             summary="Channels on or off with their targets, event types, quiet hours, daily digest")
 async def put_preferences(body: Preferences, box: Box, caller: CurrentCaller) -> Preferences:
+    if why := unknown(body.event_types):
+        raise HTTPException(422, detail=[{"loc": ["body", "event_types"], "msg": why, "type": "unknown_event_type"}])
     for name in ("wecom", "dingtalk"):
         robot = getattr(body.channels, name)
         if robot.url:

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.notify.db import Database
-from services.notify.fanout import TEST_TYPE, Notifier
+from services.notify.event_types import DIGEST_TYPE, TEST_TYPE
+from services.notify.fanout import Notifier
 from services.notify.notifications import notification_id
 from services.notify.preferences import Preferences, PreferenceStore
 
@@ -42,11 +43,11 @@ class DigestSender:
                 continue
             since = now - timedelta(days=1)
             docs = await self.db["notifications"].find(
-                {"org_id": org_id, "created_at": {"$gte": since}, "type": {"$nin": ["digest.daily", TEST_TYPE]}},
+                {"org_id": org_id, "created_at": {"$gte": since}, "type": {"$nin": [DIGEST_TYPE, TEST_TYPE]}},
                 {"type": 1}).to_list()
             by_type = Counter(d["type"] for d in docs)
             summary = ", ".join(f"{t} × {n}" for t, n in sorted(by_type.items())) or "—"
-            await self.notifier.notify(org_id, "digest.daily", org_id, {
+            await self.notifier.notify(org_id, DIGEST_TYPE, org_id, {
                 "org_id": org_id, "date": day, "count": len(docs), "summary": summary},
                 key=key, event_id=key, exclude=("webhook", "wecom", "dingtalk"), digestible=False)
             sent += 1

@@ -6,9 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.notify.deps import Box, CurrentCaller, OwnEndpoint
+from services.notify.event_types import unknown
 from services.notify.ssrf import UrlRefused, pin
 from services.notify.stream import MAX_SEQ, Cursor, NotificationPublic, sse
 
@@ -17,19 +18,28 @@ NOT_OWN: dict[int | str, dict] = {404: {"description": "No such endpoint of the 
 NOT_ACTIVE: dict[int | str, dict] = {409: {"description": "The endpoint is disabled: enable it first"}}
 
 
+def known_event_types(event_types: list[str] | None) -> list[str] | None:
+    if event_types and (why := unknown(event_types)):
+        raise ValueError(why)
+    return event_types
+
+
+EventTypes = Annotated[list[str], AfterValidator(known_event_types)]
+
+
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"url": "https://hooks.example.com/duijie", "event_types": ["match.proposed"]}]})
     url: str = Field(min_length=8, max_length=2000, description="https, resolving to a public address")
-    event_types: list[str] = Field(default=[], description="Empty: every event type")
+    event_types: EventTypes = Field(default=[], description="Empty: every event type (GET /v1/event-types)")
 
 
 class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"event_types": ["match.proposed", "match.accepted"]}, {"url": "https://hooks.example.com/duijie/v2"}]})
     url: str | None = Field(default=None, min_length=8, max_length=2000, description="Omitted or null: unchanged")
-    event_types: list[str] | None = Field(default=None, description="Empty: every event type; omitted or null: "
-                                                                    "unchanged")
+    event_types: EventTypes | None = Field(default=None, description="Empty: every event type; omitted or null: "
+                                                                     "unchanged")
 
 
 class WebhookRotate(BaseModel):

@@ -12,6 +12,7 @@ from services.contracts.envelope import Envelope
 from services.notify import notifications
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, dispatch_id
+from services.notify.event_types import DEAD_LETTERED_SUFFIX, DISABLED_TYPE, TEST_TYPE, dead_lettered
 from services.notify.preferences import HELD_CHANNELS, PreferenceStore, urgent
 from services.notify.stream import Pulse
 from services.notify.webhooks import Endpoints
@@ -45,7 +46,6 @@ class Message:
     endpoint: dict | None = None  # this webhook endpoint alone, whatever its types and the preferences (a test)
 
 
-TEST_TYPE = "webhook.test"
 NOTIFIED = Counter("notify_notifications_total", "Notifications stored", ["type"])
 # Notifications inserted per round trip: the first webhooks of a fetch leave after one small insert (two, or one
 # per recipient waiting for its first message, see `in_line`), not after all of them, and the rest go in larger
@@ -191,10 +191,10 @@ class Notifier:
 
     async def dead_lettered(self, dispatch: dict, notification: dict) -> None:
         """Tells the owner on its other channels (and the live stream) that a message went to the dead letters."""
-        if notification["type"].endswith(".dead_lettered"):
+        if notification["type"].endswith(DEAD_LETTERED_SUFFIX):
             return  # never a chain of warnings about warnings
         channel = dispatch["channel"]
-        await self.notify(notification["org_id"], f"{channel}.dead_lettered", dispatch["_id"], {
+        await self.notify(notification["org_id"], dead_lettered(channel), dispatch["_id"], {
             "org_id": notification["org_id"], "dead_letter_id": dispatch["_id"], "channel": channel,
             "target_id": dispatch["target_id"], "notification_id": notification["_id"],
             "event_type": notification["type"], "attempts": dispatch["attempts"]},
@@ -205,7 +205,7 @@ class Notifier:
         if dispatch["channel"] != "webhook":
             return
         await self.endpoints.disable(endpoint, "the receiver answered 410 Gone")
-        await self.notify(endpoint["org_id"], "webhook.disabled", endpoint["_id"], {
+        await self.notify(endpoint["org_id"], DISABLED_TYPE, endpoint["_id"], {
             "org_id": endpoint["org_id"], "endpoint_id": endpoint["_id"], "url": endpoint["url"],
             "reason": "the receiver answered 410 Gone"}, key=f"{endpoint['_id']}:gone:{dispatch['_id']}",
             exclude=("webhook",))

@@ -41,6 +41,9 @@ async def test_preferences_are_read_and_replaced_and_bad_ones_refused_with_the_r
         "enabled": True, "url": "https://10.0.0.7/cgi-bin/webhook/send?key=k"}}})
     assert refused.status_code == 422 and "private address" in refused.text
     assert (await put_preferences(http, stack, firm["api_key"], {"time_zone": "Mars/Olympus"})).status_code == 422
+    typo = await put_preferences(http, stack, firm["api_key"], {"event_types": ["match.proposed", "match.propsed"]})
+    assert typo.status_code == 422 and typo.json()["detail"][0]["loc"] == ["body", "event_types"]
+    assert "match.propsed" in typo.text and "match.proposed," not in typo.text, "the unknown one is named"
     assert (await http.get(url)).status_code == 401
 
 
@@ -75,3 +78,14 @@ async def test_quiet_hours_hold_robot_messages_until_they_end_while_webhooks_go_
     finally:
         await robot.stop()
         await machine.stop()
+
+
+async def test_the_event_types_that_can_be_chosen_are_listed_with_their_titles(http: httpx.AsyncClient,
+                                                                              stack: Stack) -> None:
+    url = f"{stack.url('notify')}/v1/event-types"
+    chinese, english = (await http.get(url)).json(), (await http.get(url, params={"locale": "en"})).json()
+    assert {"type": "match.proposed", "title": "新的对接推荐"} in chinese
+    assert {"type": "match.proposed", "title": "New match proposed"} in english
+    listed = {item["type"] for item in english}
+    assert {"deal.signed", "meeting.requested", "webhook.dead_lettered", "webhook.test"} <= listed
+    assert not listed & {"need.posted", "summit.created"}, "events notify never tells of are not offered"

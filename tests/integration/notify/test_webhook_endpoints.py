@@ -49,6 +49,11 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
 
         refused = await http.patch(url, json={"url": "http://10.0.0.1/hooks"}, headers=owner)
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "url"]
+        typo = await http.patch(url, json={"event_types": ["match.acepted"]}, headers=owner)
+        assert typo.status_code == 422 and "match.acepted" in typo.text
+        unknown = await http.post(f"{stack.url('notify')}/v1/webhooks", headers=owner,
+                                  json={"url": f"{first.url}/hooks", "event_types": ["need.posted"]})
+        assert unknown.status_code == 422 and "unknown event type" in unknown.text, "notify never tells of it"
         assert (await http.patch(url, json={"event_types": []}, headers=stranger)).status_code == 404
         assert (await http.delete(url, headers=stranger)).status_code == 404
         for action in ("rotate", "enable", "test"):
