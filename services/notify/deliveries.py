@@ -5,7 +5,7 @@ own insert: only the worker whose insert created the notification (a redelivered
 replica finds the id taken) sends it, and the notification lists the dispatch ids it claimed (`undispatched`) with
 a lease (`claimed_until`). That worker sends at once with the documents it already holds, then writes the outcome
 off the latency path: the delivery record, and the dispatch unless the first attempt succeeded (the delivery
-record then says all there is; the dispatch is written if it is ever needed again, see `retry_by_hand`). A claim
+record then says all there is; the dispatch is written if it is ever needed again, see `redeliveries.py`). A claim
 counts as settled once its dispatch or a delivery record for it exists. If the worker dies first, the lease runs
 out and any replica's sweep adopts the orphaned dispatches as pending (`sweep.py`). Every later attempt is claimed
 with `find_one_and_update` before it is made. A claim names its owner (`claimed_by`, a replica id with a heartbeat
