@@ -29,9 +29,10 @@ EventTypes = Annotated[list[str], AfterValidator(known_event_types)]
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"url": "https://hooks.example.com/duijie", "event_types": ["match.proposed"]}]})
+        {"url": "https://hooks.example.com/duijie", "event_types": ["match.proposed"], "description": "技术转移系统"}]})
     url: str = Field(min_length=8, max_length=2000, description="https, resolving to a public address")
     event_types: EventTypes = Field(default=[], description="Empty: every event type (GET /v1/event-types)")
+    description: str = Field(default="", max_length=200, description="What the endpoint is for, for people")
 
 
 class WebhookUpdate(BaseModel):
@@ -40,6 +41,7 @@ class WebhookUpdate(BaseModel):
     url: str | None = Field(default=None, min_length=8, max_length=2000, description="Omitted or null: unchanged")
     event_types: EventTypes | None = Field(default=None, description="Empty: every event type; omitted or null: "
                                                                      "unchanged")
+    description: str | None = Field(default=None, max_length=200, description="Omitted or null: unchanged")
 
 
 class WebhookRotate(BaseModel):
@@ -52,9 +54,11 @@ class WebhookPublic(BaseModel):
     id: str
     url: str
     event_types: list[str]
+    description: str
     status: str
     disabled_reason: str | None = None
     previous_secret_until: datetime | None = None
+    created_at: datetime
 
 
 class WebhookCreated(WebhookPublic):
@@ -62,9 +66,10 @@ class WebhookCreated(WebhookPublic):
 
 
 def public(doc: dict) -> WebhookPublic:
-    return WebhookPublic(id=doc["_id"], url=doc["url"], event_types=doc["event_types"], status=doc["status"],
+    return WebhookPublic(id=doc["_id"], url=doc["url"], event_types=doc["event_types"],
+                         description=doc.get("description", ""), status=doc["status"],
                          disabled_reason=doc.get("disabled_reason"),
-                         previous_secret_until=doc.get("previous_secret_until"))
+                         previous_secret_until=doc.get("previous_secret_until"), created_at=doc["created_at"])
 
 
 def active(endpoint: dict) -> None:
@@ -84,7 +89,7 @@ async def guard(box: Box, url: str) -> None:
              responses={422: {"description": "The URL fails the SSRF guard (the message says why)"}})
 async def register_webhook(body: WebhookCreate, box: Box, caller: CurrentCaller) -> WebhookCreated:
     await guard(box, body.url)
-    doc = await box.endpoints.register(caller.org_id, body.url, body.event_types)
+    doc = await box.endpoints.register(caller.org_id, body.url, body.event_types, body.description)
     return WebhookCreated(**public(doc).model_dump(), secret=doc["secret"])
 
 

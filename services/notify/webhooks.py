@@ -16,6 +16,12 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def stored_time(at: datetime) -> datetime:
+    """`at` as the database keeps it (BSON dates hold milliseconds), so that what a creation answers is what a read
+    gives back later."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
 def wants(endpoint: dict, event_type: str) -> bool:
     return not endpoint["event_types"] or event_type in endpoint["event_types"]
 
@@ -29,9 +35,10 @@ class Endpoints:
     async def changed(self, org_id: str) -> None:
         await self.changes.made(self._loads, org_id)
 
-    async def register(self, org_id: str, url: str, event_types: list[str] | None) -> dict:
+    async def register(self, org_id: str, url: str, event_types: list[str] | None, description: str = "") -> dict:
         doc = {"_id": f"ep_{uuid.uuid4().hex[:16]}", "org_id": org_id, "url": url, "secret": new_secret(),
-               "event_types": event_types or [], "status": "active", "created_at": datetime.now(UTC)}
+               "event_types": event_types or [], "description": description, "status": "active",
+               "created_at": stored_time(datetime.now(UTC))}
         await self.db["endpoints"].insert_one(doc)
         await self.changed(org_id)
         return doc

@@ -32,9 +32,13 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
         hook = await add_webhook(http, stack, firm["api_key"], f"{first.url}/hooks")
         url = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
 
-        narrowed = await http.patch(url, json={"event_types": ["match.retracted"]}, headers=owner)
+        assert hook["description"] == "" and hook["created_at"]
+        narrowed = await http.patch(url, json={"event_types": ["match.retracted"], "description": "ERP 对接"},
+                                    headers=owner)
         assert narrowed.status_code == 200, narrowed.text
         assert (narrowed.json()["event_types"], narrowed.json()["url"]) == (["match.retracted"], hook["url"])
+        shown = (await http.get(f"{stack.url('notify')}/v1/webhooks", headers=owner)).json()
+        assert [(e["description"], e["created_at"]) for e in shown] == [("ERP 对接", hook["created_at"])]
         skipped = match_event(firm["id"], university["id"])
         await publish(stack, skipped)
         await handled(http, stack, firm["api_key"], skipped)
