@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from services.notify.deps import Box, CurrentCaller, OwnEndpoint
 from services.notify.event_types import unknown
 from services.notify.ssrf import UrlRefused, pin
-from services.notify.stream import MAX_SEQ, Cursor, NotificationPublic, sse
+from services.notify.stream import MAX_SEQ, Cursor, NotificationBody, NotificationPublic, sse
 
 router = APIRouter()
 NOT_OWN: dict[int | str, dict] = {404: {"description": "No such endpoint of the caller's"}}
@@ -195,8 +195,18 @@ class NotificationPage(BaseModel):
 async def list_notifications(box: Box, caller: CurrentCaller, after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> NotificationPage:
     pairs = await Cursor(box.db, caller.org_id, after, box.settings.sse_settle_seconds).step(limit)
-    items = [NotificationPublic.of(doc, cursor) for doc, cursor in pairs]
+    items = [NotificationPublic.at(doc, cursor) for doc, cursor in pairs]
     return NotificationPage(items=items, next_after=items[-1].cursor if items else after)
+
+
+@router.get("/v1/notifications/{notification_id}", response_model=NotificationBody, tags=["stream"],
+            summary="One notification, as sent: what a delivery record's message said",
+            responses={404: {"description": "No such notification of the caller's"}})
+async def get_notification(notification_id: str, box: Box, caller: CurrentCaller) -> NotificationBody:
+    doc = await box.records.notification(caller.org_id, notification_id)
+    if doc is None:
+        raise HTTPException(404, f"no notification {notification_id}")
+    return NotificationBody.of(doc)
 
 
 @router.get("/healthz", tags=["operations"])

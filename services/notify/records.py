@@ -1,4 +1,5 @@
-"""Delivery records (one per attempt) and dead letters, as their organisation reads them: newest first, in pages.
+"""Delivery records (one per attempt) and dead letters, as their organisation reads them: newest first, in pages;
+and the notification a record names.
 
 A page's `next_cursor` is its last item's time and id, so a page that ends among items of the same time is
 continued with the rest of them, none skipped, none repeated.
@@ -78,6 +79,10 @@ class Records:
                            cursor: str | None) -> DeadLetterPage:
         docs, next_cursor = await self._page("dead_letters", {"org_id": org_id, **filters}, limit, cursor)
         return DeadLetterPage(items=[DeadLetterPublic(id=d["_id"], **d) for d in docs], next_cursor=next_cursor)
+
+    async def notification(self, org_id: str, notification_id: str) -> dict | None:
+        """A notification a delivery record names: the organisation's own copy."""
+        return await self.db["notifications"].find_one({"_id": notification_id, "org_id": org_id})
 
     async def has_delivery(self, org_id: str, delivery_id: str) -> bool:
         return await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id}, {"_id": 1}) is not None

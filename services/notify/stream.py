@@ -93,18 +93,27 @@ class Cursor:
                 return watermark
 
 
-class NotificationPublic(BaseModel):
-    """A notification as clients see it: an SSE event's `data`, or an item of a poll."""
+class NotificationBody(BaseModel):
+    """A notification as its organisation reads it: the `data` is that organisation's own copy of the event's."""
 
-    id: str
+    id: str = Field(description="A webhook's `webhook-id`")
     type: str
     data: dict
     created_at: datetime
+
+    @classmethod
+    def of(cls, doc: dict) -> Self:
+        return cls(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"])
+
+
+class NotificationPublic(NotificationBody):
+    """A notification on the stream: an SSE event's `data`, or an item of a poll."""
+
     cursor: int = Field(description="Resume after this notification: the stream's `Last-Event-ID`, a poll's `after`")
 
     @classmethod
-    def of(cls, doc: dict, cursor: str) -> Self:
-        return cls(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"], cursor=int(cursor))
+    def at(cls, doc: dict, cursor: str) -> Self:
+        return cls(**NotificationBody.of(doc).model_dump(), cursor=int(cursor))
 
 
 def frame(notification: NotificationPublic) -> str:
@@ -121,7 +130,7 @@ async def sse(db: Database, pulse: Pulse, org_id: str, last_id: int, heartbeat: 
     while True:
         batch = await cursor.step()
         for doc, after in batch:
-            yield frame(NotificationPublic.of(doc, after))
+            yield frame(NotificationPublic.at(doc, after))
         if batch:
             quiet_since = clock()
             continue

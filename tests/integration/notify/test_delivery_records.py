@@ -1,4 +1,5 @@
-"""Delivery records and dead letters are read newest first, in pages that a cursor continues: every record once."""
+"""Delivery records and dead letters are read newest first, in pages that a cursor continues: every record once;
+the message a record names can be read too."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,17 @@ async def test_an_organisations_delivery_records_come_in_pages_newest_first_each
 
         refused = await http.get(url, params={"cursor": "yesterday"}, headers=bearer(firm["api_key"]))
         assert refused.status_code == 422
+
+        sent = receiver.received[0]
+        message = await http.get(f"{stack.url('notify')}/v1/notifications/{sent.headers['webhook-id']}",
+                                 headers=bearer(firm["api_key"]))
+        assert message.status_code == 200, message.text
+        read = message.json()
+        assert read["id"] == sent.headers["webhook-id"] and read["type"] == sent.json()["type"]
+        assert {**read["data"], "notification_id": read["id"]} == sent.json()["data"], "a webhook adds its id"
+        elsewhere = await http.get(f"{stack.url('notify')}/v1/notifications/{sent.headers['webhook-id']}",
+                                   headers=bearer(university["api_key"]))
+        assert elsewhere.status_code == 404, "another organisation's copy is its own"
     finally:
         await receiver.stop()
 
