@@ -1,6 +1,7 @@
 """The event types a webhook endpoint or the preferences may choose: those notify tells of, and no others."""
 
 from services.notify.event_types import dead_lettered, known, unknown
+from services.notify.messages import TITLES
 
 
 def test_the_events_notify_tells_of_and_its_own_messages_can_be_chosen() -> None:
@@ -17,3 +18,9 @@ def test_events_nobody_hears_of_and_typos_cannot() -> None:
     why = unknown(["match.proposed", "need.posted", "match.propsed"])
     assert why is not None and "need.posted, match.propsed" not in why and "match.propsed, need.posted" in why
     assert "match.proposed," not in why
+
+
+def test_every_event_type_that_can_be_chosen_has_a_title_in_both_languages() -> None:
+    for locale in ("zh-CN", "en"):
+        untitled = [t for t in known() if t not in TITLES[locale]]
+        assert untitled == [], locale
