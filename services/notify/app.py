@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from services.contracts.broker import kafka_broker
 from services.notify.api import router as api_router
@@ -26,6 +27,7 @@ from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
 from services.notify.sweep import Sweep
+from services.notify.tickets import Tickets
 from services.notify.webhooks import Endpoints
 
 
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sweep = Sweep(dispatcher)
     box = Container(settings, db, broker, endpoints, preferences, notifier, dispatcher, pulse,
                     KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), poster, Records(db),
-                    Redeliveries(db, dispatcher))
+                    Redeliveries(db, dispatcher), Tickets(db))
     digest = DigestSender(db, preferences, notifier)
     register_handlers(broker, box)
 
@@ -73,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Webhooks (Standard Webhooks), a live SSE stream, e-mail and WeCom/DingTalk robots, "
                               "preferences, delivery records and dead letters. Authenticate with the registry API key.")
     app.state.container = box
+    if settings.origins:  # web pages on these origins may call notify from a browser
+        app.add_middleware(CORSMiddleware, allow_origins=settings.origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type", "Last-Event-ID"])
     app.include_router(router)
     app.include_router(api_router)
     return app

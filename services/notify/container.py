@@ -12,6 +12,7 @@ from services.notify.records import Records
 from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
 from services.notify.stream import Pulse
+from services.notify.tickets import Tickets
 from services.notify.webhooks import Endpoints
 
 
@@ -29,3 +30,4 @@ class Container:
     poster: Poster
     records: Records
     redeliveries: Redeliveries
+    tickets: Tickets

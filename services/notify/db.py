@@ -35,6 +35,8 @@ class Database:
         await self.db["deliveries"].create_index("dispatch_id")
         await self.db["dead_letters"].create_index([("org_id", 1), ("at", -1), ("_id", -1)])
         await self.db["endpoints"].create_index("org_id")
+        await self.db["stream_tickets"].create_index("org_id")
+        await self.db["stream_tickets"].create_index("expires_at", expireAfterSeconds=0)  # gone once expired
         for collection, name in REPLACED_INDEXES:
             if name in await self.db[collection].index_information():
                 await self.db[collection].drop_index(name)

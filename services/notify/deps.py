@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 
 from services.notify.auth import Caller
 from services.notify.container import Container
@@ -17,6 +17,18 @@ async def get_caller(container: Annotated[Container, Depends(get_container)],
 
 Box = Annotated[Container, Depends(get_container)]
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_stream_caller(container: Box, authorization: Annotated[str | None, Header()] = None,
+                            ticket: Annotated[str | None, Query(max_length=100, description=(
+                                "A stream ticket (POST /v1/stream/tickets), for a browser's EventSource, which "
+                                "cannot send the Authorization header"))] = None) -> Caller:
+    if ticket and not authorization:
+        return await container.tickets.caller(ticket)
+    return await container.keys.caller(authorization)
+
+
+StreamCaller = Annotated[Caller, Depends(get_stream_caller)]
 
 
 async def get_own_endpoint(endpoint_id: str, box: Box, caller: CurrentCaller) -> dict:

@@ -1,6 +1,6 @@
 """Notify's HTTP API, part one: webhook endpoints, the live stream (and its notifications polled), operations."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.notify.deps import Box, CurrentCaller, OwnEndpoint
+from services.notify.deps import Box, CurrentCaller, OwnEndpoint, StreamCaller
 from services.notify.event_types import unknown
 from services.notify.ssrf import UrlRefused, pin
 from services.notify.stream import MAX_SEQ, Cursor, NotificationBody, NotificationPublic, sse
@@ -171,8 +171,10 @@ async def recover_webhook(body: WebhookRecover, box: Box, endpoint: OwnEndpoint)
             description="Each event's `data` is `{id, type, data, created_at, cursor}`, `cursor` being the event's "
                         "`id`. Reconnect with the `Last-Event-ID` header (browsers do it themselves) to get everything "
                         "sent meanwhile; a few messages may come again after a reconnection, never none: tell them "
-                        "apart by `data.id`. A `: heartbeat` comment comes when nothing else has for a while.")
-async def stream(box: Box, caller: CurrentCaller,
+                        "apart by `data.id`. A `: heartbeat` comment comes when nothing else has for a while. A "
+                        "browser's EventSource, which cannot send the API key, gives a `ticket` instead "
+                        "(POST /v1/stream/tickets).")
+async def stream(box: Box, caller: StreamCaller,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None) -> StreamingResponse:
     last = min(int(last_event_id), MAX_SEQ) if last_event_id and last_event_id.isdigit() else 0
     events = sse(box.db, box.pulse, caller.org_id, last, box.settings.sse_heartbeat_seconds,
@@ -180,6 +182,34 @@ async def stream(box: Box, caller: CurrentCaller,
     return StreamingResponse(events,
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+class StreamTicketCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"lifetime_seconds": 3600}]})
+    lifetime_seconds: float | None = Field(default=None, gt=0, le=7 * 86400,
+                                           description="How long it opens the stream (default 12 h)")
+
+
+class StreamTicket(BaseModel):
+    ticket: str = Field(description="Give it as `?ticket=` to GET /v1/stream")
+    expires_at: datetime
+    stream_url: str = Field(description="The stream's path with the ticket, for `new EventSource(...)`")
+
+
+@router.post("/v1/stream/tickets", status_code=201, response_model=StreamTicket, tags=["stream"],
+             summary="A ticket that opens the organisation's stream without the API key (for a browser's EventSource)")
+async def issue_stream_ticket(box: Box, caller: CurrentCaller,
+                              body: StreamTicketCreate | None = None) -> StreamTicket:
+    seconds = body.lifetime_seconds if body and body.lifetime_seconds else box.settings.stream_ticket_seconds
+    ticket, expires_at = await box.tickets.issue(caller.org_id, timedelta(seconds=seconds))
+    return StreamTicket(ticket=ticket, expires_at=expires_at, stream_url=f"/v1/stream?ticket={ticket}")
+
+
+@router.delete("/v1/stream/tickets", status_code=204, tags=["stream"],
+               summary="Revoke every stream ticket of the organisation (streams open with one stay open)")
+async def revoke_stream_tickets(box: Box, caller: CurrentCaller) -> Response:
+    await box.tickets.revoke_all(caller.org_id)
+    return Response(status_code=204)
 
 
 class NotificationPage(BaseModel):

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     webhook_allow_hosts: str = ""
     rotation_overlap_seconds: float = 86400.0
     sse_heartbeat_seconds: float = 15.0
+    # How long a stream ticket (for a browser's EventSource, tickets.py) opens the stream, unless asked otherwise.
+    stream_ticket_seconds: float = Field(12 * 3600, gt=0)
+    # Comma-separated origins whose web pages may call notify from a browser (CORS); none by default.
+    cors_origins: str = ""
     # A reserved sequence number not inserted this long after a later one was is taken as never coming (stream.py).
     sse_settle_seconds: float = 10.0
     auth_cache_seconds: float = 30.0
@@ -51,3 +55,7 @@ class Settings(BaseSettings):
     @property
     def allow_hosts(self) -> set[str]:
         return {h.strip().lower().strip("[]") for h in self.webhook_allow_hosts.split(",") if h.strip()}
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

@@ -57,14 +57,17 @@ async def get(http: httpx.AsyncClient, stack: Stack, key: str, path: str, **para
 
 async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str | None = None, within: float = 10.0,
                    last_event_id: str | None = None, count: int | None = None,
-                   comments: list[str] | None = None) -> list[dict]:
+                   comments: list[str] | None = None, ticket: str | None = None) -> list[dict]:
     """Reads the organisation's stream (from the start, or after `last_event_id`) until an event of type `until`
-    or `count` events arrived, or time runs out. Comment lines (heartbeats) go to `comments` when given."""
+    or `count` events arrived, or time runs out. Comment lines (heartbeats) go to `comments` when given. With a
+    `ticket`, the stream is opened as a browser's EventSource would: the ticket in the URL, no API key."""
     events: list[dict] = []
-    headers = bearer(key) | ({"Last-Event-ID": last_event_id} if last_event_id else {})
+    headers = ({} if ticket else bearer(key)) | ({"Last-Event-ID": last_event_id} if last_event_id else {})
+    params = {"ticket": ticket} if ticket else {}
 
     async def consume() -> None:
-        async with http.stream("GET", f"{stack.url('notify')}/v1/stream", headers=headers) as response:
+        async with http.stream("GET", f"{stack.url('notify')}/v1/stream", headers=headers,
+                               params=params) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             block: dict = {}
