@@ -7,6 +7,7 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: all venv run test demo lint fmt bench-quality bench-speed bench-throughput bench-schedule bench-pipeline clean
 
@@ -19,6 +20,12 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[embedded,dev]'
 	@touch $(STAMP)
+
+# Headless Chromium for the browser test (Debian's package; playwright drives it, downloading no browser).
+$(CHROMIUM):
+	@echo "installing Chromium (Debian package chromium) for the browser test"
+	@if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	else sudo apt-get install -y -q chromium; fi
 
 venv: $(STAMP)
 
@@ -34,7 +41,7 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider
 
