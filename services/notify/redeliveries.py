@@ -34,8 +34,13 @@ class Redeliveries:
         # A message still on its schedule keeps the rest of it; a dead or delivered one gets this attempt alone.
         pending = current["status"] == "pending"
         max_attempts = current["max_attempts"] if pending else current["attempts"] + 1
-        dispatch = await self._reopen({"_id": current["_id"], "status": {"$ne": "sending"},
-                                       "attempts": current["attempts"]}, max_attempts)
+        if current.get("dead_lettered"):  # marked first, as in `recover`
+            await self.db["dead_letters"].update_one({"_id": current["_id"], "status": "dead"},
+                                                     {"$set": {"status": "redelivering"}})
+        dispatch = await self.db["dispatches"].find_one_and_update(
+            {"_id": current["_id"], "status": {"$ne": "sending"}, "attempts": current["attempts"]},
+            {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC), "max_attempts": max_attempts}},
+            return_document=ReturnDocument.AFTER)
         if dispatch is not None:
             self.dispatcher.attempt_soon(dispatch["_id"])
         return dispatch
@@ -46,20 +51,21 @@ class Redeliveries:
         letters = await self.db["dead_letters"].find(
             {"org_id": endpoint["org_id"], "channel": "webhook", "target_id": endpoint["_id"], "status": "dead",
              "at": {"$gte": since}}, {"attempts": 1}).sort("at", 1).limit(RECOVER_LIMIT + 1).to_list()
-        reopened = 0
-        for letter in letters[:RECOVER_LIMIT]:
-            query = {"_id": letter["_id"], "status": "dead", "attempts": letter["attempts"]}
-            reopened += await self._reopen(query, letter["attempts"] + 1) is not None
+        taken = letters[:RECOVER_LIMIT]
+        # Marked before their dispatches are reopened: an attempt failing at once must find them marked already, so
+        # that its new dead letter is not overwritten. A few writes for the lot, one per number of attempts so far.
+        await self.db["dead_letters"].update_many({"_id": {"$in": [letter["_id"] for letter in taken]},
+                                                   "status": "dead"}, {"$set": {"status": "redelivering"}})
+        by_attempts: dict[int, list[str]] = {}
+        for letter in taken:
+            by_attempts.setdefault(letter["attempts"], []).append(letter["_id"])
+        reopened, now = 0, datetime.now(UTC)
+        for attempts, ids in by_attempts.items():
+            result = await self.db["dispatches"].update_many(
+                {"_id": {"$in": ids}, "status": "dead", "attempts": attempts},
+                {"$set": {"status": "pending", "next_attempt_at": now, "max_attempts": attempts + 1}})
+            reopened += result.modified_count
         return reopened, len(letters) > RECOVER_LIMIT
-
-    async def _reopen(self, query: dict, max_attempts: int) -> dict | None:
-        dispatch = await self.db["dispatches"].find_one_and_update(
-            query, {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC), "max_attempts": max_attempts}},
-            return_document=ReturnDocument.AFTER)
-        if dispatch is not None and dispatch.get("dead_lettered"):
-            await self.db["dead_letters"].update_one({"_id": dispatch["_id"], "status": "dead"},
-                                                     {"$set": {"status": "redelivering"}})
-        return dispatch
 
     async def _dispatch_of(self, delivery: dict) -> dict | None:
         """The dispatch a delivery record belongs to, written now if its first attempt succeeded without one."""

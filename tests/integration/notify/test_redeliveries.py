@@ -1,5 +1,6 @@
 """A message sent again by hand: a dead or delivered one gets that one attempt; one still on its retry schedule keeps
-the rest of it; one being sent right now is left alone."""
+the rest of it; one being sent right now is left alone. A recovery reopens an endpoint's dead letters since a time,
+a limited number at a time."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from deploy.stack import Stack
+from services.notify import redeliveries
 from services.notify.channels import Outcome
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, delivery_id, dispatch_id
@@ -76,3 +78,33 @@ async def test_a_message_sent_again_by_hand_keeps_its_schedule_only_while_it_is_
         assert await redeliveries.again(ORG, "dlv_unknown") is None
     finally:
         await dispatcher.stop()
+
+
+async def test_a_recovery_reopens_an_endpoints_dead_letters_since_a_time_a_limited_number_at_a_time(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redeliveries, "RECOVER_LIMIT", 3)
+    dispatcher = Dispatcher(db, Settings(), {"webhook": Refusing()}, load_target=_none, on_dead=_nothing,
+                            on_gone=_nothing)
+    now = datetime.now(UTC)
+    for i, (target, attempts, age) in enumerate([("ep_1", 8, 1), ("ep_1", 8, 2), ("ep_1", 9, 3), ("ep_1", 8, 4),
+                                                 ("ep_1", 8, 5), ("ep_1", 8, 600), ("ep_2", 8, 1)]):
+        did = dispatch_id(f"ntf_{i}", "webhook", target)
+        await db["dispatches"].insert_one({"_id": did, "notification_id": f"ntf_{i}", "channel": "webhook",
+                                           "target_id": target, "org_id": ORG, "status": "dead", "attempts": attempts,
+                                           "max_attempts": attempts, "dead_lettered": True})
+        await db["dead_letters"].insert_one({"_id": did, "org_id": ORG, "notification_id": f"ntf_{i}",
+                                             "channel": "webhook", "target_id": target, "attempts": attempts,
+                                             "status": "dead", "at": now - timedelta(seconds=age)})
+    recovery = Redeliveries(db, dispatcher)
+    endpoint, since = {"_id": "ep_1", "org_id": ORG}, now - timedelta(seconds=60)
+
+    assert await recovery.recover(endpoint, since) == (3, True)
+    assert await recovery.recover(endpoint, since) == (2, False)
+    assert await recovery.recover(endpoint, since) == (0, False)
+    reopened = {d["notification_id"]: (d["status"], d["max_attempts"]) for d in
+                await db["dispatches"].find({"status": "pending"}).to_list()}
+    assert reopened == {"ntf_0": ("pending", 9), "ntf_1": ("pending", 9), "ntf_2": ("pending", 10),
+                        "ntf_3": ("pending", 9), "ntf_4": ("pending", 9)}, "one attempt more; none older, none else"
+    letters = {d["notification_id"]: d["status"] for d in await db["dead_letters"].find({}).to_list()}
+    assert letters == {"ntf_0": "redelivering", "ntf_1": "redelivering", "ntf_2": "redelivering",
+                       "ntf_3": "redelivering", "ntf_4": "redelivering", "ntf_5": "dead", "ntf_6": "dead"}
