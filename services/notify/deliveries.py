@@ -286,7 +286,8 @@ class Dispatcher:
             "channel": dispatch["channel"], "target_id": dispatch["target_id"], "event_type": notification["type"],
             "attempts": attempts, "last_response_code": outcome.code, "last_error": outcome.error,
             "status": "dead", "at": datetime.now(UTC)}, upsert=True)
-        await self.on_dead({**dispatch, "attempts": attempts}, notification)
+        if not dispatch.get("dead_lettered"):  # a message sent again by hand: its owner asked, and knows already
+            await self.on_dead({**dispatch, "attempts": attempts}, notification)
 
     def attempt_soon(self, dispatch_id_: str) -> None:
         """A pending, due dispatch attempted now rather than at the loop's next turn."""

@@ -1,6 +1,6 @@
 """A message sent again by hand: a dead or delivered one gets that one attempt; one still on its retry schedule keeps
-the rest of it; one being sent right now is left alone. A recovery reopens an endpoint's dead letters since a time,
-a limited number at a time."""
+the rest of it; one being sent right now is left alone; one failing again is not told to its owner twice. A recovery
+reopens an endpoint's dead letters since a time, a limited number at a time."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +15,7 @@ from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, delivery_id, dispatch_id
 from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
+from tests.support.api import eventually
 
 pytestmark = pytest.mark.integration
 ORG = "org_redelivered"
@@ -108,3 +109,34 @@ async def test_a_recovery_reopens_an_endpoints_dead_letters_since_a_time_a_limit
     letters = {d["notification_id"]: d["status"] for d in await db["dead_letters"].find({}).to_list()}
     assert letters == {"ntf_0": "redelivering", "ntf_1": "redelivering", "ntf_2": "redelivering",
                        "ntf_3": "redelivering", "ntf_4": "redelivering", "ntf_5": "dead", "ntf_6": "dead"}
+
+
+async def test_the_owner_is_told_of_a_dead_letter_once_not_again_when_it_fails_once_more_by_hand(db: Database) -> None:
+    told: list[str] = []
+
+    async def tell(dispatch: dict, _: dict) -> None:
+        told.append(dispatch["_id"])
+
+    async def endpoint(_: dict) -> dict:
+        return {"_id": "ep_1"}
+
+    dispatcher = Dispatcher(db, Settings(retry_schedule=[0]), {"webhook": Refusing()}, load_target=endpoint,
+                            on_dead=tell, on_gone=_nothing)
+    try:
+        record = await message(db, dispatcher, "failing", "pending", 0)
+        did = dispatch_id("ntf_failing", "webhook", "ep_1")
+        await db["dispatches"].update_one({"_id": did}, {"$set": {"next_attempt_at": datetime.now(UTC)}})
+        await dispatcher.claim_and_attempt(did)
+        assert told == [did], "its last attempt failed: the owner is told"
+        assert (await db["dead_letters"].find_one({"_id": did}))["status"] == "dead"
+
+        assert await Redeliveries(db, dispatcher).again(ORG, record) is not None
+        await eventually(lambda: _dead_again(db, did))
+        assert told == [did], "sent again by hand and failed: not told twice"
+    finally:
+        await dispatcher.stop()
+
+
+async def _dead_again(db: Database, did: str) -> bool:
+    letter = await db["dead_letters"].find_one({"_id": did})
+    return letter["status"] == "dead" and letter["attempts"] == 2
