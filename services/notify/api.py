@@ -12,6 +12,7 @@ from services.notify.event_types import known, unknown
 from services.notify.messages import title
 from services.notify.preferences import Preferences
 from services.notify.records import CURSOR_PATTERN, DeadLetterPage, DeliveryPage
+from services.notify.redeliveries import NotNow
 
 router = APIRouter()
 
@@ -44,11 +45,12 @@ async def list_deliveries(box: Box, caller: CurrentCaller, status: str | None = 
 @router.post("/v1/deliveries/{delivery_id}/retry", status_code=202, response_model=Redelivery, tags=["deliveries"],
              summary="Redeliver a delivery's message once more, now (same webhook-id)")
 async def retry_delivery(delivery_id: str, box: Box, caller: CurrentCaller) -> Redelivery:
-    dispatch = await box.redeliveries.again(caller.org_id, delivery_id)
+    try:
+        dispatch = await box.redeliveries.again(caller.org_id, delivery_id)
+    except NotNow as busy:
+        raise HTTPException(409, "that message is being sent right now; try again in a moment") from busy
     if dispatch is None:
-        if not await box.records.has_delivery(caller.org_id, delivery_id):
-            raise HTTPException(404, f"no delivery {delivery_id}")
-        raise HTTPException(409, "that message is being sent right now; try again in a moment")
+        raise HTTPException(404, f"no delivery {delivery_id}")
     return Redelivery(dispatch_id=dispatch["_id"], status=dispatch["status"], attempts=dispatch["attempts"])
 
 

@@ -19,18 +19,23 @@ from services.notify.deliveries import Dispatcher
 RECOVER_LIMIT = 1000  # dead letters reopened per recovery; the answer says when more are left
 
 
+class NotNow(Exception):
+    """The delivery's message cannot be sent again now: it is being sent, or it cannot be rebuilt."""
+
+
 class Redeliveries:
     def __init__(self, db: Database, dispatcher: Dispatcher) -> None:
         self.db, self.dispatcher = db, dispatcher
 
     async def again(self, org_id: str, delivery_id: str) -> dict | None:
-        """A delivery's message once more, now; None when the delivery is unknown or its message is in flight."""
+        """A delivery's message once more, now; None when the organisation has no such delivery (NotNow when its
+        message is in flight, or cannot be rebuilt)."""
         delivery = await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id})
         if delivery is None:
             return None
         current = await self._dispatch_of(delivery)
         if current is None:
-            return None
+            raise NotNow(delivery_id)
         # A message still on its schedule keeps the rest of it; a dead or delivered one gets this attempt alone.
         pending = current["status"] == "pending"
         max_attempts = current["max_attempts"] if pending else current["attempts"] + 1
@@ -41,8 +46,9 @@ class Redeliveries:
             {"_id": current["_id"], "status": {"$ne": "sending"}, "attempts": current["attempts"]},
             {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC), "max_attempts": max_attempts}},
             return_document=ReturnDocument.AFTER)
-        if dispatch is not None:
-            self.dispatcher.attempt_soon(dispatch["_id"])
+        if dispatch is None:
+            raise NotNow(delivery_id)
+        self.dispatcher.attempt_soon(dispatch["_id"])
         return dispatch
 
     async def recover(self, endpoint: dict, since: datetime) -> tuple[int, bool]:

@@ -13,7 +13,7 @@ from services.notify import redeliveries
 from services.notify.channels import Outcome
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, delivery_id, dispatch_id
-from services.notify.redeliveries import Redeliveries
+from services.notify.redeliveries import NotNow, Redeliveries
 from services.notify.settings import Settings
 from tests.support.api import eventually
 
@@ -74,7 +74,8 @@ async def test_a_message_sent_again_by_hand_keeps_its_schedule_only_while_it_is_
             assert again["next_attempt_at"] <= datetime.now(UTC), f"{name}: due now"
 
         sending = await message(db, dispatcher, "sending", "sending", 2)
-        assert await redeliveries.again(ORG, sending) is None, "in flight: not twice at once"
+        with pytest.raises(NotNow):  # in flight: not twice at once
+            await redeliveries.again(ORG, sending)
         assert await redeliveries.again("org_other", sending) is None, "another organisation's"
         assert await redeliveries.again(ORG, "dlv_unknown") is None
     finally:
