@@ -42,14 +42,17 @@ class DeadLetterPublic(BaseModel):
     redelivered_at: datetime | None = None
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryPublic]
+class Page[T](BaseModel):
+    items: list[T]
     next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; null on the last")
 
 
-class DeadLetterPage(BaseModel):
-    items: list[DeadLetterPublic]
-    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; null on the last")
+class DeliveryPage(Page[DeliveryPublic]):
+    pass
+
+
+class DeadLetterPage(Page[DeadLetterPublic]):
+    pass
 
 
 def cursor_of(doc: dict) -> str:
@@ -83,9 +86,6 @@ class Records:
     async def notification(self, org_id: str, notification_id: str) -> dict | None:
         """A notification a delivery record names: the organisation's own copy."""
         return await self.db["notifications"].find_one({"_id": notification_id, "org_id": org_id})
-
-    async def has_delivery(self, org_id: str, delivery_id: str) -> bool:
-        return await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id}, {"_id": 1}) is not None
 
     async def _page(self, collection: str, query: dict, limit: int,
                     cursor: str | None) -> tuple[list[dict], str | None]:
