@@ -102,8 +102,8 @@ class NotificationBody(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, doc: dict) -> Self:
-        return cls(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"])
+    def of(cls, doc: dict, **more: object) -> Self:
+        return cls(id=doc["_id"], type=doc["type"], data=doc["data"], created_at=doc["created_at"], **more)
 
 
 class NotificationPublic(NotificationBody):
@@ -113,7 +113,7 @@ class NotificationPublic(NotificationBody):
 
     @classmethod
     def at(cls, doc: dict, cursor: str) -> Self:
-        return cls(**NotificationBody.of(doc).model_dump(), cursor=int(cursor))
+        return cls.of(doc, cursor=int(cursor))
 
 
 def frame(notification: NotificationPublic) -> str:
