@@ -52,7 +52,7 @@ class Endpoints:
         return {**endpoint, **update}
 
     async def update(self, endpoint: dict, changes: dict) -> dict:
-        """Changes an endpoint's URL or event types."""
+        """Changes an endpoint's URL, event types or description."""
         if changes:
             await self.db["endpoints"].update_one({"_id": endpoint["_id"]}, {"$set": changes})
             await self.changed(endpoint["org_id"])
