@@ -45,6 +45,12 @@ class MatchData(BaseModel):
         "The need is confidential: its owner (`need_org_id`) is not named to the counterpart until both accepted"))
 
 
+def owner_hidden(org_id: str, need_org_id: str | None, confidential: bool, mutual: bool) -> bool:
+    """Whether `org_id` must not be told who posted a matched need: a confidential need's owner is named to the
+    other party only once both accepted the match (`mutual`); the owner always knows itself."""
+    return confidential and not mutual and org_id != need_org_id
+
+
 class MatchRetractedData(BaseModel):
     match_id: str
     need_id: str

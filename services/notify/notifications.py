@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pymongo.errors import BulkWriteError
 
 from services.contracts.envelope import Envelope, deterministic_id
+from services.contracts.events import owner_hidden
 from services.notify.db import Database
 from services.notify.group_insert import write_errors
 
@@ -37,7 +38,8 @@ def recipients(event: Envelope) -> list[str]:
 def seen_by(event_type: str, data: dict, org_id: str) -> dict:
     """The event's data as `org_id` may read it. A confidential need's owner is named only to itself until both
     sides accepted: to the other party, `need_org_id` is null, and so is `org_id` on the owner's own answer."""
-    if not data.get("need_confidential") or data.get("mutual") or org_id == data.get("need_org_id"):
+    if not owner_hidden(org_id, data.get("need_org_id"), bool(data.get("need_confidential")),
+                        mutual=bool(data.get("mutual"))):
         return data
     hidden: dict = {"need_org_id": None}
     if event_type in FEEDBACK_TYPES and data.get("org_id") == data.get("need_org_id"):

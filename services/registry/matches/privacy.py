@@ -2,12 +2,13 @@
 both sides accepted the match. The matches API hides it (`need_org_id` null); summits and deals do not lead the
 counterpart to it through the match either."""
 
+from services.contracts.events import owner_hidden
 from services.registry.matches.repository import MatchRepository
 
 
 def hides_owner(match: dict, org_id: str, confidential: bool) -> bool:
     """Whether `org_id` must not learn who posted `match`'s need (`confidential`: whether that need is)."""
-    return confidential and match.get("status") != "accepted" and match.get("need_org_id") != org_id
+    return owner_hidden(org_id, match.get("need_org_id"), confidential, mutual=match.get("status") == "accepted")
 
 
 async def known_to(repo: MatchRepository, org_id: str, matches: list[dict]) -> list[dict]:
