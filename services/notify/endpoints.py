@@ -98,6 +98,13 @@ async def list_webhooks(box: Box, caller: CurrentCaller) -> list[WebhookPublic]:
     return [public(d) for d in await box.endpoints.of_org(caller.org_id)]
 
 
+@router.get("/v1/webhooks/{endpoint_id}", response_model=WebhookPublic, tags=["webhooks"],
+            summary="One endpoint: its URL, event types, status (and why it was disabled), secret rotation",
+            responses=NOT_OWN)
+async def get_webhook(endpoint: OwnEndpoint) -> WebhookPublic:
+    return public(endpoint)
+
+
 @router.patch("/v1/webhooks/{endpoint_id}", response_model=WebhookPublic, tags=["webhooks"],
               summary="Change an endpoint's URL or event types (retries still pending go to the new URL)",
               responses={**NOT_OWN, 422: {"description": "The URL fails the SSRF guard (the message says why)"}})

@@ -39,6 +39,8 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
         assert (narrowed.json()["event_types"], narrowed.json()["url"]) == (["match.retracted"], hook["url"])
         shown = (await http.get(f"{stack.url('notify')}/v1/webhooks", headers=owner)).json()
         assert [(e["description"], e["created_at"]) for e in shown] == [("ERP 对接", hook["created_at"])]
+        read = await http.get(url, headers=owner)
+        assert read.status_code == 200 and read.json() == shown[0] and "secret" not in read.json()
         skipped = match_event(firm["id"], university["id"])
         await publish(stack, skipped)
         await handled(http, stack, firm["api_key"], skipped)
@@ -58,6 +60,7 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
         unknown = await http.post(f"{stack.url('notify')}/v1/webhooks", headers=owner,
                                   json={"url": f"{first.url}/hooks", "event_types": ["need.posted"]})
         assert unknown.status_code == 422 and "unknown event type" in unknown.text, "notify never tells of it"
+        assert (await http.get(url, headers=stranger)).status_code == 404
         assert (await http.patch(url, json={"event_types": []}, headers=stranger)).status_code == 404
         assert (await http.delete(url, headers=stranger)).status_code == 404
         for action in ("rotate", "enable", "test"):
@@ -71,6 +74,7 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
         await handled(http, stack, firm["api_key"], after)
         assert len(second.received) == 1, "nothing is sent to a deleted endpoint"
         assert (await http.delete(url, headers=owner)).status_code == 404
+        assert (await http.get(url, headers=owner)).status_code == 404, "gone once deleted"
     finally:
         await first.stop()
         await second.stop()
