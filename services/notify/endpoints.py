@@ -61,6 +61,13 @@ class WebhookPublic(BaseModel):
     created_at: datetime
 
 
+class WebhookDetail(WebhookPublic):
+    retrying: int = Field(description="Messages for it on their retry schedule: waiting for their next attempt, "
+                                      "or being sent")
+    dead_letters: int = Field(description="Messages dead-lettered for it and not sent again since "
+                                          "(POST /v1/webhooks/{id}/recover)")
+
+
 class WebhookCreated(WebhookPublic):
     secret: str = Field(description="The endpoint's `whsec_` signing secret (Standard Webhooks)")
 
@@ -98,11 +105,12 @@ async def list_webhooks(box: Box, caller: CurrentCaller) -> list[WebhookPublic]:
     return [public(d) for d in await box.endpoints.of_org(caller.org_id)]
 
 
-@router.get("/v1/webhooks/{endpoint_id}", response_model=WebhookPublic, tags=["webhooks"],
-            summary="One endpoint: its URL, event types, status (and why it was disabled), secret rotation",
+@router.get("/v1/webhooks/{endpoint_id}", response_model=WebhookDetail, tags=["webhooks"],
+            summary="One endpoint: what the list shows, and the messages waiting for it (retrying, dead-lettered)",
             responses=NOT_OWN)
-async def get_webhook(endpoint: OwnEndpoint) -> WebhookPublic:
-    return public(endpoint)
+async def get_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookDetail:
+    retrying, dead_letters = await box.records.waiting_for(endpoint)
+    return WebhookDetail(**public(endpoint).model_dump(), retrying=retrying, dead_letters=dead_letters)
 
 
 @router.patch("/v1/webhooks/{endpoint_id}", response_model=WebhookPublic, tags=["webhooks"],

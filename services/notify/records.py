@@ -83,6 +83,15 @@ class Records:
         docs, next_cursor = await self._page("dead_letters", {"org_id": org_id, **filters}, limit, cursor)
         return DeadLetterPage(items=[DeadLetterPublic(id=d["_id"], **d) for d in docs], next_cursor=next_cursor)
 
+    async def waiting_for(self, endpoint: dict) -> tuple[int, int]:
+        """What is waiting for a webhook endpoint: messages on their retry schedule (pending, or being sent), and
+        messages dead-lettered for it and not sent again since."""
+        target = {"channel": "webhook", "target_id": endpoint["_id"]}
+        retrying = await self.db["dispatches"].count_documents({"status": {"$in": ["pending", "sending"]}, **target})
+        dead = await self.db["dead_letters"].count_documents({"org_id": endpoint["org_id"], "status": "dead",
+                                                              **target})
+        return retrying, dead
+
     async def notification(self, org_id: str, notification_id: str) -> dict | None:
         """A notification a delivery record names: the organisation's own copy."""
         return await self.db["notifications"].find_one({"_id": notification_id, "org_id": org_id})

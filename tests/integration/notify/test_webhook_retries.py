@@ -69,10 +69,17 @@ async def test_a_receiver_down_for_the_whole_schedule_ends_in_the_dead_letters_a
         hook = await add_webhook(http, stack, firm["api_key"], down)
         event = match_event(firm["id"], university["id"])
         await publish(stack, event)
+        endpoint = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
 
+        async def waiting(retrying: int, dead_letters: int) -> bool:
+            shown = (await http.get(endpoint, headers=bearer(firm["api_key"]))).json()
+            return (shown["retrying"], shown["dead_letters"]) == (retrying, dead_letters)
+
+        await eventually(lambda: waiting(retrying=1, dead_letters=0), within=5)  # on its retry schedule
         dead = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/dead-letters"), within=40, every=0.5)
         assert [(d["target_id"], d["notification_id"], d["attempts"]) for d in dead] == \
             [(hook["id"], notification_id(event.id, firm["id"]), 8)]
+        await eventually(lambda: waiting(retrying=0, dead_letters=1), within=5)
         # An attempt's delivery record is written just after its dispatch's state, so the last one may trail the
         # dead letter by a moment.
         records = await eventually(lambda: _records(http, stack, firm["api_key"], 8, channel="webhook"), within=10)
@@ -210,7 +217,10 @@ async def test_an_endpoints_dead_letters_are_sent_again_once_its_receiver_is_bac
         return found if {d["notification_id"] for d in found} == wanted else []
 
     await eventually(lambda: dead_letters("dead"), within=60, every=0.5)
-    url = f"{stack.url('notify')}/v1/webhooks/{hook['id']}/recover"
+    endpoint = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
+    shown = (await http.get(endpoint, headers=owner)).json()
+    assert (shown["retrying"], shown["dead_letters"]) == (0, 2)
+    url = f"{endpoint}/recover"
     assert (await http.post(url, json={"since": "2026-01-01T00:00:00"}, headers=owner)).status_code == 422, \
         "a time without its UTC offset is ambiguous"
     assert (await http.post(url, json={"since": since.isoformat()},
@@ -226,6 +236,8 @@ async def test_an_endpoints_dead_letters_are_sent_again_once_its_receiver_is_bac
         assert {r.headers["webhook-id"] for r in received} == wanted, "the same webhook-ids as before"
         assert all(Webhook(hook["secret"]).verify(r.body, r.headers) for r in received)
         await eventually(lambda: dead_letters("redelivered"), within=10)
+        shown = (await http.get(endpoint, headers=owner)).json()
+        assert (shown["retrying"], shown["dead_letters"]) == (0, 0), "none waits any more"
         again = await http.post(url, json={"since": since.isoformat()}, headers=owner)
         assert again.json() == {"redelivering": 0, "more": False}, "nothing is left dead"
         await asyncio.sleep(1.0)
