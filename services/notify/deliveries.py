@@ -26,6 +26,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.contracts.envelope import deterministic_id
+from services.notify import metrics
 from services.notify.channels import Channel, Outcome
 from services.notify.claims import CLAIM_FIELDS
 from services.notify.db import Database
@@ -221,6 +222,7 @@ class Dispatcher:
         breaker = self.breaker(dispatch["target_id"])
         wait = breaker.admit(time.monotonic())
         if wait is not None:
+            metrics.HELD_BY_BREAKER.labels(dispatch["channel"]).inc()
             await self._release(dispatch, wait)  # the breaker is open: the message waits, no attempt is spent
             return
         channel = self.channels[dispatch["channel"]]
@@ -230,7 +232,9 @@ class Dispatcher:
             outcome = await channel.send(notification, target)
         except Exception as error:  # noqa: BLE001 - a channel bug is a failed attempt, never a lost message
             outcome = Outcome(False, error=f"{type(error).__name__}: {error}"[:500])
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        seconds = time.perf_counter() - started
+        metrics.attempted(dispatch["channel"], outcome.ok, seconds)
+        latency_ms = round(seconds * 1000, 2)
         attempts = dispatch["attempts"] + 1
         if outcome.ok:
             breaker.succeeded()
@@ -281,6 +285,7 @@ class Dispatcher:
 
     async def _dead_letter(self, dispatch: dict, notification: dict, attempts: int, outcome: Outcome) -> None:
         await self._set(dispatch, {"status": "dead", "attempts": attempts, "dead_lettered": True})
+        metrics.DEAD_LETTERED.labels(dispatch["channel"]).inc()
         await self.db["dead_letters"].replace_one({"_id": dispatch["_id"]}, {
             "_id": dispatch["_id"], "org_id": notification["org_id"], "notification_id": notification["_id"],
             "channel": dispatch["channel"], "target_id": dispatch["target_id"], "event_type": notification["type"],

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.receiver import Receiver
 from deploy.stack import Stack
@@ -96,3 +97,10 @@ async def read_sse(http: httpx.AsyncClient, stack: Stack, key: str, until: str |
 def HeaderReceiver(port: int, answers: list[tuple[int, dict[str, str]]] | None = None) -> Receiver:  # noqa: N802
     """A Receiver whose scripted answers are `(status, headers)` pairs (see deploy.receiver.Receiver)."""
     return Receiver(port, responses=list(answers or []))
+
+
+async def metric(http: httpx.AsyncClient, stack: Stack, sample: str, **labels: str) -> float:
+    """A sample of notify's Prometheus metrics (`GET /metrics`), 0 while it has none."""
+    text = (await http.get(f"{stack.url('notify')}/metrics")).text
+    return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
+               if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()))

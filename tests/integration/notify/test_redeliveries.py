@@ -2,13 +2,10 @@
 the rest of it; one being sent right now is left alone; one failing again is not told to its owner twice. A recovery
 reopens an endpoint's dead letters since a time, a limited number at a time."""
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from deploy.stack import Stack
 from services.notify import redeliveries
 from services.notify.channels import Outcome
 from services.notify.db import Database
@@ -35,14 +32,6 @@ async def _none(_: dict) -> None:
 
 async def _nothing(*_: dict) -> None:
     return None
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[Database]:
-    db = Database(stack.database_url("notify-database"), f"redeliveries_{uuid.uuid4().hex[:8]}")
-    yield db
-    await db.client.drop_database(db.db.name)
-    await db.client.close()
 
 
 async def message(db: Database, dispatcher: Dispatcher, name: str, status: str, attempts: int) -> str:

@@ -17,6 +17,7 @@ from tests.integration.notify.support import (
     add_webhook,
     get,
     match_event,
+    metric,
     publish,
     read_sse,
     two_orgs,
@@ -67,6 +68,10 @@ async def test_a_receiver_down_for_the_whole_schedule_ends_in_the_dead_letters_a
         assert prefs.status_code == 200, prefs.text
         down = f"http://127.0.0.1:{free_port()}/hooks"  # nothing listens there
         hook = await add_webhook(http, stack, firm["api_key"], down)
+        failed = ("notify_delivery_attempts_total", {"channel": "webhook", "status": "failed"})
+        timed = ("notify_delivery_attempt_seconds_count", {"channel": "webhook"})
+        dead_lettered = ("notify_messages_dead_lettered_total", {"channel": "webhook"})
+        before = [await metric(http, stack, name, **labels) for name, labels in (failed, timed, dead_lettered)]
         event = match_event(firm["id"], university["id"])
         await publish(stack, event)
         endpoint = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
@@ -84,6 +89,9 @@ async def test_a_receiver_down_for_the_whole_schedule_ends_in_the_dead_letters_a
         # dead letter by a moment.
         records = await eventually(lambda: _records(http, stack, firm["api_key"], 8, channel="webhook"), within=10)
         assert len(records) == 8 and all(r["status"] == "failed" and r["error"] for r in records)
+        after = [await metric(http, stack, name, **labels) for name, labels in (failed, timed, dead_lettered)]
+        more = [later - earlier for earlier, later in zip(before, after, strict=True)]
+        assert more[0] >= 8 and more[1] >= 8 and more[2] >= 1, f"for operators, on /metrics: {more}"
 
         streamed = await read_sse(http, stack, firm["api_key"], until="webhook.dead_lettered", within=10)
         told = [e for e in streamed if e["event"] == "webhook.dead_lettered"]
