@@ -93,6 +93,7 @@ class Ledger:
         self.unsigned = 0
         self.checked = 0
         self.hops: dict[str, tuple[float, float, float]] = {}
+        self.answered: list[float] = []  # ms from each POST's start to the registry's answer
 
     def absorb(self, receiver: Receiver) -> None:
         for message in receiver.received[self.checked:]:
@@ -182,6 +183,7 @@ async def post_need(session: aiohttp.ClientSession, registry: str, firm: dict, r
             log(f"POST failed: {type(error).__name__} {error}")
         return
     ledger.started[need["id"]] = started
+    ledger.answered.append((time.perf_counter() - started) * 1000)
 
 
 async def explain_duplicates(client: httpx.AsyncClient, notify: str, duplicated: dict[str, str],
@@ -276,6 +278,10 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
             await receiver.stop()
             stack.stop()
     values = sorted(first.values())
+    if ledger.answered:
+        answered = sorted(ledger.answered)
+        log(f"POST answered (registry: the need and its event stored): p50 {statistics.median(answered):.1f} ms, "
+            f"p99 {percentile(answered, 0.99):.1f} ms")
     if ledger.hops:
         for i, name in enumerate(("POST → match proposed (registry + matching)",
                                   "match proposed → notification stored (broker + notify consume)",

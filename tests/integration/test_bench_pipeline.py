@@ -22,3 +22,4 @@ async def test_every_need_posted_arrives_once_as_a_signed_webhook(capsys: pytest
     assert all(ms > 0 for ms in per_need.values()), cpu
     assert re.search(r"the machine \d+ % busy, \d+\.\d % stolen$", cpu)
     assert re.search(r"^calibration: [1-9]\d* ms for a fixed pure-Python workload", report, re.MULTILINE)
+    assert re.search(r"^POST answered \(registry[^)]*\): p50 \d+\.\d ms, p99 \d+\.\d ms$", report, re.MULTILINE)
