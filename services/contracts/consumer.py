@@ -18,6 +18,7 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from prometheus_client import Gauge
 
 from services.contracts.envelope import Envelope
 from services.contracts.topics import dlq
@@ -26,6 +27,9 @@ from services.contracts.wire import InvalidEvent, decode
 log = logging.getLogger("duijie.consumer")
 
 Handler = Callable[[Envelope], Awaitable[None]]
+# Kafka's own measure of a consumer falling behind, on each service's /metrics: an operator alerts on it.
+LAG = Gauge("consumer_lag_records", "Records in a partition after the last one the service's consumer group fetched "
+            "(as of that fetch)", ["group", "topic", "partition"])
 BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 
 
@@ -160,10 +164,10 @@ def subscribe_batches(
                                            ack_policy=AckPolicy.ACK, fetch_max_wait_ms=wait_ms, batch=True,
                                            max_records=max_records, decoder=_records)
             subscriber(consume)
-            _without_idle_sleeps(subscriber, max_records, linger_seconds)
+            _without_idle_sleeps(subscriber, max_records, linger_seconds, group_id)
 
 
-def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: float = 0.0) -> None:
+def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: float = 0.0, group_id: str = "") -> None:
     """A batch starts as soon as anything is fetched.
 
     FastStream's batch subscriber polls with `getmany(batch_timeout_ms)` and, after an empty poll, sleeps as long
@@ -175,6 +179,9 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
     With `linger_seconds`, a busy consumer takes what arrived during that time in one batch instead of many small
     ones: the next fetch waits until that long after the previous batch was handed over. An event arriving at an
     idle consumer is still taken at once.
+
+    Each fetch also sets the group's lag on the partitions it read (`LAG`): the partition's high watermark, which
+    the broker sends with the records, less the offset after the last record fetched.
     """
     next_fetch = 0.0  # loop time before which no fetch starts
 
@@ -187,6 +194,10 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
             fetched = await consumer.getmany(timeout_ms=1000, max_records=max_records)
             if fetched:
                 next_fetch = loop.time() + linger_seconds
+                for partition, records in fetched.items():
+                    if records and (highwater := consumer.highwater(partition)) is not None:
+                        LAG.labels(group_id, partition.topic, str(partition.partition)).set(
+                            max(0, highwater - records[-1].offset - 1))
                 return tuple(record for records in fetched.values() for record in records)
 
     subscriber.get_msg = get_msg
