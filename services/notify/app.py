@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db = Database(settings.mongo_url, settings.notify_db)
     broker = kafka_broker(settings.kafka_bootstrap, "duijie-notify")
     # Redirects are never followed (3xx is a failed attempt); the SSRF guard pins every request's address.
-    poster = Poster(settings.allow_hosts, settings.webhook_timeout_seconds)
+    poster = Poster(settings.allow_hosts, settings.webhook_timeout_seconds,
+                    per_receiver=settings.webhook_connections_per_receiver)
     changes = Changes(db, settings.changes_check_seconds)
     endpoints = Endpoints(db, settings.cache_seconds, changes)
     preferences = PreferenceStore(db, settings.cache_seconds, changes)

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     quiet_fetch_wait_ms: int = Field(250, ge=1)
     service_name: str = "/duijie/notify"
     webhook_timeout_seconds: float = 15.0
+    # Connections one receiving address may hold at once (channels/poster.py), of the 200 notify keeps.
+    webhook_connections_per_receiver: int = Field(32, ge=1, le=200)
     # Standard Webhooks retry schedule (seconds); every interval is multiplied by retry_multiplier.
     retry_schedule: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
     retry_multiplier: float = 1.0

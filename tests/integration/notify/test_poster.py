@@ -152,3 +152,21 @@ async def test_a_path_and_query_in_chinese_are_sent_percent_encoded(trusting: Po
     assert outcome.ok, outcome.error
     assert server.heads[0].split("\r\n")[0] == \
         "POST /%E5%9B%9E%E8%B0%83/hooks?%E7%BB%84=%E7%94%B2%2F%E4%B9%99&t=a+b HTTP/1.1"
+
+
+async def test_a_receiver_that_never_answers_holds_only_its_share_of_the_connections() -> None:
+    poster = Poster({"127.0.0.1"}, 2.0, max_connections=8, per_receiver=3)
+    loop = asyncio.get_running_loop()
+    try:
+        async with TinyServer(None) as stuck, TinyServer(OK) as other:
+            hanging = [asyncio.create_task(poster.post(f"http://127.0.0.1:{stuck.port}/hooks", b"{}", {}))
+                       for _ in range(20)]
+            await asyncio.sleep(0.3)
+            started = loop.time()
+            outcome = await poster.post(f"http://127.0.0.1:{other.port}/hooks", b"{}", {})
+            assert outcome.ok and loop.time() - started < 0.5, "another receiver is not held up by a stuck one"
+            assert len(stuck.heads) == 3, "the stuck receiver has its share of the connections, no more"
+            given_up = await asyncio.gather(*hanging)
+    finally:
+        await poster.close()
+    assert all(not o.ok and "TimeoutError" in (o.error or "") for o in given_up), "failed attempts, retried later"
