@@ -22,10 +22,10 @@ from services.notify.endpoints import router
 from services.notify.fanout import Notifier
 from services.notify.handlers import register_handlers
 from services.notify.preferences import PreferenceStore
+from services.notify.pulse import Pulse, Watcher
 from services.notify.records import Records
 from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
-from services.notify.stream import Pulse
 from services.notify.sweep import Sweep
 from services.notify.tickets import Tickets
 from services.notify.webhooks import Endpoints
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dispatcher = Dispatcher(db, settings, channels, notifier.load_target, notifier.dead_lettered, notifier.gone)
     notifier.dispatcher = dispatcher
     sweep = Sweep(dispatcher)
+    watcher = Watcher(db, pulse)
     box = Container(settings, db, broker, endpoints, preferences, notifier, dispatcher, pulse,
                     KeyIntrospection(settings.registry_url, settings.auth_cache_seconds), poster, Records(db),
                     Redeliveries(db, dispatcher), Tickets(db))
@@ -61,9 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.start()
         dispatcher.start()
         sweep.start()
+        watcher.start()
         digest.start()
         yield
         await digest.stop()
+        await watcher.stop()
         await sweep.stop()
         await changes.stop()
         await dispatcher.stop()

@@ -8,10 +8,10 @@ from services.notify.db import Database
 from services.notify.deliveries import Dispatcher
 from services.notify.fanout import Notifier
 from services.notify.preferences import PreferenceStore
+from services.notify.pulse import Pulse
 from services.notify.records import Records
 from services.notify.redeliveries import Redeliveries
 from services.notify.settings import Settings
-from services.notify.stream import Pulse
 from services.notify.tickets import Tickets
 from services.notify.webhooks import Endpoints
 

@@ -14,7 +14,7 @@ from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, dispatch_id
 from services.notify.event_types import DEAD_LETTERED_SUFFIX, DISABLED_TYPE, TEST_TYPE, dead_lettered
 from services.notify.preferences import HELD_CHANNELS, PreferenceStore, urgent
-from services.notify.stream import Pulse
+from services.notify.pulse import Pulse
 from services.notify.webhooks import Endpoints
 
 
@@ -173,7 +173,7 @@ class Notifier:
         assert self.dispatcher is not None
         NOTIFIED.labels(notification["type"]).inc()
         if plan.streamed:
-            self.pulse.fire()
+            self.pulse.fire([notification["org_id"]])
         for channel, target_id, target in plan.targets:
             if plan.held(channel):
                 await self.dispatcher.hold(notification, channel, target_id, plan.release_at)

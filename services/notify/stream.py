@@ -20,26 +20,10 @@ from typing import Self
 from pydantic import BaseModel, Field
 
 from services.notify.db import Database
+from services.notify.pulse import Pulse
 
 WINDOW = 500  # sequence numbers examined per step while moving the watermark
 MAX_SEQ = 2**63 - 1  # the largest sequence number a document can hold (a BSON int64)
-
-
-class Pulse:
-    """Wakes every open stream in this process when a notification is stored."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            pass
 
 
 class Cursor:
@@ -122,19 +106,22 @@ def frame(notification: NotificationPublic) -> str:
 
 
 async def sse(db: Database, pulse: Pulse, org_id: str, last_id: int, heartbeat: float,
-              poll: float = 0.5, settle: float = 10.0) -> AsyncIterator[str]:
+              settle: float = 10.0) -> AsyncIterator[str]:
+    """The stream: what the cursor finds, each time the organisation's notifications are woken for (`pulse.py`),
+    and at least once a heartbeat."""
     yield "retry: 2000\n\n"
     cursor = Cursor(db, org_id, last_id, settle)
     clock = asyncio.get_running_loop().time
     quiet_since = clock()
-    while True:
-        batch = await cursor.step()
-        for doc, after in batch:
-            yield frame(NotificationPublic.at(doc, after))
-        if batch:
-            quiet_since = clock()
-            continue
-        await pulse.wait(poll)  # other replicas' notifications arrive by polling
-        if clock() - quiet_since >= heartbeat:
-            quiet_since = clock()
-            yield ": heartbeat\n\n"
+    with pulse.streaming():
+        while True:
+            batch = await cursor.step()
+            for doc, after in batch:
+                yield frame(NotificationPublic.at(doc, after))
+            if batch:
+                quiet_since = clock()
+                continue
+            await pulse.wait(org_id, max(0.0, quiet_since + heartbeat - clock()))
+            if clock() - quiet_since >= heartbeat:
+                quiet_since = clock()
+                yield ": heartbeat\n\n"
