@@ -15,7 +15,7 @@ async def test_a_notification_wakes_every_stream_of_its_organisation_and_no_othe
     await asyncio.sleep(0.05)
     pulse.fire(["firm", "nobody"])
     await asyncio.gather(*firm)
-    assert loop.time() - started < 0.2, "woken at once"
+    assert loop.time() - started < 1.0, "woken at once, not after their 5 s"
     await other
     assert loop.time() - started >= 0.3, "the university's stream waited its whole timeout"
 
