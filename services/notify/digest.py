@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from services.notify.background import Background
 from services.notify.db import Database
 from services.notify.event_types import DIGEST_TYPE, TEST_TYPE
 from services.notify.fanout import Notifier
@@ -26,10 +27,11 @@ def due_date(prefs: Preferences, now: datetime) -> str | None:
     return local.date().isoformat() if (local.hour, local.minute) >= (hours, minutes) else None
 
 
-class DigestSender:
+class DigestSender(Background):
+    TASK = "digest"
+
     def __init__(self, db: Database, preferences: PreferenceStore, notifier: Notifier, every: float = 60.0) -> None:
         self.db, self.preferences, self.notifier, self.every = db, preferences, notifier, every
-        self._task: asyncio.Task | None = None
 
     async def send_due(self, now: datetime | None = None) -> int:
         now = now or datetime.now(UTC)
@@ -60,11 +62,3 @@ class DigestSender:
             except Exception as error:  # noqa: BLE001 - the loop must survive a database blip
                 log.warning("digest loop: %s", error)
             await asyncio.sleep(self.every)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="digest")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)

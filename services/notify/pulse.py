@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from services.notify.background import Background
 from services.notify.claims import ClaimWatch
 from services.notify.db import Database
 
@@ -61,13 +62,14 @@ class Pulse:
                     del self._events[org_id]
 
 
-class Watcher:
+class Watcher(Background):
     """Reads the notifications other replicas insert, for this process's open streams (see the module)."""
+
+    TASK = "stream-watcher"
 
     def __init__(self, db: Database, pulse: Pulse, every: float = 0.5) -> None:
         self.db, self.pulse, self.every = db, pulse, every
         self.watch: ClaimWatch | None = None  # None while no stream is open: the next one starts from the newest
-        self._task: asyncio.Task | None = None
 
     async def read(self, now: datetime | None = None) -> set[str]:
         """One round: the organisations with notifications inserted since the last round (woken)."""
@@ -96,11 +98,3 @@ class Watcher:
                 await self.read()
             except Exception as error:  # noqa: BLE001 - the streams still look on their own at each heartbeat
                 log.warning("stream watcher: %s", error)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="stream-watcher")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)

@@ -15,6 +15,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+from services.notify.background import Background
 from services.notify.claims import CLAIM_FIELDS, GAP_MARGIN, ClaimWatch
 from services.notify.deliveries import Dispatcher, delivery_id
 from services.notify.preferences import HELD_CHANNELS
@@ -27,11 +28,12 @@ SWEEP_BATCH = 1000  # notifications a sweep reads at most (more wait for the nex
 READS_PER_BEAT = 4  # reads of the new notifications per heartbeat
 
 
-class Sweep:
+class Sweep(Background):
+    TASK = "sweep"
+
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher, self.db = dispatcher, dispatcher.db
         self.watch: ClaimWatch | None = None  # what the sweep knows of the claims (read at its first run)
-        self._loop: asyncio.Task | None = None
 
     async def heartbeat(self) -> set[str]:
         """Says this replica is alive; returns the replicas alive now (this one included)."""
@@ -145,11 +147,3 @@ class Sweep:
             except Exception as error:  # noqa: BLE001 - the loop must survive a database blip
                 log.warning("sweep: %s", error)
             await asyncio.sleep(every / reads_per_beat)
-
-    def start(self) -> None:
-        self._loop = asyncio.create_task(self.run(), name="sweep")
-
-    async def stop(self) -> None:
-        if self._loop:
-            self._loop.cancel()
-            await asyncio.gather(self._loop, return_exceptions=True)
