@@ -27,10 +27,10 @@ from services.contracts.wire import InvalidEvent, decode
 log = logging.getLogger("duijie.consumer")
 
 Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 # Kafka's own measure of a consumer falling behind, on each service's /metrics: an operator alerts on it.
 LAG = Gauge("consumer_lag_records", "Records in a partition after the last one the service's consumer group fetched "
             "(as of that fetch)", ["group", "topic", "partition"])
-BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 
 
 async def dead_letter(broker: KafkaBroker, topic: str, record: Any, reason: str) -> None:

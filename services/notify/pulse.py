@@ -85,8 +85,9 @@ class Watcher(Background):
             "seq", 1).limit(READ_LIMIT).to_list()
         for first, last in watch.gap_runs():
             found += await self.db["notifications"].find({"seq": {"$gte": first, "$lte": last}}, fields).to_list()
-        watch.saw(found, now or datetime.now(UTC))
-        watch.forget_gaps(now or datetime.now(UTC), timedelta(0))
+        now = now or datetime.now(UTC)
+        watch.saw(found, now)
+        watch.forget_gaps(now, timedelta(0))
         orgs = {doc["org_id"] for doc in found}
         self.pulse.fire(orgs)
         return orgs
