@@ -52,6 +52,12 @@ async def test_a_receiver_failing_twice_gets_the_message_on_the_third_attempt(
         await receiver.stop()
 
 
+async def _waiting(http: httpx.AsyncClient, endpoint: str, key: str) -> tuple[int, int]:
+    """(retrying, dead_letters) as the endpoint's own GET shows them."""
+    shown = (await http.get(endpoint, headers=bearer(key))).json()
+    return shown["retrying"], shown["dead_letters"]
+
+
 async def _records(http: httpx.AsyncClient, stack: Stack, key: str, want: int, **filters: str) -> list[dict]:
     """The delivery records matching `filters`, once there are at least `want` of them (else none)."""
     records = await get(http, stack, key, "/v1/deliveries", **filters)
@@ -77,8 +83,7 @@ async def test_a_receiver_down_for_the_whole_schedule_ends_in_the_dead_letters_a
         endpoint = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
 
         async def waiting(retrying: int, dead_letters: int) -> bool:
-            shown = (await http.get(endpoint, headers=bearer(firm["api_key"]))).json()
-            return (shown["retrying"], shown["dead_letters"]) == (retrying, dead_letters)
+            return await _waiting(http, endpoint, firm["api_key"]) == (retrying, dead_letters)
 
         await eventually(lambda: waiting(retrying=1, dead_letters=0), within=5)  # on its retry schedule
         dead = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/dead-letters"), within=40, every=0.5)
@@ -226,8 +231,7 @@ async def test_an_endpoints_dead_letters_are_sent_again_once_its_receiver_is_bac
 
     await eventually(lambda: dead_letters("dead"), within=60, every=0.5)
     endpoint = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
-    shown = (await http.get(endpoint, headers=owner)).json()
-    assert (shown["retrying"], shown["dead_letters"]) == (0, 2)
+    assert await _waiting(http, endpoint, firm["api_key"]) == (0, 2)
     url = f"{endpoint}/recover"
     assert (await http.post(url, json={"since": "2026-01-01T00:00:00"}, headers=owner)).status_code == 422, \
         "a time without its UTC offset is ambiguous"
@@ -244,8 +248,7 @@ async def test_an_endpoints_dead_letters_are_sent_again_once_its_receiver_is_bac
         assert {r.headers["webhook-id"] for r in received} == wanted, "the same webhook-ids as before"
         assert all(Webhook(hook["secret"]).verify(r.body, r.headers) for r in received)
         await eventually(lambda: dead_letters("redelivered"), within=10)
-        shown = (await http.get(endpoint, headers=owner)).json()
-        assert (shown["retrying"], shown["dead_letters"]) == (0, 0), "none waits any more"
+        assert await _waiting(http, endpoint, firm["api_key"]) == (0, 0), "none waits any more"
         again = await http.post(url, json={"since": since.isoformat()}, headers=owner)
         assert again.json() == {"redelivering": 0, "more": False}, "nothing is left dead"
         await asyncio.sleep(1.0)
