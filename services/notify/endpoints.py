@@ -161,6 +161,21 @@ async def enable_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookPublic:
     return public(await box.endpoints.enable(endpoint))
 
 
+class WebhookDisable(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "系统升级，暂停接收"}]})
+    reason: str = Field(default="disabled by its owner", min_length=1, max_length=200,
+                        description="Shown as the endpoint's `disabled_reason`")
+
+
+@router.post("/v1/webhooks/{endpoint_id}/disable", response_model=WebhookPublic, tags=["webhooks"],
+             summary="Pause an endpoint: nothing is sent to it, its pending retries are cancelled, until it is "
+                     "enabled again (what came meanwhile stays in GET /v1/notifications)", responses=NOT_OWN)
+async def disable_webhook(box: Box, endpoint: OwnEndpoint, body: WebhookDisable | None = None) -> WebhookPublic:
+    reason = (body or WebhookDisable()).reason
+    await box.endpoints.disable(endpoint, reason)
+    return public({**endpoint, "status": "disabled", "disabled_reason": reason})
+
+
 class WebhookRecover(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"since": "2026-12-01T08:00:00+08:00"}]})
     since: AwareDatetime = Field(description="Messages dead-lettered at or after this time (with its UTC offset)")

@@ -110,3 +110,37 @@ async def test_a_test_message_reaches_that_endpoint_alone_signed_and_is_in_its_d
     finally:
         await tested.stop()
         await other.stop()
+
+
+async def test_an_owner_pauses_an_endpoint_and_enables_it_again(stack: Stack, http: httpx.AsyncClient) -> None:
+    firm, university = await two_orgs(http, stack, "暂停端点")
+    owner, stranger = bearer(firm["api_key"]), bearer(university["api_key"])
+    receiver = await Receiver(free_port()).start()
+    try:
+        hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        url = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
+        assert (await http.post(f"{url}/disable", headers=stranger)).status_code == 404
+
+        paused = await http.post(f"{url}/disable", json={"reason": "系统升级"}, headers=owner)
+        assert paused.status_code == 200, paused.text
+        assert (paused.json()["status"], paused.json()["disabled_reason"]) == ("disabled", "系统升级")
+        read = (await http.get(url, headers=owner)).json()
+        assert (read["status"], read["disabled_reason"]) == ("disabled", "系统升级")
+        assert (await http.post(f"{url}/test", headers=owner)).status_code == 409, "nothing is sent to it"
+        missed = match_event(firm["id"], university["id"])
+        await publish(stack, missed)
+        await handled(http, stack, firm["api_key"], missed)
+
+        enabled = await http.post(f"{url}/enable", headers=owner)
+        assert enabled.status_code == 200 and enabled.json()["status"] == "active"
+        assert enabled.json()["disabled_reason"] is None
+        sent = match_event(firm["id"], university["id"])
+        await publish(stack, sent)
+        await receiver.wait_for(1, within=20)
+        assert [r.json()["data"]["match_id"] for r in receiver.received] == [sent.data["match_id"]], \
+            "what came while it was paused was not sent to it, and is not sent later"
+
+        default = await http.post(f"{url}/disable", headers=owner)
+        assert default.json()["disabled_reason"] == "disabled by its owner"
+    finally:
+        await receiver.stop()
