@@ -1,6 +1,6 @@
 """Telling every notify replica that an organisation's preferences or webhook endpoints changed.
 
-Each replica keeps the preferences and active endpoints it has read (`SingleFlight`), and forgets an organisation's
+Each replica keeps the preferences and webhook endpoints it has read (`SingleFlight`), and forgets an organisation's
 at once when it changes them itself. A change made through another replica is announced by a counter in
 `counters`, bumped after the change is written; every replica reads it every `check_seconds` and forgets all it
 kept when it has moved. So a change reaches every replica within about that long, and the answers can be kept much

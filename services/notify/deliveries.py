@@ -42,6 +42,14 @@ GoneHook = Callable[[dict, dict], Awaitable[None]]
 RECORDED_LIMIT = 20_000  # notifications kept for a sweep that is not taking them in (25 s at 50 postings/s)
 
 
+PAUSE_RECHECK = timedelta(days=1)  # a message for a paused endpoint is looked at again after this, if not resumed
+
+
+def paused_until() -> datetime:
+    """When a message held for a paused endpoint is looked at again; enabling the endpoint makes it due at once."""
+    return datetime.now(UTC) + PAUSE_RECHECK
+
+
 def dispatch_id(notification_id: str, channel: str, target_id: str) -> str:
     return f"{notification_id}:{channel}:{target_id}"
 
@@ -107,11 +115,11 @@ class Dispatcher:
                 "claimed_by": self.replica if status == "sending" else None}
 
     async def hold(self, notification: dict, channel: str, target_id: str, until: datetime,
-                   held: bool = True) -> bool:
-        """A dispatch that waits (quiet hours) until `until`; the polling loop sends it then."""
+                   held: bool = True, paused: bool = False) -> bool:
+        """A dispatch that waits (quiet hours, or a paused endpoint) until `until`; the polling loop sends it then."""
         try:
             doc = self.new_dispatch(notification, channel, target_id, "pending", until)
-            await self.db["dispatches"].insert_one({**doc, "held": held})
+            await self.db["dispatches"].insert_one({**doc, "held": held} | ({"paused": True} if paused else {}))
         except DuplicateKeyError:
             return False
         return True
@@ -174,7 +182,24 @@ class Dispatcher:
         if notification is None or target is None:
             await self._set(dispatch, {"status": "cancelled", "reason": "the target no longer exists or is disabled"})
             return
+        if target.get("status") == "paused":
+            await self._set(dispatch, {"status": "pending", "paused": True, "next_attempt_at": paused_until()})
+            await self.unless_resumed(dispatch)
+            return
         await self.attempt(dispatch, notification, target)
+
+    async def unless_resumed(self, dispatch: dict) -> None:
+        """A message just set to wait for its paused endpoint goes now if the endpoint was enabled meanwhile: enabling
+        releases the messages already waiting (`Endpoints.enable`), and this read, after the write, catches the ones
+        written after that release."""
+        target = await self.load_target(dispatch)
+        if target is not None and target.get("status") == "paused":
+            return
+        released = await self.db["dispatches"].update_one(
+            {"_id": dispatch["_id"], "status": "pending", "paused": True},
+            {"$set": {"next_attempt_at": datetime.now(UTC)}, "$unset": {"paused": ""}})
+        if released.modified_count:
+            self.attempt_soon(dispatch["_id"])
 
     async def _release(self, dispatch: dict, wait: float) -> None:
         await self._set(dispatch, {"status": "pending", "next_attempt_at": datetime.now(UTC) + timedelta(seconds=wait)})

@@ -55,7 +55,7 @@ class WebhookPublic(BaseModel):
     url: str
     event_types: list[str]
     description: str
-    status: str
+    status: str = Field(description="active; paused by its owner (messages wait); disabled after a 410 Gone")
     disabled_reason: str | None = None
     previous_secret_until: datetime | None = None
     created_at: datetime
@@ -155,25 +155,24 @@ async def rotate_secret(box: Box, endpoint: OwnEndpoint, body: WebhookRotate | N
 
 
 @router.post("/v1/webhooks/{endpoint_id}/enable", response_model=WebhookPublic, tags=["webhooks"],
-             summary="Enable an endpoint again (e.g. after a 410 Gone disabled it)", responses=NOT_OWN)
+             summary="Enable an endpoint again, after a pause (what waited goes now) or a 410 Gone that disabled it",
+             responses=NOT_OWN)
 async def enable_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookPublic:
     await guard(box, endpoint["url"])
     return public(await box.endpoints.enable(endpoint))
 
 
-class WebhookDisable(BaseModel):
+class WebhookPause(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "系统升级，暂停接收"}]})
-    reason: str = Field(default="disabled by its owner", min_length=1, max_length=200,
-                        description="Shown as the endpoint's `disabled_reason`")
+    reason: str = Field(default="paused by its owner", min_length=1, max_length=200,
+                        description="Shown as the endpoint's `disabled_reason` while it is paused")
 
 
-@router.post("/v1/webhooks/{endpoint_id}/disable", response_model=WebhookPublic, tags=["webhooks"],
-             summary="Pause an endpoint: nothing is sent to it, its pending retries are cancelled, until it is "
-                     "enabled again (what came meanwhile stays in GET /v1/notifications)", responses=NOT_OWN)
-async def disable_webhook(box: Box, endpoint: OwnEndpoint, body: WebhookDisable | None = None) -> WebhookPublic:
-    reason = (body or WebhookDisable()).reason
-    await box.endpoints.disable(endpoint, reason)
-    return public({**endpoint, "status": "disabled", "disabled_reason": reason})
+@router.post("/v1/webhooks/{endpoint_id}/pause", response_model=WebhookPublic, tags=["webhooks"],
+             summary="Pause an endpoint (a receiver's maintenance): nothing is sent to it; its messages, new ones and "
+                     "retries alike, wait and go once it is enabled again", responses=NOT_OWN)
+async def pause_webhook(box: Box, endpoint: OwnEndpoint, body: WebhookPause | None = None) -> WebhookPublic:
+    return public(await box.endpoints.pause(endpoint, (body or WebhookPause()).reason))
 
 
 class WebhookRecover(BaseModel):

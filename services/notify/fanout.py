@@ -11,11 +11,11 @@ from prometheus_client import Counter
 from services.contracts.envelope import Envelope
 from services.notify import notifications
 from services.notify.db import Database
-from services.notify.deliveries import Dispatcher, dispatch_id
+from services.notify.deliveries import Dispatcher, dispatch_id, paused_until
 from services.notify.event_types import DEAD_LETTERED_SUFFIX, DISABLED_TYPE, TEST_TYPE, dead_lettered
 from services.notify.preferences import HELD_CHANNELS, PreferenceStore, urgent
 from services.notify.pulse import Pulse
-from services.notify.webhooks import Endpoints
+from services.notify.webhooks import TARGETED, Endpoints
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class Notifier:
         targets: list[tuple[str, str, dict]] = []
         if prefs.wants(type_):
             if prefs.channels.webhook and "webhook" not in exclude:
-                targets += [("webhook", e["_id"], e) for e in await self.endpoints.active_for(org_id, type_)]
+                targets += [("webhook", e["_id"], e) for e in await self.endpoints.targeted_for(org_id, type_)]
             if digestible and prefs.digest.enabled and not urgent(type_):
                 exclude = (*exclude, "email")
             targets += [(c, t["_id"], t) for c, t in prefs.targets().items() if c not in exclude]
@@ -175,10 +175,15 @@ class Notifier:
         if plan.streamed:
             self.pulse.fire([notification["org_id"]])
         for channel, target_id, target in plan.targets:
-            if plan.held(channel):
-                await self.dispatcher.hold(notification, channel, target_id, plan.release_at)
-                await self.dispatcher.settle_claim(notification["_id"], dispatch_id(notification["_id"],
-                                                                                    channel, target_id))
+            paused = target.get("status") == "paused"  # a paused webhook endpoint: waits until it is enabled
+            if paused or plan.held(channel):
+                until = paused_until() if paused or plan.release_at is None else plan.release_at
+                held = dispatch_id(notification["_id"], channel, target_id)
+                await self.dispatcher.hold(notification, channel, target_id, until, held=not paused, paused=paused)
+                await self.dispatcher.settle_claim(notification["_id"], held)
+                if paused:
+                    await self.dispatcher.unless_resumed({"_id": held, "channel": channel, "target_id": target_id,
+                                                          "org_id": notification["org_id"]})
             else:
                 self.dispatcher.send_first(notification, channel, target_id, target)
 
@@ -186,7 +191,7 @@ class Notifier:
         """The current target of a dispatch (for retries): None when it was removed or disabled meanwhile."""
         if dispatch["channel"] == "webhook":
             endpoint = await self.endpoints.get(dispatch["target_id"])
-            return endpoint if endpoint and endpoint["status"] == "active" else None
+            return endpoint if endpoint and endpoint["status"] in TARGETED else None
         return (await self.preferences.of(dispatch["org_id"])).targets().get(dispatch["channel"])
 
     async def dead_lettered(self, dispatch: dict, notification: dict) -> None:

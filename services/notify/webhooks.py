@@ -1,6 +1,6 @@
 """Webhook endpoints per organisation, each with its own `whsec_` secret (Standard Webhooks), and an in-memory cache
-of each organisation's active endpoints (forgotten on every change made by this replica, and announced to the others,
-see `changes`)."""
+of each organisation's endpoints that messages are for, active or paused (forgotten on every change made by this
+replica, and announced to the others, see `changes`)."""
 
 import base64
 import secrets
@@ -20,6 +20,9 @@ def stored_time(at: datetime) -> datetime:
     """`at` as the database keeps it (BSON dates hold milliseconds), so that what a creation answers is what a read
     gives back later."""
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+TARGETED = ("active", "paused")  # the endpoints messages are for (a paused one's wait); not those disabled by a 410
 
 
 def wants(endpoint: dict, event_type: str) -> bool:
@@ -69,9 +72,21 @@ class Endpoints:
             {"$set": {"status": "disabled", "disabled_reason": reason, "disabled_at": datetime.now(UTC)}})
         await self.changed(endpoint["org_id"])
 
+    async def pause(self, endpoint: dict, reason: str) -> dict:
+        """Nothing is sent to a paused endpoint: its messages wait, new ones and retries alike (`Dispatcher.pause`),
+        until it is enabled again."""
+        await self.db["endpoints"].update_one({"_id": endpoint["_id"]},
+                                              {"$set": {"status": "paused", "disabled_reason": reason}})
+        await self.changed(endpoint["org_id"])
+        return {**endpoint, "status": "paused", "disabled_reason": reason}
+
     async def enable(self, endpoint: dict) -> dict:
+        """Active again; the messages that waited while it was paused are due at once."""
         await self.db["endpoints"].update_one(
             {"_id": endpoint["_id"]}, {"$set": {"status": "active"}, "$unset": {"disabled_reason": ""}})
+        await self.db["dispatches"].update_many(
+            {"channel": "webhook", "target_id": endpoint["_id"], "status": "pending", "paused": True},
+            {"$set": {"next_attempt_at": datetime.now(UTC)}, "$unset": {"paused": ""}})
         await self.changed(endpoint["org_id"])
         return {**endpoint, "status": "active", "disabled_reason": None}
 
@@ -82,11 +97,12 @@ class Endpoints:
     async def of_org(self, org_id: str) -> list[dict]:
         return await self.db["endpoints"].find({"org_id": org_id}).to_list()
 
-    async def active_for(self, org_id: str, event_type: str) -> list[dict]:
+    async def targeted_for(self, org_id: str, event_type: str) -> list[dict]:
         return [d for d in await self._loads.load(org_id) if wants(d, event_type)]
 
     async def _load(self, org_ids: list[str]) -> dict[str, list[dict]]:
         loaded: dict[str, list[dict]] = {org_id: [] for org_id in org_ids}
-        for doc in await self.db["endpoints"].find({"org_id": {"$in": org_ids}, "status": "active"}).to_list():
+        for doc in await self.db["endpoints"].find({"org_id": {"$in": org_ids},
+                                                    "status": {"$in": list(TARGETED)}}).to_list():
             loaded[doc["org_id"]].append(doc)
         return loaded

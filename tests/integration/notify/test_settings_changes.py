@@ -36,7 +36,7 @@ async def test_a_change_through_one_replica_reaches_the_other_at_its_next_check(
     for replica in (first, second):
         assert await replica.changes.check() is False, "nothing announced yet"
     assert (await second.preferences.of("org_1")).channels.sse is True
-    assert await second.endpoints.active_for("org_1", "match.proposed") == []
+    assert await second.endpoints.targeted_for("org_1", "match.proposed") == []
 
     await first.preferences.put("org_1", Preferences(channels=Channels(sse=False)))
     hook = await first.endpoints.register("org_1", "https://hooks.example.com/a", [])
@@ -45,10 +45,10 @@ async def test_a_change_through_one_replica_reaches_the_other_at_its_next_check(
 
     assert await second.changes.check() is True
     assert (await second.preferences.of("org_1")).channels.sse is False
-    assert [e["_id"] for e in await second.endpoints.active_for("org_1", "match.proposed")] == [hook["_id"]]
+    assert [e["_id"] for e in await second.endpoints.targeted_for("org_1", "match.proposed")] == [hook["_id"]]
     assert await second.changes.check() is False, "nothing new since"
 
     await first.endpoints.disable(hook, "the receiver answered 410 Gone")
-    assert len(await second.endpoints.active_for("org_1", "match.proposed")) == 1
+    assert len(await second.endpoints.targeted_for("org_1", "match.proposed")) == 1
     assert await second.changes.check() is True
-    assert await second.endpoints.active_for("org_1", "match.proposed") == []
+    assert await second.endpoints.targeted_for("org_1", "match.proposed") == []

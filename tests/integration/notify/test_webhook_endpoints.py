@@ -112,35 +112,49 @@ async def test_a_test_message_reaches_that_endpoint_alone_signed_and_is_in_its_d
         await other.stop()
 
 
-async def test_an_owner_pauses_an_endpoint_and_enables_it_again(stack: Stack, http: httpx.AsyncClient) -> None:
+async def test_a_paused_endpoint_gets_nothing_and_once_enabled_gets_what_waited_once(
+        stack: Stack, http: httpx.AsyncClient) -> None:
     firm, university = await two_orgs(http, stack, "暂停端点")
     owner, stranger = bearer(firm["api_key"]), bearer(university["api_key"])
     receiver = await Receiver(free_port()).start()
     try:
         hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
         url = f"{stack.url('notify')}/v1/webhooks/{hook['id']}"
-        assert (await http.post(f"{url}/disable", headers=stranger)).status_code == 404
+        assert (await http.post(f"{url}/pause", headers=stranger)).status_code == 404
 
-        paused = await http.post(f"{url}/disable", json={"reason": "系统升级"}, headers=owner)
+        paused = await http.post(f"{url}/pause", json={"reason": "系统升级"}, headers=owner)
         assert paused.status_code == 200, paused.text
-        assert (paused.json()["status"], paused.json()["disabled_reason"]) == ("disabled", "系统升级")
-        read = (await http.get(url, headers=owner)).json()
-        assert (read["status"], read["disabled_reason"]) == ("disabled", "系统升级")
+        assert (paused.json()["status"], paused.json()["disabled_reason"]) == ("paused", "系统升级")
         assert (await http.post(f"{url}/test", headers=owner)).status_code == 409, "nothing is sent to it"
-        missed = match_event(firm["id"], university["id"])
-        await publish(stack, missed)
-        await handled(http, stack, firm["api_key"], missed)
+        waiting = match_event(firm["id"], university["id"])
+        await publish(stack, waiting)
+        await handled(http, stack, firm["api_key"], waiting)
+        read = await eventually(lambda: _waiting_for(http, url, owner, 1), within=10)
+        assert (read["status"], read["disabled_reason"], read["dead_letters"]) == ("paused", "系统升级", 0)
+        assert receiver.received == [], "paused: the message waits"
 
         enabled = await http.post(f"{url}/enable", headers=owner)
         assert enabled.status_code == 200 and enabled.json()["status"] == "active"
         assert enabled.json()["disabled_reason"] is None
+        await receiver.wait_for(1, within=20)
+        body = Webhook(hook["secret"]).verify(receiver.received[0].body, receiver.received[0].headers)
+        assert body["data"]["match_id"] == waiting.data["match_id"], "what waited goes once it is enabled"
         sent = match_event(firm["id"], university["id"])
         await publish(stack, sent)
-        await receiver.wait_for(1, within=20)
-        assert [r.json()["data"]["match_id"] for r in receiver.received] == [sent.data["match_id"]], \
-            "what came while it was paused was not sent to it, and is not sent later"
+        await receiver.wait_for(2, within=20)
+        records = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/deliveries",
+                                               notification_id=receiver.received[0].headers["webhook-id"]), within=10)
+        assert [(r["attempt"], r["status"]) for r in records] == [(1, "succeeded")], "no attempt spent while paused"
+        await eventually(lambda: _waiting_for(http, url, owner, 0), within=10)
+        assert len(receiver.received) == 2, "each message once"
 
-        default = await http.post(f"{url}/disable", headers=owner)
-        assert default.json()["disabled_reason"] == "disabled by its owner"
+        default = await http.post(f"{url}/pause", headers=owner)
+        assert default.json()["disabled_reason"] == "paused by its owner"
     finally:
         await receiver.stop()
+
+
+async def _waiting_for(http: httpx.AsyncClient, url: str, owner: dict, retrying: int) -> dict | None:
+    """The endpoint as its owner reads it, once `retrying` messages wait for it."""
+    read = (await http.get(url, headers=owner)).json()
+    return read if read["retrying"] == retrying else None
