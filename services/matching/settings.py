@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     # How long a fetch of postings waits for records, and one of the other topics (services.contracts.consumer).
     fetch_wait_ms: int = Field(20, ge=1)
     quiet_fetch_wait_ms: int = Field(250, ge=1)
+    # ... and a fetch of postings while they keep coming (`FetchWaits`): the embedded broker hands them over sooner.
+    busy_fetch_wait_ms: int = Field(5, ge=1)
     service_name: str = "/duijie/matching"
     min_score: float = 0.25
     matches_per_posting: int = 10

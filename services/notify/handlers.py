@@ -28,4 +28,5 @@ def register_handlers(broker: KafkaBroker, box: Container) -> None:
     subscribe_batches(broker, handlers, box.settings.consumer_group, max_records=100,
                       on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc(),
                       fetch_max_wait_ms=box.settings.fetch_wait_ms, quiet_topics=quiet,
-                      quiet_fetch_max_wait_ms=box.settings.quiet_fetch_wait_ms)
+                      quiet_fetch_max_wait_ms=box.settings.quiet_fetch_wait_ms,
+                      busy_fetch_max_wait_ms=box.settings.busy_fetch_wait_ms)

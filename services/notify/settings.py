@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     # How long a fetch of match events waits for records, and one of the other topics (services.contracts.consumer).
     fetch_wait_ms: int = Field(20, ge=1)
     quiet_fetch_wait_ms: int = Field(250, ge=1)
+    # ... and a fetch of match events while they keep coming (`FetchWaits`): the embedded broker hands them over sooner.
+    busy_fetch_wait_ms: int = Field(5, ge=1)
     service_name: str = "/duijie/notify"
     webhook_timeout_seconds: float = 15.0
     # Connections one receiving address may hold at once (channels/poster.py), of the 200 notify keeps.

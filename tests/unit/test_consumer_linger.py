@@ -2,13 +2,15 @@
 event arriving at an idle consumer at once (services/contracts/consumer.py)."""
 
 import asyncio
+import inspect
 import time
 from types import SimpleNamespace
 
 from aiokafka import TopicPartition
+from aiokafka.consumer.fetcher import Fetcher
 from prometheus_client import REGISTRY
 
-from services.contracts.consumer import _without_idle_sleeps
+from services.contracts.consumer import FetchWaits, _without_idle_sleeps, set_fetch_wait
 
 PARTITION = TopicPartition("registry.needs.v1", 2)
 
@@ -64,3 +66,39 @@ async def test_each_fetch_tells_how_far_behind_the_group_is_on_the_partitions_it
     consumer.behind = 0
     await subscriber.get_msg(consumer)
     assert lag() == 0, "caught up"
+
+
+class QuietThenBusy(FakeConsumer):
+    """Keeps a fetch wait where aiokafka's consumer keeps it, and notes it at every fetch; answers the next `quiet`
+    fetches with nothing (a second of silence each), then a record at every fetch."""
+
+    def __init__(self, quiet: int) -> None:
+        super().__init__()
+        self._fetcher = SimpleNamespace(_fetch_max_wait_ms=20)
+        self.quiet, self.waits = quiet, []
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict:
+        self.waits.append(self._fetcher._fetch_max_wait_ms)
+        if self.quiet:
+            self.quiet -= 1
+            return {}
+        return await super().getmany(timeout_ms, max_records)
+
+
+async def test_fetches_wait_briefly_while_records_keep_coming_and_long_once_they_stop() -> None:
+    subscriber, consumer = SimpleNamespace(), QuietThenBusy(quiet=1)
+    _without_idle_sleeps(subscriber, max_records=10, waits=FetchWaits(idle_ms=20, busy_ms=5))
+    await subscriber.get_msg(consumer)
+    await subscriber.get_msg(consumer)
+    consumer.quiet = 1
+    await subscriber.get_msg(consumer)
+    assert consumer.waits == [20, 20, 5, 5, 20], "short after records came, long after a fetch found none"
+    assert consumer._fetcher._fetch_max_wait_ms == 5
+
+
+def test_aiokafka_reads_each_fetch_s_wait_from_where_it_is_set() -> None:
+    """An aiokafka that kept it elsewhere would leave every fetch at the wait the consumer was created with."""
+    assert "self._fetch_max_wait_ms," in inspect.getsource(Fetcher._get_actions_per_node)
+    consumer = SimpleNamespace(_fetcher=SimpleNamespace(_fetch_max_wait_ms=20))
+    assert set_fetch_wait(consumer, 5) and consumer._fetcher._fetch_max_wait_ms == 5
+    assert not set_fetch_wait(SimpleNamespace(), 5), "nothing to set: the consumer's own wait stays"
