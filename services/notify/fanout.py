@@ -178,11 +178,11 @@ class Notifier:
             paused = target.get("status") == "paused"  # a paused webhook endpoint: waits until it is enabled
             if paused or plan.held(channel):
                 until = paused_until() if paused or plan.release_at is None else plan.release_at
-                held = dispatch_id(notification["_id"], channel, target_id)
+                waiting = dispatch_id(notification["_id"], channel, target_id)
                 await self.dispatcher.hold(notification, channel, target_id, until, held=not paused, paused=paused)
-                await self.dispatcher.settle_claim(notification["_id"], held)
+                await self.dispatcher.settle_claim(notification["_id"], waiting)
                 if paused:
-                    await self.dispatcher.unless_resumed({"_id": held, "channel": channel, "target_id": target_id,
+                    await self.dispatcher.unless_resumed({"_id": waiting, "channel": channel, "target_id": target_id,
                                                           "org_id": notification["org_id"]})
             else:
                 self.dispatcher.send_first(notification, channel, target_id, target)
