@@ -130,6 +130,17 @@ class Dispatcher:
             {"org_id": org_id, "status": "pending", "held": True, "attempts": 0}, {"$set": {"next_attempt_at": at}})
         return result.modified_count
 
+    async def resume(self, endpoint_id: str) -> int:
+        """The messages waiting for a paused webhook endpoint are due at once: it was enabled (after the endpoint's
+        status was written, so that `unless_resumed` catches a wait written meanwhile)."""
+        return await self._release_paused({"channel": "webhook", "target_id": endpoint_id})
+
+    async def _release_paused(self, selector: dict) -> int:
+        released = await self.db["dispatches"].update_many(
+            {**selector, "status": "pending", "paused": True},
+            {"$set": {"next_attempt_at": datetime.now(UTC)}, "$unset": {"paused": ""}})
+        return released.modified_count
+
     def send_first(self, notification: dict, channel: str, target_id: str, target: dict) -> None:
         """The first attempt of a dispatch that the notification's insert already claimed (its id is in the
         notification's `undispatched` list, with a lease): sent at once, the dispatch written afterwards."""
@@ -190,15 +201,12 @@ class Dispatcher:
 
     async def unless_resumed(self, dispatch: dict) -> None:
         """A message just set to wait for its paused endpoint goes now if the endpoint was enabled meanwhile: enabling
-        releases the messages already waiting (`Endpoints.enable`), and this read, after the write, catches the ones
+        releases the messages already waiting (`resume`), and this read, after the write, catches the ones
         written after that release."""
         target = await self.load_target(dispatch)
         if target is not None and target.get("status") == "paused":
             return
-        released = await self.db["dispatches"].update_one(
-            {"_id": dispatch["_id"], "status": "pending", "paused": True},
-            {"$set": {"next_attempt_at": datetime.now(UTC)}, "$unset": {"paused": ""}})
-        if released.modified_count:
+        if await self._release_paused({"_id": dispatch["_id"]}):
             self.attempt_soon(dispatch["_id"])
 
     async def _release(self, dispatch: dict, wait: float) -> None:

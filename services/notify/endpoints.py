@@ -159,7 +159,9 @@ async def rotate_secret(box: Box, endpoint: OwnEndpoint, body: WebhookRotate | N
              responses=NOT_OWN)
 async def enable_webhook(box: Box, endpoint: OwnEndpoint) -> WebhookPublic:
     await guard(box, endpoint["url"])
-    return public(await box.endpoints.enable(endpoint))
+    enabled = await box.endpoints.enable(endpoint)
+    await box.dispatcher.resume(endpoint["_id"])
+    return public(enabled)
 
 
 class WebhookPause(BaseModel):

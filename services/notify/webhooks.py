@@ -73,20 +73,17 @@ class Endpoints:
         await self.changed(endpoint["org_id"])
 
     async def pause(self, endpoint: dict, reason: str) -> dict:
-        """Nothing is sent to a paused endpoint: its messages wait, new ones and retries alike (`Dispatcher.pause`),
-        until it is enabled again."""
+        """Nothing is sent to a paused endpoint: its messages wait, new ones and retries alike (`Notifier._start`,
+        `Dispatcher.claim_and_attempt`), until it is enabled again (`Dispatcher.resume`)."""
         await self.db["endpoints"].update_one({"_id": endpoint["_id"]},
                                               {"$set": {"status": "paused", "disabled_reason": reason}})
         await self.changed(endpoint["org_id"])
         return {**endpoint, "status": "paused", "disabled_reason": reason}
 
     async def enable(self, endpoint: dict) -> dict:
-        """Active again; the messages that waited while it was paused are due at once."""
+        """Active again (the messages that waited while it was paused are then released: `Dispatcher.resume`)."""
         await self.db["endpoints"].update_one(
             {"_id": endpoint["_id"]}, {"$set": {"status": "active"}, "$unset": {"disabled_reason": ""}})
-        await self.db["dispatches"].update_many(
-            {"channel": "webhook", "target_id": endpoint["_id"], "status": "pending", "paused": True},
-            {"$set": {"next_attempt_at": datetime.now(UTC)}, "$unset": {"paused": ""}})
         await self.changed(endpoint["org_id"])
         return {**endpoint, "status": "active", "disabled_reason": None}
 
