@@ -48,6 +48,13 @@ async def add_webhook(http: httpx.AsyncClient, stack: Stack, key: str, url: str)
     return response.json()
 
 
+async def read_endpoint(http: httpx.AsyncClient, url: str, key: str) -> dict:
+    """A webhook endpoint as its owner reads it (`GET /v1/webhooks/{id}` at `url`): status, `retrying`, ..."""
+    response = await http.get(url, headers=bearer(key))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def get(http: httpx.AsyncClient, stack: Stack, key: str, path: str, **params: str) -> list[dict]:
     """A list from notify: the whole of it, or a page's items (the first page)."""
     response = await http.get(f"{stack.url('notify')}{path}", params=params, headers=bearer(key))

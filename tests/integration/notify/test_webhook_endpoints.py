@@ -8,7 +8,15 @@ from standardwebhooks.webhooks import Webhook
 from deploy.receiver import Receiver
 from deploy.stack import Stack, free_port
 from services.contracts.envelope import Envelope
-from tests.integration.notify.support import add_webhook, get, match_event, publish, read_sse, two_orgs
+from tests.integration.notify.support import (
+    add_webhook,
+    get,
+    match_event,
+    publish,
+    read_endpoint,
+    read_sse,
+    two_orgs,
+)
 from tests.support.api import bearer, eventually
 
 pytestmark = pytest.mark.integration
@@ -129,7 +137,7 @@ async def test_a_paused_endpoint_gets_nothing_and_once_enabled_gets_what_waited_
         waiting = match_event(firm["id"], university["id"])
         await publish(stack, waiting)
         await handled(http, stack, firm["api_key"], waiting)
-        read = await eventually(lambda: _waiting_for(http, url, owner, 1), within=10)
+        read = await eventually(lambda: _waiting_for(http, url, firm["api_key"], 1), within=10)
         assert (read["status"], read["disabled_reason"], read["dead_letters"]) == ("paused", "系统升级", 0)
         assert receiver.received == [], "paused: the message waits"
 
@@ -145,7 +153,7 @@ async def test_a_paused_endpoint_gets_nothing_and_once_enabled_gets_what_waited_
         records = await eventually(lambda: get(http, stack, firm["api_key"], "/v1/deliveries",
                                                notification_id=receiver.received[0].headers["webhook-id"]), within=10)
         assert [(r["attempt"], r["status"]) for r in records] == [(1, "succeeded")], "no attempt spent while paused"
-        await eventually(lambda: _waiting_for(http, url, owner, 0), within=10)
+        await eventually(lambda: _waiting_for(http, url, firm["api_key"], 0), within=10)
         assert len(receiver.received) == 2, "each message once"
 
         default = await http.post(f"{url}/pause", headers=owner)
@@ -154,7 +162,7 @@ async def test_a_paused_endpoint_gets_nothing_and_once_enabled_gets_what_waited_
         await receiver.stop()
 
 
-async def _waiting_for(http: httpx.AsyncClient, url: str, owner: dict, retrying: int) -> dict | None:
+async def _waiting_for(http: httpx.AsyncClient, url: str, key: str, retrying: int) -> dict | None:
     """The endpoint as its owner reads it, once `retrying` messages wait for it."""
-    read = (await http.get(url, headers=owner)).json()
+    read = await read_endpoint(http, url, key)
     return read if read["retrying"] == retrying else None

@@ -19,6 +19,7 @@ from tests.integration.notify.support import (
     match_event,
     metric,
     publish,
+    read_endpoint,
     read_sse,
     two_orgs,
 )
@@ -54,7 +55,7 @@ async def test_a_receiver_failing_twice_gets_the_message_on_the_third_attempt(
 
 async def _waiting(http: httpx.AsyncClient, endpoint: str, key: str) -> tuple[int, int]:
     """(retrying, dead_letters) as the endpoint's own GET shows them."""
-    shown = (await http.get(endpoint, headers=bearer(key))).json()
+    shown = await read_endpoint(http, endpoint, key)
     return shown["retrying"], shown["dead_letters"]
 
 
