@@ -32,6 +32,7 @@ from bench._common import DATA, read_jsonl
 from bench.settle import settle
 from deploy.receiver import Received, Receiver
 from deploy.stack import Stack, free_port, ports_from_env
+from services.contracts import heap
 from tests.support.api import bearer, register_org
 
 # Idle connections to the registry are dropped before uvicorn drops them (after 5 s): a POST sent on a connection
@@ -238,6 +239,7 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                 log(f"calibration: {cpu.calibration():.0f} ms for a fixed pure-Python workload on one core "
                     f"on {cpu.interpreter()} (lower: a faster machine; compare runs only at similar values)")
                 receiver.received.clear()
+                heap.settle()  # the bench's own long pauses would delay the webhooks it times
 
                 ledger = Ledger(secrets)
                 total = int(rate * seconds)
@@ -267,6 +269,7 @@ async def run(rate: float, seconds: float, results: int, firms: int, drain: floa
                         break
                     await asyncio.sleep(0.5)
                 await asyncio.sleep(2.0)  # late duplicates
+                heap.release()
                 verifier.cancel()
                 first, duplicates, unsigned = ledger.latencies(receiver)
                 if duplicates:

@@ -3,6 +3,7 @@
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.contracts import heap
 from services.contracts.broker import kafka_broker
 from services.matching.domain import Weights
 from services.matching.engine import MatchingEngine
@@ -11,6 +12,7 @@ from services.matching.publisher import MatchEventProducer
 from services.matching.rebuild import rebuild_from_registry
 from services.matching.service import MatchingService
 from services.matching.settings import Settings
+from services.matching.text import ensure_jieba
 
 
 def weights_from(settings: Settings) -> Weights:
@@ -30,11 +32,16 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     state = {"ready": False, "rebuilt": 0}
 
     async def rebuild() -> None:
+        ensure_jieba()
         if settings.rebuild_from_registry:
             state["rebuilt"] = await rebuild_from_registry(settings, service)
 
     async def mark_ready() -> None:
+        heap.settle()  # the index and jieba's dictionary stay out of the collector's passes (`contracts.heap`)
         state["ready"] = True
+
+    async def release_heap() -> None:
+        heap.release()
 
     @get
     async def healthz(scope: dict) -> AsgiResponse:
@@ -52,7 +59,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
     app = AsgiFastStream(broker, asgi_routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
                          on_startup=[producer.start, rebuild], after_startup=[mark_ready],
-                         after_shutdown=[producer.stop])
+                         after_shutdown=[producer.stop, release_heap])
     app.state_holder = state  # type: ignore[attr-defined]
     app.service = service  # type: ignore[attr-defined]
     return app

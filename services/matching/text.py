@@ -34,7 +34,8 @@ _SEPARATORS = re.compile(r"\s+")
 _LATIN_NOISE = re.compile(r"^[a-z]$")
 
 
-def _ensure_jieba() -> None:
+def ensure_jieba() -> None:
+    """Loads jieba's dictionary once (also called at start-up, so the first posting does not wait for it)."""
     global _JIEBA_READY
     if _JIEBA_READY:
         return
@@ -88,7 +89,7 @@ def _short_tokens(block: str) -> tuple[str, ...]:
 
 
 def _segment(block: str) -> tuple[str, ...]:
-    _ensure_jieba()
+    ensure_jieba()
     return tuple(token.strip() for token in jieba.lcut_for_search(block) if _keep(token.strip()))
 
 

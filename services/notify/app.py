@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from services.contracts import heap
 from services.contracts.broker import kafka_broker
 from services.notify.api import router as api_router
 from services.notify.auth import KeyIntrospection
@@ -64,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweep.start()
         watcher.start()
         digest.start()
+        heap.settle()  # what start-up made stays out of the collector's passes (`contracts.heap`)
         yield
+        heap.release()
         await digest.stop()
         await watcher.stop()
         await sweep.stop()

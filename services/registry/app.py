@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.contracts import topics
+from services.contracts import heap, topics
 from services.contracts.broker import kafka_broker
 from services.contracts.consumer import subscribe_batches
 from services.registry import idempotency, validation
@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await container.broker.start()
         container.relay.start()
         summit_sweeper = Sweeper(container).start()
+        heap.settle()  # what start-up made stays out of the collector's passes (`contracts.heap`)
         yield
+        heap.release()
         await summit_sweeper.stop()
         await container.relay.stop()
         await container.broker.stop()
