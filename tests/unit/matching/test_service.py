@@ -1,5 +1,7 @@
 """Matching's service layer: events in, match events out — replays, retractions, stale versions, declines."""
 
+import gc
+
 from services.matching.engine import MatchingEngine
 from services.matching.service import MatchingService
 
@@ -60,6 +62,16 @@ def test_closing_a_need_retracts_its_open_matches() -> None:
     assert [(t, subject) for t, subject, _ in out] == [("match.retracted", match_id)]
     assert out[0][2].reason == "need closed"
     assert s.on_posting("result", "result.published", result("result_rice_3")) == [], "a closed need is not matched"
+
+
+def test_a_proposed_match_is_remembered_by_its_parties_alone_out_of_the_collectors_passes() -> None:
+    s = service()
+    s.on_posting("result", "result.published", result())
+    match_id = proposals(s.on_posting("need", "need.posted", need()))[0]["match_id"]
+    gc.collect()  # a pass untracks tuples of strings and booleans
+
+    assert s.book.matches[match_id] == ("need_rice", "result_rice", "org_seedco", "org_hunau", False)
+    assert not gc.is_tracked(s.book.matches[match_id])
 
 
 def test_withdrawing_a_result_retracts_and_a_stale_replay_does_not_resurrect_it() -> None:
