@@ -22,6 +22,7 @@ from services.notify.digest import DigestSender
 from services.notify.endpoints import router
 from services.notify.fanout import Notifier
 from services.notify.handlers import register_handlers
+from services.notify.numbering import Numbers
 from services.notify.preferences import PreferenceStore
 from services.notify.pulse import Pulse, Watcher
 from services.notify.records import Records
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     endpoints = Endpoints(db, settings.cache_seconds, changes)
     preferences = PreferenceStore(db, settings.cache_seconds, changes)
     pulse = Pulse()
-    notifier = Notifier(db, endpoints, preferences, pulse)
+    notifier = Notifier(db, endpoints, preferences, pulse, Numbers(db, "notifications"))
     channels = {"webhook": WebhookChannel(poster), "email": EmailChannel(settings),
                 "wecom": WeComChannel(poster), "dingtalk": DingTalkChannel(poster)}
     dispatcher = Dispatcher(db, settings, channels, notifier.load_target, notifier.dead_lettered, notifier.gone)

@@ -13,6 +13,7 @@ from services.notify import notifications
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, dispatch_id, paused_until
 from services.notify.event_types import DEAD_LETTERED_SUFFIX, DISABLED_TYPE, TEST_TYPE, dead_lettered
+from services.notify.numbering import Numbers
 from services.notify.preferences import HELD_CHANNELS, PreferenceStore, urgent
 from services.notify.pulse import Pulse
 from services.notify.webhooks import TARGETED, Endpoints
@@ -82,8 +83,9 @@ def in_line(recipients: list[str], sends_now: list[bool]) -> tuple[list[int], in
 
 
 class Notifier:
-    def __init__(self, db: Database, endpoints: Endpoints, preferences: PreferenceStore, pulse: Pulse) -> None:
-        self.db, self.endpoints, self.preferences, self.pulse = db, endpoints, preferences, pulse
+    def __init__(self, db: Database, endpoints: Endpoints, preferences: PreferenceStore, pulse: Pulse,
+                 numbers: Numbers) -> None:
+        self.db, self.endpoints, self.preferences, self.pulse, self.numbers = db, endpoints, preferences, pulse, numbers
         self.dispatcher: Dispatcher | None = None  # set by the composition root (the dispatcher calls us back)
 
     async def on_event(self, event: Envelope) -> None:
@@ -133,18 +135,16 @@ class Notifier:
 
     async def record_and_send(self, messages: list[Message]) -> list[dict]:
         """Records one notification per message and starts their dispatches. With a daily digest on, e-mail
-        waits for the digest (warnings excepted). One round trip reserves the sequence numbers (preferences and
-        endpoints come from short-lived caches meanwhile); the notifications are then inserted in small groups,
-        those with a channel to send to at once first, each group's messages sent as soon as it is stored."""
+        waits for the digest (warnings excepted). The sequence numbers come from this replica's reservation, or one
+        round trip reserves them (`numbering`; preferences and endpoints come from short-lived caches meanwhile);
+        the notifications are then inserted in small groups, those with a channel to send to at once first, each
+        group's messages sent as soon as it is stored."""
         assert self.dispatcher is not None
         if not messages:
             return []
-        last_seq, *plans = await asyncio.gather(
-            self.db.next_seq("notifications", len(messages)),
-            *(self._plan(m) for m in messages))
+        numbers, *plans = await asyncio.gather(self.numbers.take(len(messages)), *(self._plan(m) for m in messages))
         order, first = in_line([m.org_id for m in messages], [p.sends_now for p in plans])
-        first_seq = last_seq - len(messages) + 1
-        docs = {i: self._document(messages[i], plans[i], first_seq + rank) for rank, i in enumerate(order)}
+        docs = {i: self._document(messages[i], plans[i], numbers[rank]) for rank, i in enumerate(order)}
         stored: dict[int, dict] = {}
         for group in groups(order, first):  # one after another: concurrent inserts would interleave on the server
             with self.dispatcher.claiming([did for i in group for did in docs[i].get("undispatched", [])]):
