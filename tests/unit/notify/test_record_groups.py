@@ -1,6 +1,6 @@
 """A batch's notifications are inserted in groups, one after another: first each recipient's first message that
-is sent at once (at least two: their webhooks leave as soon as that group is stored), then sixteen, then groups of
-sixty-four, which only a large batch (a backlog being drained) reaches."""
+is sent at once (at least two: their webhooks leave as soon as that group is stored), then the rest in groups of up
+to sixty-four (the next batch waits for every round trip)."""
 
 from services.notify.fanout import groups, in_line
 
@@ -9,20 +9,21 @@ def sizes(count: int, first: int = 2) -> list[int]:
     return [len(group) for group in groups(list(range(count)), first)]
 
 
-def test_a_postings_notifications_go_in_a_group_of_two_then_one_of_at_most_sixteen() -> None:
+def test_a_postings_notifications_go_in_a_group_of_two_then_one_with_the_rest() -> None:
     assert sizes(1) == [1]
     assert sizes(2) == [2]
     assert sizes(16) == [2, 14]
-    assert sizes(18) == [2, 16]
+    assert sizes(40) == [2, 38]
+    assert sizes(66) == [2, 64]
 
 
-def test_past_the_first_eighteen_a_large_batch_goes_in_groups_of_sixty_four() -> None:
-    assert sizes(40) == [2, 16, 22]
-    assert sizes(200) == [2, 16, 64, 64, 54]
+def test_a_large_batch_goes_in_groups_of_sixty_four_after_the_first() -> None:
+    assert sizes(67) == [2, 64, 1]
+    assert sizes(200) == [2, 64, 64, 64, 6]
 
 
 def test_a_larger_first_group_is_followed_by_the_usual_ones() -> None:
-    assert sizes(40, first=5) == [5, 16, 19]
+    assert sizes(40, first=5) == [5, 35]
     assert sizes(4, first=5) == [4]
 
 
