@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             state["rebuilt"] = await rebuild_from_registry(settings, service)
 
     async def mark_ready() -> None:
-        heap.settle()  # the index and jieba's dictionary stay out of the collector's passes (`contracts.heap`)
+        heap.settle()  # what start-up made (the rebuilt index too) leaves the collector's passes (`contracts.heap`)
         state["ready"] = True
 
     async def release_heap() -> None:
