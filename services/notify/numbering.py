@@ -11,8 +11,9 @@ Numbers are handed out in increasing order, and only within LIFETIME of their re
 it ends are never used. The stream and the sweep already expect such numbers (a duplicate event refused, a replica
 that died): the stream's watermark passes one once a later notification is `sse_settle_seconds` old, and the
 sweep looks for it again until a lease and a minute have passed. A number is used at most LIFETIME after its
-reservation, well within both. Sized on the recent pace, a reservation is usually used up before it ends; what is
-left when the notifications stop is one run of numbers the sweep looks up in one query.
+reservation, well within both: with the stream's default 10 s, a notification may still take 8 s from its number
+to its insert before a stream could pass it. Sized on the recent pace, a reservation is usually used up before it
+ends; what is left when the notifications stop is one run of numbers the sweep looks up in one query.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from services.notify.db import Database
 
 SPARE = 512  # at most this many numbers reserved ahead (about 0.6 s of notifications at 50 postings/s)
-LIFETIME = 5.0  # seconds a reservation's numbers are handed out for
+LIFETIME = 2.0  # seconds a reservation's numbers are handed out for
 
 
 class Numbers:
