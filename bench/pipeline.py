@@ -89,7 +89,7 @@ def stamp(iso: str | None) -> float:
 # stored at). A plain tuple of strings and floats, which the garbage collector stops walking: the bench kept every
 # webhook's request and parsed body instead, and its full passes, walking them, paused it for up to 79 ms in a
 # 30-second run while webhooks waited to be timed.
-Arrival = tuple[str, str, str, float, float, float]
+Arrival = tuple[str, str, str | None, float, float, float]
 
 
 class Ledger:
