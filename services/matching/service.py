@@ -25,8 +25,11 @@ class Proposed(NamedTuple):
     need_confidential: bool
 
 
-def parties(match: MatchData) -> tuple[str, str, str, str, bool]:
-    """A proposed match's `Proposed` fields as a plain tuple (what the book stores)."""
+Parties = tuple[str, str, str, str, bool]  # `Proposed`'s fields as a plain tuple (what the book stores)
+
+
+def parties(match: MatchData) -> Parties:
+    """A proposed match's `Proposed` fields as a plain tuple."""
     return match.need_id, match.counterpart_id, match.need_org_id, match.counterpart_org_id, match.need_confidential
 
 
@@ -39,7 +42,7 @@ class MatchBook:
     collector walked (each event's model, components, lists and field sets), and matching's full passes paused it
     for 156 ms; a plain tuple of strings is left out of the collector's passes once a pass has seen it."""
 
-    matches: dict[str, tuple[str, str, str, str, bool]] = field(default_factory=dict)
+    matches: dict[str, Parties] = field(default_factory=dict)
     by_posting: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, match: MatchData) -> None:
