@@ -17,6 +17,9 @@ mongoeco's own types (a dozen type tests per scalar before returning most of the
 notification inserts these three were about a quarter of the server's time per document. The engine's immutable
 copy of each written document (`to_internal`, an encode and a decode of the whole document) was a further tenth.
 `tests/unit/deploy/test_mongo_codec.py` compares each fast path with the original on seeded random documents.
+
+A document the fast `to_internal` made was validated whole as it was made, and the engine's copies are immutable:
+when the engine then encodes it to store it, its subtree is not validated a second time (`ValidatedDocument`).
 """
 
 import copy
@@ -44,14 +47,26 @@ _original_to_internal = DocumentCodec.to_internal
 _original_validate = codec_module.validate_bson_value
 _original_decode_wire = bson_bridge.decode_wire_value
 _UNCHANGED = (str, bool, float, type(None))
-_DICTS = (dict, _InternalBsonDocument)  # the engine's own immutable copies are encoded like plain ones
+
+
+class ValidatedDocument(_InternalBsonDocument):
+    """An engine copy that the fast `to_internal` made from a document it had validated whole: immutable, so still
+    valid when it is encoded."""
+
+    __slots__ = ()
+
+
+_DICTS = (dict, _InternalBsonDocument, ValidatedDocument)  # the engine's immutable copies are encoded like plain ones
 _LISTS = (list, _InternalBsonArray)
 
 
 def encode(data: Any) -> Any:
     """What `DocumentCodec.encode` answers. A plain dict's subtree is validated once, as the original validates it
-    first (so the same error comes first), and its values are then encoded without validating them again."""
+    first (so the same error comes first), and its values are then encoded without validating them again; a
+    `ValidatedDocument`'s subtree is not validated again at all."""
     kind = type(data)
+    if kind is ValidatedDocument:
+        return {key: _encode_valid(value) for key, value in data.items()}
     if kind in _DICTS and DocumentCodec._MARKER not in data:
         validate(data)
         return {key: _encode_valid(value) for key, value in data.items()}
@@ -112,7 +127,7 @@ def to_internal(data: Any) -> Any:
     wrapped; any other value (a datetime, an ObjectId) takes the original's round trip on its own."""
     if type(data) is dict and DocumentCodec._MARKER not in data:
         validate(data)  # as the original's encoding does first, with its errors
-        return _internal_valid(data)
+        return ValidatedDocument({key: _internal_valid(value) for key, value in data.items()})
     return _original_to_internal(data)
 
 

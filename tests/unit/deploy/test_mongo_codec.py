@@ -175,8 +175,9 @@ def test_the_plain_copy_equals_a_deep_copy_and_shares_no_container_with_the_orig
 def typed(value: object) -> object:
     """A value's structure with every container's and scalar's exact type (repr alone shows the engine's immutable
     containers as plain ones)."""
-    if isinstance(value, dict):
-        return type(value).__name__, [(key, typed(item)) for key, item in value.items()]
+    if isinstance(value, dict):  # a `ValidatedDocument` is the engine's immutable document, marked as checked
+        name = "_InternalBsonDocument" if isinstance(value, mongo_codec.ValidatedDocument) else type(value).__name__
+        return name, [(key, typed(item)) for key, item in value.items()]
     if isinstance(value, list | tuple):
         return type(value).__name__, [typed(item) for item in value]
     return type(value).__name__, repr(value)
@@ -196,3 +197,26 @@ def test_the_fast_internal_copy_answers_as_the_original_does(seed: int) -> None:
     plain = {"org_id": "org_a", "seq": 3, "data": {"ids": ["m1", "m2"], "score": 0.5}}
     internal = mongo_codec.to_internal(plain)
     assert type(internal["data"]).__name__ == "_InternalBsonDocument" and internal == plain
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_engine_copy_of_a_validated_document_is_encoded_as_the_original_encodes_it_without_a_second_check(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """To store a document the engine encodes its immutable copy: the copy the fast path made encodes as the
+    original encoder encodes it, and its subtree is not walked by the validation again."""
+    r = random.Random(500 + seed)
+    checked: list[object] = []
+    validate = mongo_codec.validate
+    monkeypatch.setattr(mongo_codec, "validate", lambda value: (checked.append(value), validate(value))[1])
+    copies = 0
+    for _ in range(500):
+        doc = {"_id": f"d{r.randint(0, 99)}", **{f"f{i}": value(r, 1, refuse=False) for i in range(r.randint(1, 6))}}
+        internal = mongo_codec.to_internal(doc)
+        if type(internal) is not mongo_codec.ValidatedDocument:
+            continue  # a tagged-looking root goes the original's way
+        copies += 1
+        original = outcome(internal, fast=False)
+        checked.clear()
+        assert outcome(internal, fast=True) == original, doc
+        assert not checked
+    assert copies > 400
