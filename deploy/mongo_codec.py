@@ -41,6 +41,7 @@ from mongoeco.core.bson_scalars import (
     wrap_bson_numeric,
 )
 from mongoeco.core.codec import DocumentCodec, _InternalBsonArray, _InternalBsonDocument
+from mongoeco.core.json_compat import json_dumps_compact
 
 _original_encode = DocumentCodec.encode
 _original_to_internal = DocumentCodec.to_internal
@@ -51,9 +52,14 @@ _UNCHANGED = (str, bool, float, type(None))
 
 class ValidatedDocument(_InternalBsonDocument):
     """An engine copy that the fast `to_internal` made from a document it had validated whole: immutable, so still
-    valid when it is encoded."""
+    valid when it is encoded. `special` names its fields that hold anything but plain JSON values and containers
+    (a datetime, say): the others are stored as they are (see `serializer`)."""
 
-    __slots__ = ()
+    __slots__ = ("special",)
+
+    def __init__(self, fields: dict[str, Any], special: tuple[str, ...] | None = None) -> None:
+        super().__init__(fields)
+        object.__setattr__(self, "special", special)  # None: not known, so every field is encoded
 
 
 _DICTS = (dict, _InternalBsonDocument, ValidatedDocument)  # the engine's immutable copies are encoded like plain ones
@@ -127,8 +133,17 @@ def to_internal(data: Any) -> Any:
     wrapped; any other value (a datetime, an ObjectId) takes the original's round trip on its own."""
     if type(data) is dict and DocumentCodec._MARKER not in data:
         validate(data)  # as the original's encoding does first, with its errors
-        return ValidatedDocument({key: _internal_valid(value) for key, value in data.items()})
+        fields, special = {}, []
+        for key, value in data.items():
+            before = _handed_over[0]
+            fields[key] = _internal_valid(value)
+            if _handed_over[0] != before:
+                special.append(key)
+        return ValidatedDocument(fields, tuple(special))
     return _original_to_internal(data)
+
+
+_handed_over = [0]  # values `_internal_valid` has handed to the original, ever (tells `to_internal` which fields)
 
 
 def _internal_valid(data: Any) -> Any:
@@ -139,7 +154,24 @@ def _internal_valid(data: Any) -> Any:
         return _InternalBsonDocument({key: _internal_valid(value) for key, value in data.items()})
     if kind is list:
         return _InternalBsonArray(_internal_valid(value) for value in data)
+    _handed_over[0] += 1
     return _original_to_internal(data)
+
+
+def serializer(serialize: Callable[[Any], str]) -> Callable[[Any], str]:
+    """The engine's `_serialize_document` (its encoding, as JSON text), for a `ValidatedDocument` without encoding
+    its plain fields first: the encoder returns plain values and containers as they are (rebuilding the containers),
+    and the JSON encoder writes the engine's immutable containers as it writes plain ones. The text is the same;
+    encoding was over a tenth of the server's time per inserted notification."""
+
+    def serialized(document: Any) -> str:
+        if type(document) is not ValidatedDocument or document.special is None:
+            return serialize(document)
+        special = document.special
+        return json_dumps_compact({key: encode(value) if key in special else value
+                                   for key, value in document.items()} if special else document)
+
+    return serialized
 
 
 _PLAIN_SCALARS = (str, int, float, bool, type(None), datetime.datetime)

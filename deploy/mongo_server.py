@@ -53,6 +53,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     engine._validate_document_against_unique_indexes = _unique_check_without_id_scan(engine)  # type: ignore[method-assign]
     engine._select_first_document_for_plan = _missing_id_without_scan(engine)  # type: ignore[method-assign]
     engine._decode_codec_payload = _decode_inspecting_once(engine)  # type: ignore[method-assign]
+    engine._serialize_document = mongo_codec.serializer(engine._serialize_document)  # type: ignore[method-assign]
     engine._open_scan_documents_sync = narrowed_finds(engine, engine._open_scan_documents_sync)  # type: ignore[method-assign]
     # Every multi-document find opened a new SQLite connection of its own (connect, WAL pragma, catalogue load:
     # about a fifth of the server's time under load); reads share the engine's connection under its lock instead.
@@ -138,11 +139,39 @@ def _unique_check_without_id_scan(engine: SQLiteEngine):  # noqa: ANN202 - the e
     validate = engine._validate_document_against_unique_indexes
 
     def check(db_name: str, coll_name: str, document: dict, **options: object) -> None:
+        if options.get("skip_id_check") and _nothing_to_check(engine._load_indexes(db_name, coll_name), document):
+            return
         if options.get("scan_payload_id"):
             options["scan_payload_id"] = id_contains_numeric_value(document.get("_id"))
         validate(db_name, coll_name, document, **options)
 
     return check
+
+
+def _nothing_to_check(indexes: list[dict], document: dict) -> bool:
+    """Whether a document whose `_id` was checked already (an insert of several, see deploy/mongo_insert_batch.py)
+    has nothing else to check: no unique index but `_id`'s, and no compound index with a path through an array (at
+    most one may have one). Then the engine's checks, which walk every index's paths in the document, find nothing;
+    otherwise they run as before. For a batch of notifications they were a tenth of the server's time."""
+    for index in indexes:
+        fields = index["fields"]
+        if index.get("unique") and fields != ["_id"]:
+            return False
+        if len(fields) > 1 and any(_through_array(document, field) for field in fields):
+            return False
+    return True
+
+
+def _through_array(document: dict, path: str) -> bool:
+    """Whether a dotted path meets an array in the document (on the way or at its end)."""
+    value: object = document
+    for part in path.split("."):
+        if isinstance(value, list):
+            return True
+        if not isinstance(value, dict):
+            return False
+        value = value.get(part)
+    return isinstance(value, list)
 
 
 def _missing_id_without_scan(engine: SQLiteEngine):  # noqa: ANN202 - the engine's own signature

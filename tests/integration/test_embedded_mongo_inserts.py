@@ -105,6 +105,26 @@ async def test_a_refused_document_is_reported_as_by_the_per_document_path(
     assert sorted(row[1] for row in entries) == keys("f0", "f1", "f4", "f7")  # none left behind
 
 
+async def test_two_arrays_in_one_compound_index_are_refused_in_a_batch_as_one_at_a_time(
+        served: tuple[AsyncMongoClient, Path, list]) -> None:
+    """A batch skips the engine's index checks only for documents they cannot refuse (deploy/mongo_server.py)."""
+    client, path, _ = served
+    db = client["inserts"]
+    for name in ("batched", "single"):
+        await db[name].create_index([("tags", 1), ("sizes.n", 1)])
+    fine = [{"_id": "p1", "tags": ["a", "b"], "sizes": {"n": 1}}, {"_id": "p3", "tags": "c", "sizes": [{"n": 2}]}]
+    both = {"_id": "p2", "tags": ["a"], "sizes": [{"n": 1}, {"n": 2}]}
+    # The server reports the refusal without a code, on which pymongo's bulk error fails (KeyError): both ways alike.
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        await db["batched"].insert_many([fine[0], both, fine[1]], ordered=False)
+    with pytest.raises(Exception, match="more than one array field"):  # noqa: PT011
+        await db["single"].insert_one(both)
+    for document in fine:
+        await db["single"].insert_one(document)
+    assert stored(path, "batched") == stored(path, "single")
+    assert [key for key, _ in stored(path, "batched")[0]] == keys("p1", "p3")
+
+
 async def test_a_batch_inside_a_transaction_is_undone_with_it(served: tuple[AsyncMongoClient, Path, list]) -> None:
     client, path, _ = served
     matches = client["inserts"]["matches"]

@@ -31,6 +31,7 @@ from bson import (
     encode,
 )
 from mongoeco.core.codec import DocumentCodec
+from mongoeco.core.json_compat import json_dumps_compact
 
 from deploy import mongo_codec
 
@@ -220,3 +221,20 @@ def test_the_engine_copy_of_a_validated_document_is_encoded_as_the_original_enco
         assert outcome(internal, fast=True) == original, doc
         assert not checked
     assert copies > 400
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_engine_copy_of_a_validated_document_is_stored_as_the_same_text(seed: int) -> None:
+    """The stored JSON of the engine's copy, written without encoding its plain fields first, is the text the
+    engine writes after encoding it whole; and a document whose fields are not known is encoded whole."""
+    r = random.Random(700 + seed)
+    whole = []
+    serialized = mongo_codec.serializer(lambda doc: whole.append(doc) or json_dumps_compact(mongo_codec.encode(doc)))
+    for _ in range(500):
+        doc = {"_id": f"d{r.randint(0, 99)}", **{f"f{i}": value(r, 1, refuse=False) for i in range(r.randint(1, 6))}}
+        internal = mongo_codec.to_internal(doc)
+        whole.clear()
+        assert serialized(internal) == json_dumps_compact(mongo_codec.encode(internal)), doc
+        assert (whole == []) == (type(internal) is mongo_codec.ValidatedDocument)
+    unknown = mongo_codec.ValidatedDocument({"at": datetime(2026, 12, 3, tzinfo=UTC)})
+    assert serialized(unknown) == json_dumps_compact(mongo_codec.encode(unknown)) and whole == [unknown]
