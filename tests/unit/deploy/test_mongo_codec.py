@@ -218,7 +218,8 @@ def test_the_engine_copy_of_a_validated_document_is_encoded_as_the_original_enco
         copies += 1
         original = outcome(internal, fast=False)
         checked.clear()
-        assert outcome(internal, fast=True) == original, doc
+        with mongo_codec.unpatched():  # values handed to the original encoder are its own to check, installed or not
+            assert outcome(internal, fast=True) == original, doc
         assert not checked
     assert copies > 400
 
