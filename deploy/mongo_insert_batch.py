@@ -20,23 +20,38 @@ notify's database 26.6 and 25.7 ms of CPU per posting against 32.4 and 33.1, the
 The batch path copied each document twice before converting it (one copy kept for error reports, one converted),
 though the documents are the command's own, decoded for it and read by nothing after it, and the conversion builds
 new containers anyway: it now takes them as they are (`as_given`).
+
+Each document of a batch also went through steps that cannot change anything for a document just inserted
+(`fresh_batch`): deleting its index, TTL and multikey entries (there are none: every path that deletes a document
+deletes its entries with it, and the batch inserts only under a storage key no document has), creating the
+entry tables' SQLite indexes again (`IF NOT EXISTS`), reading the index catalogue again for the checks of unique
+indexes (with two statements to see whether the catalogue changed, inside the batch's own write transaction),
+and walking the document through those checks when no index can refuse it (`nothing_to_check`). Counted with
+callgrind (the server alone, 800 notifications in batches of 16), 1.32 million instructions per notification
+before, 1.19 million after.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import mongoeco.api._async._collection_insert as collection_insert
+import mongoeco.engines.sqlite as sqlite_engine
 from mongoeco.api._async._database_admin_write_commands import (
     DatabaseAdminWriteCommandService,
     _write_command_result,
 )
 from mongoeco.api._async._write_command_validation import write_command_acknowledged
 from mongoeco.api._command_bson import command_boolean
+from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.types import WriteCommandResult
 
 from deploy.mongo_features import rolled_back
 
 _SAVEPOINT = "duijie_insert_batch"
 _original = DatabaseAdminWriteCommandService.command_insert
+_original_batch = sqlite_engine._sqlite_insert_document_batch
+_original_replace_ttl = SQLiteEngine._replace_ttl_entries_for_document
+_fresh: dict[str, object] = {}  # storage key → the document the last batch inserted under it
 
 
 async def command_insert(self: Any, spec: dict[str, object], *, session: Any = None) -> object:
@@ -73,7 +88,94 @@ def as_given[T](value: T) -> T:
     return value
 
 
+def fresh_batch(conn: Any, **steps: Any) -> list[bool]:
+    """mongoeco's `insert_document_batch` without the steps a document it has just inserted cannot need: it calls
+    them only after inserting a document under a storage key no stored document had (see the module's notes)."""
+    _fresh.clear()
+    loaded: list[Any] = []
+    load, validate = steps["load_indexes"], steps["validate_document_against_unique_indexes"]
+
+    def load_once(db_name: str, coll_name: str) -> Any:
+        loaded[:] = [load(db_name, coll_name)]
+        return loaded[0]
+
+    def check(db_name: str, coll_name: str, document: dict, storage_key: str | None, skip_id_check: bool = False,
+              scan_payload_id: bool = False) -> None:
+        if not (skip_id_check and loaded and nothing_to_check(loaded[0], document)):
+            validate(db_name, coll_name, document, storage_key, skip_id_check, scan_payload_id)
+
+    results = _original_batch(conn, **{
+        **steps, "load_indexes": load_once, "validate_document_against_unique_indexes": check,
+        "delete_multikey_entries_for_storage_key": _none_to_delete,
+        "delete_scalar_entries_for_storage_key": _none_to_delete,
+        "ensure_scalar_physical_indexes": _once_per_batch(steps["ensure_scalar_physical_indexes"]),
+        "ensure_multikey_physical_indexes": _once_per_batch(steps["ensure_multikey_physical_indexes"])})
+    for document, (storage_key, _, _), applied in zip(steps["documents"], steps["prepared_documents"], results,
+                                                      strict=False):
+        if applied:
+            _fresh[storage_key] = document
+    return results
+
+
+def _none_to_delete(conn: Any, db_name: str, coll_name: str, storage_key: str) -> None:
+    """A document the batch has just inserted has no entries yet."""
+
+
+def _once_per_batch(ensure: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Creates the entry tables' SQLite indexes for the batch's index list once, not once per document."""
+    ensured: list[Any] = []
+
+    def once(conn: Any, indexes: Any) -> None:
+        if not ensured or ensured[0] is not indexes:
+            ensure(conn, indexes)
+            ensured[:] = [indexes]
+
+    return once
+
+
+def replace_ttl_entries(self: SQLiteEngine, conn: Any, db_name: str, coll_name: str, storage_key: str,
+                        document: Any, indexes: Any) -> None:
+    """mongoeco's `_replace_ttl_entries_for_document`, which it calls for each document a batch inserted: for one of
+    those, in a collection without a TTL index, there is nothing to delete and nothing to write."""
+    if _fresh.get(storage_key) is document:
+        del _fresh[storage_key]
+        if all(index.expire_after_seconds is None for index in indexes):
+            return
+    _original_replace_ttl(self, conn, db_name, coll_name, storage_key, document, indexes)
+
+
+def nothing_to_check(indexes: list[Any], document: dict) -> bool:
+    """Whether a batch's document, its `_id` checked already, has nothing else to check: no unique index but
+    `_id`'s, and no compound index over more than one array (a match's `org_ids` is its only one). Then the engine's
+    checks, which walk every index's paths in the document, find nothing; otherwise they run as before. For a batch
+    of notifications they were a tenth of the server's time."""
+    for index in indexes:
+        fields = index["fields"]
+        if index.get("unique") and fields != ["_id"]:
+            return False
+        if len(fields) > 1 and sum(_arrays_on(document, field) for field in fields) > 1:
+            return False
+    return True
+
+
+def _arrays_on(document: dict, path: str) -> int:
+    """The arrays a dotted path meets in the document: 0, or 1 for a flat array at its end; 2 for anything else
+    (an array on the way, arrays in the array), which leaves the decision to the engine's own check."""
+    value: object = document
+    for part in path.split("."):
+        if isinstance(value, list):
+            return 2
+        if not isinstance(value, dict):
+            return 0
+        value = value.get(part)
+    if not isinstance(value, list):
+        return 0
+    return 2 if any(isinstance(item, list) for item in value) else 1
+
+
 def install() -> None:
     """Idempotent."""
     DatabaseAdminWriteCommandService.command_insert = command_insert  # type: ignore[method-assign]
     collection_insert.deepcopy = as_given
+    sqlite_engine._sqlite_insert_document_batch = fresh_batch
+    SQLiteEngine._replace_ttl_entries_for_document = replace_ttl_entries  # type: ignore[method-assign]

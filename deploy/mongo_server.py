@@ -139,43 +139,11 @@ def _unique_check_without_id_scan(engine: SQLiteEngine):  # noqa: ANN202 - the e
     validate = engine._validate_document_against_unique_indexes
 
     def check(db_name: str, coll_name: str, document: dict, **options: object) -> None:
-        if options.get("skip_id_check") and _nothing_to_check(engine._load_indexes(db_name, coll_name), document):
-            return
         if options.get("scan_payload_id"):
             options["scan_payload_id"] = id_contains_numeric_value(document.get("_id"))
         validate(db_name, coll_name, document, **options)
 
     return check
-
-
-def _nothing_to_check(indexes: list[dict], document: dict) -> bool:
-    """Whether a document whose `_id` was checked already (an insert of several, see deploy/mongo_insert_batch.py)
-    has nothing else to check: no unique index but `_id`'s, and no compound index over more than one array (a
-    match's `org_ids` is its only one). Then the engine's checks, which walk every index's paths in the document,
-    find nothing; otherwise they run as before. For a batch of notifications they were a tenth of the server's
-    time."""
-    for index in indexes:
-        fields = index["fields"]
-        if index.get("unique") and fields != ["_id"]:
-            return False
-        if len(fields) > 1 and sum(_arrays_on(document, field) for field in fields) > 1:
-            return False
-    return True
-
-
-def _arrays_on(document: dict, path: str) -> int:
-    """The arrays a dotted path meets in the document: 0, or 1 for a flat array at its end; 2 for anything else
-    (an array on the way, arrays in the array), which leaves the decision to the engine's own check."""
-    value: object = document
-    for part in path.split("."):
-        if isinstance(value, list):
-            return 2
-        if not isinstance(value, dict):
-            return 0
-        value = value.get(part)
-    if not isinstance(value, list):
-        return 0
-    return 2 if any(isinstance(item, list) for item in value) else 1
 
 
 def _missing_id_without_scan(engine: SQLiteEngine):  # noqa: ANN202 - the engine's own signature

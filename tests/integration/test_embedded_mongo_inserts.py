@@ -134,3 +134,61 @@ async def test_a_batch_inside_a_transaction_is_undone_with_it(served: tuple[Asyn
         await matches.insert_many([{"_id": f"m{i}"} for i in range(1, 4)], session=session)
         await session.abort_transaction()
     assert [key for key, _ in stored(path, "matches")[0]] == keys("m0")
+
+
+def ttl_entries(path: Path, collection: str) -> list:
+    with sqlite3.connect(path) as other:
+        (collection_id,) = other.execute("SELECT collection_id FROM collections WHERE coll_name = ?",
+                                         (collection,)).fetchone()
+        return other.execute("SELECT index_name, storage_key, expires_at_epoch_ms FROM ttl_index_entries"
+                             " WHERE collection_id = ? ORDER BY 1, 2", (collection_id,)).fetchall()
+
+
+async def test_a_batch_writes_ttl_entries_and_an_id_used_again_gets_only_its_new_entries(
+        served: tuple[AsyncMongoClient, Path, list]) -> None:
+    """A batch skips deleting entries of the documents it inserts, which have none (deploy/mongo_insert_batch.py):
+    an `_id` deleted and inserted again keeps no entry of the document it had before."""
+    client, path, batches = served
+    db = client["inserts"]
+    for name in ("batched", "single"):
+        await db[name].create_index("created_at", expireAfterSeconds=10 * 365 * 24 * 3600)
+        await db[name].create_index("seq")
+        await db[name].create_index("tags")
+    first = [notification(i) for i in range(4)]
+    again = [{**notification(i), "seq": 100 + i, "tags": ["again"], "created_at": datetime(2026, 12, 2, tzinfo=UTC)}
+             for i in (1, 2)]
+    await db["batched"].insert_many(first)
+    await db["batched"].delete_many({"_id": {"$in": ["ntf_001", "ntf_002"]}})
+    await db["batched"].insert_many(again)
+    assert batches == [4, 2]
+    for document in first:
+        await db["single"].insert_one(document)
+    await db["single"].delete_many({"_id": {"$in": ["ntf_001", "ntf_002"]}})
+    for document in again:
+        await db["single"].insert_one(document)
+    assert stored(path, "batched") == stored(path, "single")
+    assert ttl_entries(path, "batched") == ttl_entries(path, "single") and len(ttl_entries(path, "batched")) == 4
+    assert await db["batched"].count_documents({"seq": {"$in": [1, 2]}}) == 0
+    assert await db["batched"].count_documents({"tags": "again"}) == 2
+    assert await db["batched"].count_documents({"tags": "t1"}) == 1
+
+
+async def test_a_batch_of_new_documents_deletes_nothing_and_reads_the_index_catalogue_once(tmp_path: Path) -> None:
+    engine = engine_for(tmp_path / "statements.sqlite3")
+    statements: list[str] = []
+    async with embedded_mongo(engine, as_served=True) as url:
+        client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
+        notifications = client["inserts"]["notifications"]
+        await notifications.create_index([("org_id", 1), ("seq", 1)])
+        await notifications.create_index("seq")
+        await notifications.insert_many([notification(i) for i in range(4)])
+        engine._connection.set_trace_callback(statements.append)
+        try:
+            await notifications.insert_many([notification(i) for i in range(4, 20)])
+        finally:
+            engine._connection.set_trace_callback(None)
+            await client.close()
+    assert sum(s.lstrip().startswith("INSERT INTO documents") for s in statements) >= 16  # (traced more than once)
+    assert not [s for s in statements if s.lstrip().startswith("DELETE")]
+    assert sum("CREATE INDEX" in s for s in statements) <= 1
+    assert sum("data_version" in s for s in statements) <= 4  # the catalogue's checks per command, not per document
