@@ -22,7 +22,9 @@ A document the fast `to_internal` made was validated whole as it was made, and t
 when the engine then encodes it to store it, its subtree is not validated a second time (`ValidatedDocument`).
 `to_internal` checks a document while it copies it, instead of walking it once to check it and once to copy it:
 counted with callgrind (the server alone, 800 documents in batches of 16), 1.19 million instructions per
-notification before, 1.11 million after; 0.90 and 0.84 million per match.
+notification before, 1.11 million after; 0.90 and 0.84 million per match. A datetime (every notification and
+match has two or three) no longer takes the original's round trip through its stored form, whose result is the
+same datetime in UTC to the millisecond: 0.98 million per notification, 0.77 million per match.
 """
 
 import copy
@@ -41,6 +43,7 @@ from mongoeco.core.bson_scalars import (
     BsonDecimal128,
     BsonScalarOverflowError,
     _normalize_decimal128,
+    normalize_utc_bson_datetime,
     wrap_bson_numeric,
 )
 from mongoeco.core.codec import DocumentCodec, _InternalBsonArray, _InternalBsonDocument
@@ -83,6 +86,8 @@ def encode(data: Any) -> Any:
         return [encode(value) for value in data]
     if kind in _UNCHANGED or (kind is int and INT64_MIN <= data <= INT64_MAX):
         return data
+    if kind is datetime.datetime:
+        return _encoded_datetime(data)
     return _original_encode(data)
 
 
@@ -96,7 +101,15 @@ def _encode_valid(data: Any) -> Any:
         return [_encode_valid(value) for value in data]
     if kind in _DICTS and DocumentCodec._MARKER not in data:
         return {key: _encode_valid(value) for key, value in data.items()}
+    if kind is datetime.datetime:
+        return _encoded_datetime(data)
     return _original_encode(data)
+
+
+def _encoded_datetime(data: datetime.datetime) -> dict:
+    """The original's stored form of a datetime (any datetime is a valid BSON value): UTC, without a time zone,
+    to the millisecond, tagged."""
+    return DocumentCodec._tagged_value("datetime", normalize_utc_bson_datetime(data).isoformat())
 
 
 def validate(value: Any) -> None:
@@ -174,6 +187,8 @@ def _internal_checked(data: Any) -> Any:
     if kind is list:
         return _InternalBsonArray(_internal_checked(value) for value in data)
     _handed_over[0] += 1
+    if kind is datetime.datetime:  # what the original's round trip through the stored form gives
+        return normalize_utc_bson_datetime(data)
     return _original_to_internal(data)
 
 

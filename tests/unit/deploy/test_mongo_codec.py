@@ -11,7 +11,7 @@ import math
 import random
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from bson import (
@@ -40,7 +40,9 @@ SCALARS = [
     lambda r: r.choice([0, 1, -1, 2**31 - 1, 2**31, -(2**31) - 1, 2**63 - 1, -(2**63), r.randint(-999, 999)]),
     lambda r: r.choice([0.5, -0.0, math.inf, -math.inf, math.nan, r.random()]),
     lambda r: r.choice([True, False, None]),
-    lambda r: r.choice([datetime(2026, 11, 29, 8, 30, tzinfo=UTC), datetime(2026, 1, 1, 12, 0)]),
+    lambda r: r.choice([datetime(2026, 11, 29, 8, 30, tzinfo=UTC), datetime(2026, 1, 1, 12, 0),
+                        datetime(2026, 11, 29, 8, 30, 1, 123456, tzinfo=timezone(timedelta(hours=8))),
+                        datetime(1969, 12, 31, 23, 59, 59, 999999)]),
     lambda r: r.choice([ObjectId("65a1b2c3d4e5f60718293a4b"), b"\x00raw", Decimal128("12.50"),
                         uuid.UUID(int=r.getrandbits(128))]),
 ]
