@@ -23,6 +23,7 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
 from deploy import mongo_codec
+from deploy.mongo_delete_by_id import install as install_delete_by_id
 from deploy.mongo_document_indexes import without_spanning_indexes
 from deploy.mongo_entry_indexes import with_shared_entry_indexes
 from deploy.mongo_features import keep_features_across_writes
@@ -65,6 +66,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     _WITHOUT_CHANGE_LOG.add(engine)
     mongo_codec.install()  # documents validated once instead of once per nesting level
     install_insert_batch()  # an insert of several documents written as one batch
+    install_delete_by_id()  # a delete by `_id`s as a few SQL statements
     return engine
 
 
