@@ -113,10 +113,12 @@ class Sweep(Background):
 
     def forget_settled(self, now: float) -> None:
         """Drops what this replica settled longer ago than any claim it could answer stays open (a lease and the
-        gap margin): such an id is never asked about."""
+        gap margin): such an id is never asked about. Only the oldest are looked at, up to the first one kept (an id
+        settled again keeps its place, and the ones after it wait until it is old too)."""
         horizon = now - (self.dispatcher.lease_length + GAP_MARGIN).total_seconds() * 2
-        settled = self.dispatcher.settled
-        for did in [did for did, at in settled.items() if at < horizon]:
+        settled = self.dispatcher.settled  # in the order they were settled: the old ones first
+        old = list(itertools.takewhile(lambda did: settled[did] < horizon, settled))
+        for did in old:
             del settled[did]
 
     async def beat(self, now: datetime) -> set[str]:

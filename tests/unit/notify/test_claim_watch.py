@@ -59,3 +59,19 @@ def test_a_number_missing_longer_than_a_lease_and_the_margin_is_taken_as_never_u
 def test_the_watermark_starts_where_it_was_published() -> None:
     watch = ClaimWatch(high=40)
     assert watch.published == 40 and watch.settled_through() == 40
+
+
+def test_due_claims_come_in_number_order_until_settled_and_a_claim_read_again_keeps_its_new_lease() -> None:
+    watch = ClaimWatch(high=0)
+    watch.saw([notification(1, lease_ends=NOW + LEASE), notification(2, lease_ends=NOW - LEASE),
+               {"seq": 3, "undispatched": ["ntf_3:webhook:ep_0"], "claimed_until": None},
+               notification(4, lease_ends=NOW + 2 * LEASE)], NOW)
+    assert [n["seq"] for n in watch.due(NOW)] == [2, 3]
+    assert [n["seq"] for n in watch.due(NOW)] == [2, 3]  # due until settled (a live owner may still be at it)
+    watch.settle(2)
+    watch.saw([notification(1, lease_ends=NOW + 3 * LEASE)], NOW)  # read again, its lease renewed
+    assert [n["seq"] for n in watch.due(NOW + LEASE + timedelta(seconds=1))] == [3]
+    assert [n["seq"] for n in watch.due(NOW + 4 * LEASE)] == [1, 3, 4]
+    for seq in (1, 3, 4):
+        watch.settle(seq)
+    assert watch.due(NOW + 4 * LEASE) == [] and watch.settled_through() == 4
