@@ -1,7 +1,6 @@
 """A delete by `_id`s in the embedded server goes straight to its tables and leaves exactly what mongoeco's own
 delete path leaves (`deploy/mongo_delete_by_id.py`)."""
 
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,8 +9,7 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 
 from deploy import mongo_delete_by_id
-from deploy.mongo_server import engine_for
-from tests.support.mongo import embedded_mongo
+from tests.support.mongo import served_client, stored_rows
 
 
 @pytest.fixture
@@ -25,28 +23,8 @@ async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         return delete_by_keys(engine, db_name, coll_name, ids)
 
     monkeypatch.setattr(mongo_delete_by_id, "delete_by_keys", counted)
-    path = tmp_path / "deletes.sqlite3"
-    async with embedded_mongo(engine_for(path), as_served=True) as url:
-        client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
-        try:
-            yield client, path, direct
-        finally:
-            await client.close()
-
-
-def stored(path: Path, collection: str) -> tuple[list, list]:
-    """The collection's documents and its scalar, multikey and TTL index entries, as another connection reads
-    them."""
-    with sqlite3.connect(path) as other:
-        (collection_id,) = other.execute("SELECT collection_id FROM collections WHERE coll_name = ?",
-                                         (collection,)).fetchone()
-        documents = other.execute("SELECT storage_key, document FROM documents WHERE coll_name = ? ORDER BY 1",
-                                  (collection,)).fetchall()
-        entries = [other.execute(f"SELECT index_name, storage_key, {value} FROM {table}"  # noqa: S608
-                                 " WHERE collection_id = ? ORDER BY 1, 2, 3", (collection_id,)).fetchall()
-                   for table, value in (("scalar_index_entries", "element_key"), ("multikey_entries", "element_key"),
-                                        ("ttl_index_entries", "expires_at_epoch_ms"))]
-    return documents, entries
+    async with served_client(tmp_path / "deletes.sqlite3") as client:
+        yield client, tmp_path / "deletes.sqlite3", direct
 
 
 def row(i: int) -> dict:
@@ -69,8 +47,8 @@ async def test_a_delete_by_ids_leaves_the_same_documents_and_entries_as_mongoeco
     assert (await db["own"].delete_one({"_id": "r9", "seq": 9})).deleted_count == 1
     assert (await db["direct"].delete_many({"_id": "r99"})).deleted_count == 0
     assert direct == [gone, ["r9"], ["r99"]]
-    assert stored(path, "direct") == stored(path, "own")
-    assert len(stored(path, "direct")[0]) == 8 and len(stored(path, "direct")[1][1]) == 16
+    assert stored_rows(path, "direct") == stored_rows(path, "own")
+    assert len(stored_rows(path, "direct")[0]) == 8 and len(stored_rows(path, "direct")[1][1]) == 16
     assert await db["direct"].count_documents({"org_ids": "org_1"}) == 1  # r10: r1, r4 and r7 are gone
     assert [d["_id"] for d in await db["direct"].find({"seq": {"$gt": 5}}).sort("seq", 1).to_list()] == [
         "r6", "r8", "r10", "r11"]

@@ -1,7 +1,6 @@
 """An insert command of several documents goes through mongoeco's batch insertion in the embedded server, and
 stores and refuses exactly what its per-document insertion does (`deploy/mongo_insert_batch.py`)."""
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +11,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import BulkWriteError
 
 from deploy.mongo_server import engine_for
-from tests.support.mongo import embedded_mongo
+from tests.support.mongo import embedded_mongo, served_client, stored_rows
 
 AT = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
 
@@ -34,30 +33,12 @@ async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         return await insert_many(self, documents, **options)
 
     monkeypatch.setattr(AsyncCollection, "insert_many", counted)
-    path = tmp_path / "inserts.sqlite3"
-    async with embedded_mongo(engine_for(path), as_served=True) as url:
-        client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
-        try:
-            yield client, path, batches
-        finally:
-            await client.close()
+    async with served_client(tmp_path / "inserts.sqlite3") as client:
+        yield client, tmp_path / "inserts.sqlite3", batches
 
 
 def keys(*ids: str) -> list[str]:
     return [repr((str, i)) for i in ids]  # mongoeco's storage key of a string `_id`
-
-
-def stored(path: Path, collection: str) -> tuple[list, list]:
-    """The collection's rows as another connection reads them: documents, and index entries by index name."""
-    with sqlite3.connect(path) as other:
-        (collection_id,) = other.execute("SELECT collection_id FROM collections WHERE coll_name = ?",
-                                         (collection,)).fetchone()
-        documents = other.execute("SELECT storage_key, document FROM documents WHERE coll_name = ? ORDER BY 1",
-                                  (collection,)).fetchall()
-        entries = [other.execute(f"SELECT index_name, storage_key, element_type, type_score, element_key FROM {table}"  # noqa: S608
-                                 " WHERE collection_id = ? ORDER BY 1, 2, 3, 4, 5", (collection_id,)).fetchall()
-                   for table in ("scalar_index_entries", "multikey_entries")]
-    return documents, entries
 
 
 async def test_a_batch_stores_the_same_rows_and_index_entries_as_one_document_at_a_time(
@@ -75,8 +56,8 @@ async def test_a_batch_stores_the_same_rows_and_index_entries_as_one_document_at
     for document in documents:
         await db["single"].insert_one(document)
     assert batches == [12]  # one document per command keeps mongoeco's own path
-    assert stored(path, "batched") == stored(path, "single")
-    assert len(stored(path, "batched")[1][0]) == 12 and len(stored(path, "batched")[1][1]) == 24
+    assert stored_rows(path, "batched") == stored_rows(path, "single")
+    assert len(stored_rows(path, "batched")[1][0]) == 12 and len(stored_rows(path, "batched")[1][1]) == 24
     found = await db["batched"].find({"org_id": "org_1", "seq": {"$gte": 4}}).sort("seq", 1).to_list()
     assert [d["_id"] for d in found] == ["ntf_004", "ntf_007", "ntf_010"]
     assert found[0]["created_at"] == AT and found[0]["data"]["keywords"] == ["水稻", "育种"]
@@ -100,8 +81,8 @@ async def test_a_refused_document_is_reported_as_by_the_per_document_path(
                                 ordered=False)
     assert unordered.value.details["nInserted"] == 2
     assert [(e["index"], e["code"]) for e in unordered.value.details["writeErrors"]] == [(1, 11000), (2, 11000)]
-    assert [key for key, _ in stored(path, "firms")[0]] == keys("f0", "f1", "f4", "f7")
-    entries = stored(path, "firms")[1][0]
+    assert [key for key, _ in stored_rows(path, "firms")[0]] == keys("f0", "f1", "f4", "f7")
+    entries = stored_rows(path, "firms")[1][0]
     assert sorted(row[1] for row in entries) == keys("f0", "f1", "f4", "f7")  # none left behind
 
 
@@ -121,8 +102,8 @@ async def test_two_arrays_in_one_compound_index_are_refused_in_a_batch_as_one_at
         await db["single"].insert_one(both)
     for document in fine:
         await db["single"].insert_one(document)
-    assert stored(path, "batched") == stored(path, "single")
-    assert [key for key, _ in stored(path, "batched")[0]] == keys("p1", "p3")
+    assert stored_rows(path, "batched") == stored_rows(path, "single")
+    assert [key for key, _ in stored_rows(path, "batched")[0]] == keys("p1", "p3")
 
 
 async def test_a_batch_inside_a_transaction_is_undone_with_it(served: tuple[AsyncMongoClient, Path, list]) -> None:
@@ -133,15 +114,11 @@ async def test_a_batch_inside_a_transaction_is_undone_with_it(served: tuple[Asyn
         await session.start_transaction()
         await matches.insert_many([{"_id": f"m{i}"} for i in range(1, 4)], session=session)
         await session.abort_transaction()
-    assert [key for key, _ in stored(path, "matches")[0]] == keys("m0")
+    assert [key for key, _ in stored_rows(path, "matches")[0]] == keys("m0")
 
 
 def ttl_entries(path: Path, collection: str) -> list:
-    with sqlite3.connect(path) as other:
-        (collection_id,) = other.execute("SELECT collection_id FROM collections WHERE coll_name = ?",
-                                         (collection,)).fetchone()
-        return other.execute("SELECT index_name, storage_key, expires_at_epoch_ms FROM ttl_index_entries"
-                             " WHERE collection_id = ? ORDER BY 1, 2", (collection_id,)).fetchall()
+    return stored_rows(path, collection)[1][2]
 
 
 async def test_a_batch_writes_ttl_entries_and_an_id_used_again_gets_only_its_new_entries(
@@ -166,7 +143,7 @@ async def test_a_batch_writes_ttl_entries_and_an_id_used_again_gets_only_its_new
     await db["single"].delete_many({"_id": {"$in": ["ntf_001", "ntf_002"]}})
     for document in again:
         await db["single"].insert_one(document)
-    assert stored(path, "batched") == stored(path, "single")
+    assert stored_rows(path, "batched") == stored_rows(path, "single")
     assert ttl_entries(path, "batched") == ttl_entries(path, "single") and len(ttl_entries(path, "batched")) == 4
     assert await db["batched"].count_documents({"seq": {"$in": [1, 2]}}) == 0
     assert await db["batched"].count_documents({"tags": "again"}) == 2
