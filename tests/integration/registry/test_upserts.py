@@ -5,16 +5,14 @@ already exist."""
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from pymongo import AsyncMongoClient
 
-from deploy.mongo_server import engine_for
 from services.registry.ledgers.store import funnel_marks
 from services.registry.matches.repository import MatchRepository
 from services.registry.upserts import DocumentWrite, write_in_order
-from tests.support.mongo import embedded_mongo
+from tests.support.mongo import served_client
 
 pytestmark = pytest.mark.integration
 IDS = [f"m{i}" for i in range(6)]
@@ -23,13 +21,8 @@ AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncMongoClient]:
-    path: Path = tmp_path_factory.mktemp("upserts") / "upserts.sqlite3"
-    async with embedded_mongo(engine_for(path), as_served=True) as url:
-        mongo: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
-        try:
-            yield mongo
-        finally:
-            await mongo.close()
+    async with served_client(tmp_path_factory.mktemp("upserts") / "upserts.sqlite3") as mongo:
+        yield mongo
 
 
 def match(match_id: str, score: float) -> dict:
