@@ -24,7 +24,9 @@ when the engine then encodes it to store it, its subtree is not validated a seco
 counted with callgrind (the server alone, 800 documents in batches of 16), 1.19 million instructions per
 notification before, 1.11 million after; 0.90 and 0.84 million per match. A datetime (every notification and
 match has two or three) no longer takes the original's round trip through its stored form, whose result is the
-same datetime in UTC to the millisecond: 0.98 million per notification, 0.77 million per match.
+same datetime in UTC to the millisecond: 0.98 million per notification, 0.77 million per match. A request's
+decoded containers are converted where they are instead of being rebuilt (`decode_wire`): 0.94 million per
+notification.
 """
 
 import copy
@@ -224,10 +226,25 @@ def _rebuilt(value: Any, other: Callable[[Any], Any]) -> Any:
 
 
 def decode_wire(value: Any) -> Any:
-    """What mongoeco's `decode_wire_value` answers for a value decoded from a request's BSON: plain containers are
-    rebuilt and strings, exact integers, floats, booleans, nulls and datetimes returned as they are (the original
-    tests each against a dozen BSON types first); everything else goes to the original."""
-    return _rebuilt(value, _original_decode_wire)
+    """What mongoeco's `decode_wire_value` answers for a value decoded from a request's BSON: strings, exact
+    integers, floats, booleans, nulls and datetimes as they are (the original tests each against a dozen BSON types
+    first), everything else converted by the original. Its plain containers are the request's own, decoded for it
+    alone (`decode_wire_value` is given nothing else), so they are converted where they are instead of being
+    rebuilt."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(item) not in _PLAIN_SCALARS and (converted := decode_wire(item)) is not item:
+                value[key] = converted  # (replacing a key's value while iterating is allowed)
+        return value
+    if kind is list:
+        for index, item in enumerate(value):
+            if type(item) not in _PLAIN_SCALARS and (converted := decode_wire(item)) is not item:
+                value[index] = converted
+        return value
+    if kind in _PLAIN_SCALARS:
+        return value
+    return _original_decode_wire(value)
 
 
 def plain_copy(value: Any) -> Any:
