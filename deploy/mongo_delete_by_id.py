@@ -25,6 +25,8 @@ from mongoeco.api._async._database_admin_write_commands import (
 from mongoeco.api._async._write_command_validation import write_command_acknowledged
 from mongoeco.types import WriteCommandResult
 
+from deploy.mongo_write_batch import own_transaction_engine
+
 _original = DatabaseAdminWriteCommandService.command_delete
 _BY_KEY = ("DELETE FROM documents WHERE db_name = ? AND coll_name = ? AND storage_key IN ({})",
            "DELETE FROM multikey_entries WHERE collection_id = ? AND storage_key IN ({})",
@@ -57,13 +59,10 @@ async def command_delete(self: Any, spec: dict[str, object], *, session: Any = N
                          execution_context: Any = None) -> object:
     """mongoeco's `delete` command; a delete by `_id`s goes straight to the tables when it can (see above)."""
     admin = self._admin
-    engine = getattr(admin._database, "_engine", None)
-    connection = getattr(engine, "_connection", None)
+    engine = own_transaction_engine(admin, session)
     ids = ids_deleted(spec)
     collection = spec.get("delete")
-    if (ids is None or connection is None or not connection.in_transaction
-            or getattr(session, "in_transaction", False) or not isinstance(collection, str)
-            or collection.startswith("system.")):
+    if engine is None or ids is None or not isinstance(collection, str) or collection.startswith("system."):
         return await _original(self, spec, session=session, execution_context=execution_context)
     db_name = admin._database.name
     if any(index.expire_after_seconds is not None for index in engine._load_indexes(db_name, collection)) or \

@@ -46,6 +46,7 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.types import WriteCommandResult
 
 from deploy.mongo_features import rolled_back
+from deploy.mongo_write_batch import own_transaction_engine
 
 _SAVEPOINT = "duijie_insert_batch"
 _original = DatabaseAdminWriteCommandService.command_insert
@@ -58,11 +59,10 @@ async def command_insert(self: Any, spec: dict[str, object], *, session: Any = N
     """mongoeco's `insert` command; a command of several documents goes through the batch path when it can."""
     admin = self._admin
     documents = spec.get("documents")
-    engine = getattr(admin._database, "_engine", None)
-    connection = getattr(engine, "_connection", None)
-    if (not isinstance(documents, list) or len(documents) < 2 or connection is None
-            or not connection.in_transaction or getattr(session, "in_transaction", False)):
+    engine = own_transaction_engine(admin, session)
+    if engine is None or not isinstance(documents, list) or len(documents) < 2:
         return await _original(self, spec, session=session)
+    connection = engine._connection
     collection_name = admin._require_collection_name(spec.get("insert"), "insert")
     documents = admin._normalize_insert_documents(documents)
     ordered = admin._normalize_ordered_from_command(spec.get("ordered"))

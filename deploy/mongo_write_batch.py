@@ -33,6 +33,17 @@ def _commit(connection: sqlite3.Connection, engine: Any) -> None:
         raise
 
 
+def own_transaction_engine(admin: Any, session: Any) -> Any | None:
+    """The engine of a write command running in a write transaction on the engine's connection (the one `install`
+    opened for it, or another command's it joined), not in a session's transaction: its statements may then go
+    into that transaction directly. None otherwise."""
+    engine = getattr(admin._database, "_engine", None)
+    connection = getattr(engine, "_connection", None)
+    if connection is None or not connection.in_transaction or getattr(session, "in_transaction", False):
+        return None
+    return engine
+
+
 def install(server: Any, engine: Any) -> None:
     """Wraps the proxy's request dispatch: each write command outside a transaction commits once."""
     dispatch = server._dispatch_wire_request
