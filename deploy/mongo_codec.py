@@ -51,6 +51,8 @@ from mongoeco.core.bson_scalars import (
 from mongoeco.core.codec import DocumentCodec, _InternalBsonArray, _InternalBsonDocument
 from mongoeco.core.json_compat import json_dumps_compact
 
+from deploy.mongo_json import dumps_finite
+
 _original_encode = DocumentCodec.encode
 _original_to_internal = DocumentCodec.to_internal
 _original_validate = codec_module.validate_bson_value
@@ -61,13 +63,15 @@ _UNCHANGED = (str, bool, float, type(None))
 class ValidatedDocument(_InternalBsonDocument):
     """An engine copy that the fast `to_internal` made from a document it had validated whole: immutable, so still
     valid when it is encoded. `special` names its fields that hold anything but plain JSON values and containers
-    (a datetime, say): the others are stored as they are (see `serializer`)."""
+    (a datetime, say): the others are stored as they are (see `serializer`). `finite` says that every float in it is
+finite, so its text can be written without looking for NaN again (`deploy/mongo_json.py`)."""
 
-    __slots__ = ("special",)
+    __slots__ = ("finite", "special")
 
-    def __init__(self, fields: dict[str, Any], special: tuple[str, ...] | None = None) -> None:
+    def __init__(self, fields: dict[str, Any], special: tuple[str, ...] | None = None, finite: bool = False) -> None:
         super().__init__(fields)
         object.__setattr__(self, "special", special)  # None: not known, so every field is encoded
+        object.__setattr__(self, "finite", finite)  # every float in it is finite (False: not known)
 
 
 _DICTS = (dict, _InternalBsonDocument, ValidatedDocument)  # the engine's immutable copies are encoded like plain ones
@@ -152,7 +156,7 @@ def to_internal(data: Any) -> Any:
     checked as it is copied, in one walk; when the walk meets something invalid, `validate` walks the document as
     the original does first, so that the same error is raised."""
     if type(data) is dict and DocumentCodec._MARKER not in data:
-        fields, special = {}, []
+        fields, special, seen = {}, [], _maybe_nonfinite[0]
         try:
             for key, value in data.items():
                 if not isinstance(key, str):
@@ -164,17 +168,22 @@ def to_internal(data: Any) -> Any:
         except Exception:
             validate(data)  # the original's first error
             raise
-        return ValidatedDocument(fields, tuple(special))
+        return ValidatedDocument(fields, tuple(special), finite=_maybe_nonfinite[0] == seen)
     return _original_to_internal(data)
 
 
 _handed_over = [0]  # values `_internal_checked` has handed to the original, ever (tells `to_internal` which fields)
+_maybe_nonfinite = [0]  # NaNs, infinities and unexamined containers `_internal_checked` has met, ever
 
 
 def _internal_checked(data: Any) -> Any:
     """The engine's copy of a value inside a plain document, checked as `validate` checks it: plain containers
     wrapped, plain scalars as they are, anything else converted (and checked) by the original."""
     kind = type(data)
+    if kind is float:
+        if data - data != 0.0:  # NaN and ±Infinity give NaN
+            _maybe_nonfinite[0] += 1
+        return data
     if kind in _UNCHANGED:
         return data
     if kind is int:
@@ -191,6 +200,8 @@ def _internal_checked(data: Any) -> Any:
     _handed_over[0] += 1
     if kind is datetime.datetime:  # what the original's round trip through the stored form gives
         return normalize_utc_bson_datetime(data)
+    if isinstance(data, dict | list | tuple) or (isinstance(data, float) and data - data != 0.0):
+        _maybe_nonfinite[0] += 1  # a container the original copies (SON, a tuple) is not looked into here
     return _original_to_internal(data)
 
 
@@ -204,8 +215,9 @@ def serializer(serialize: Callable[[Any], str]) -> Callable[[Any], str]:
         if type(document) is not ValidatedDocument or document.special is None:
             return serialize(document)
         special = document.special
-        return json_dumps_compact({key: encode(value) if key in special else value
-                                   for key, value in document.items()} if special else document)
+        stored = {key: encode(value) if key in special else value for key, value in document.items()} if special \
+            else document
+        return dumps_finite(stored) if document.finite else json_dumps_compact(stored)
 
     return serialized
 

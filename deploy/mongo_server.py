@@ -30,6 +30,7 @@ from deploy.mongo_features import keep_features_across_writes
 from deploy.mongo_gate import install as install_gate
 from deploy.mongo_index_scan import narrowed_finds
 from deploy.mongo_insert_batch import install as install_insert_batch
+from deploy.mongo_json import install as install_json
 from deploy.mongo_write_batch import install as install_write_batch
 from services.contracts import heap
 
@@ -47,6 +48,7 @@ def engine_for(path: Path) -> SQLiteEngine:
     indexed-only, below, its per-collection planning answers survive writes (deploy/mongo_features.py), and finds
     read only what their `_id` or a single-field index selects when they can (deploy/mongo_index_scan.py).
     """
+    install_json()  # documents stored as JSON text through orjson (deploy/mongo_json.py)
     engine = SQLiteEngine(str(path))
     engine._create_sqlite_connection = _tuned_connections(engine._create_sqlite_connection)  # type: ignore[method-assign]
     engine.dispatch_committed_changes = lambda consumer_id, consumer: None  # type: ignore[method-assign]

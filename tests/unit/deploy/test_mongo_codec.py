@@ -34,6 +34,7 @@ from mongoeco.core.codec import DocumentCodec
 from mongoeco.core.json_compat import json_dumps_compact
 
 from deploy import mongo_codec
+from deploy.mongo_json import finite
 
 SCALARS = [
     lambda r: r.choice(["", "水稻育种", "a.b", "$x", "0123456789abcdef01234567", "Zeta"]),
@@ -229,9 +230,10 @@ def test_the_engine_copy_of_a_validated_document_is_encoded_as_the_original_enco
 @pytest.mark.parametrize("seed", range(2))
 def test_the_engine_copy_of_a_validated_document_is_stored_as_the_same_text(seed: int) -> None:
     """The stored JSON of the engine's copy, written without encoding its plain fields first, is the text the
-    engine writes after encoding it whole; and a document whose fields are not known is encoded whole."""
+    engine writes after encoding it whole; and a document whose fields are not known is encoded whole. A copy
+    marked `finite` holds finite floats only (`deploy/mongo_json.py`)."""
     r = random.Random(700 + seed)
-    whole = []
+    whole, known, nonfinite = [], 0, 0
     serialized = mongo_codec.serializer(lambda doc: whole.append(doc) or json_dumps_compact(mongo_codec.encode(doc)))
     for _ in range(500):
         doc = {"_id": f"d{r.randint(0, 99)}", **{f"f{i}": value(r, 1, refuse=False) for i in range(r.randint(1, 6))}}
@@ -239,5 +241,14 @@ def test_the_engine_copy_of_a_validated_document_is_stored_as_the_same_text(seed
         whole.clear()
         assert serialized(internal) == json_dumps_compact(mongo_codec.encode(internal)), doc
         assert (whole == []) == (type(internal) is mongo_codec.ValidatedDocument)
+        if type(internal) is mongo_codec.ValidatedDocument:  # noted while copying, instead of walking it again
+            if internal.finite:
+                assert finite(mongo_codec.encode(internal)), doc
+            known += internal.finite
+            nonfinite += not finite(mongo_codec.encode(internal))
+    assert known > 100 and nonfinite > 20
+    assert mongo_codec.to_internal({"a": [1.5, {"b": None}], "at": datetime(2026, 12, 3, tzinfo=UTC)}).finite
+    assert not mongo_codec.to_internal({"a": [1.5, {"b": math.nan}]}).finite
+    assert not mongo_codec.to_internal({"a": (1.5,)}).finite  # a tuple is copied by the original: not known
     unknown = mongo_codec.ValidatedDocument({"at": datetime(2026, 12, 3, tzinfo=UTC)})
     assert serialized(unknown) == json_dumps_compact(mongo_codec.encode(unknown)) and whole == [unknown]
