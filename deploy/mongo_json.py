@@ -28,6 +28,8 @@ from typing import Any
 import mongoeco.core.json_compat as json_compat
 import orjson
 
+from services.contracts import json_text
+
 BACKEND_VARIABLE = "MONGOECO_JSON_BACKEND"
 
 
@@ -62,12 +64,7 @@ class Orjson:
             return _standard(value, option)
         return _orjson_or_standard(value, option)
 
-    @staticmethod
-    def loads(text: str | bytes | bytearray | memoryview) -> Any:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:  # NaN or Infinity, a lone surrogate escape, a number beyond a double
-            return json.loads(bytes(text) if isinstance(text, memoryview) else text)
+    loads = staticmethod(json_text.loads)  # orjson, and the standard library where orjson cannot read the text
 
 
 def _orjson_or_standard(value: Any, option: int) -> bytes:

@@ -1,10 +1,10 @@
 """How an envelope travels on Kafka: JSON value, the aggregate id as key, CloudEvents binding headers."""
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
+from services.contracts import json_text
 from services.contracts.envelope import Envelope
 from services.contracts.events import data_model_for
 
@@ -28,7 +28,7 @@ class InvalidEvent(ValueError):
 def decode(body: bytes | str | dict[str, Any]) -> Envelope:
     """Parse and validate an envelope and its data; raises InvalidEvent with a readable reason."""
     try:
-        raw = body if isinstance(body, dict) else json.loads(body)
+        raw = body if isinstance(body, dict) else json_text.loads(body)
         envelope = Envelope.model_validate(raw)
         model = data_model_for(envelope.type)
         if model is not None:

@@ -1,11 +1,11 @@
 """Webhooks per Standard Webhooks 1.0: `webhook-id` (the notification id), `webhook-timestamp`, and
 `webhook-signature` with one `v1,<sig>` per secret (two during a rotation's overlap)."""
 
-import json
 from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
 
+from services.contracts import json_text
 from services.notify.channels import Outcome
 from services.notify.channels.poster import Poster
 
@@ -39,9 +39,10 @@ class WebhookChannel:
         self.poster = poster
 
     async def send(self, notification: dict, target: dict) -> Outcome:
-        body = json.dumps(payload(notification), ensure_ascii=False, default=str)
+        content = json_text.dumps(payload(notification), default=str)
         at = datetime.now(UTC)
         headers = {"content-type": "application/json", "webhook-id": notification["_id"],
                    "webhook-timestamp": str(int(at.timestamp())),
-                   "webhook-signature": signature(signing_secrets(target, at), notification["_id"], at, body)}
-        return await self.poster.post(target["url"], body.encode(), headers)
+                   "webhook-signature": signature(signing_secrets(target, at), notification["_id"], at,
+                                                  content.decode())}
+        return await self.poster.post(target["url"], content, headers)
