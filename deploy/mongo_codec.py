@@ -63,8 +63,8 @@ _UNCHANGED = (str, bool, float, type(None))
 class ValidatedDocument(_InternalBsonDocument):
     """An engine copy that the fast `to_internal` made from a document it had validated whole: immutable, so still
     valid when it is encoded. `special` names its fields that hold anything but plain JSON values and containers
-    (a datetime, say): the others are stored as they are (see `serializer`). `finite` says that every float in it is
-finite, so its text can be written without looking for NaN again (`deploy/mongo_json.py`)."""
+    (a datetime, say): the others are stored as they are (see `serializer`). `finite` says that every float in it
+    is finite, so its text can be written without looking for NaN again (`deploy/mongo_json.py`)."""
 
     __slots__ = ("finite", "special")
 
