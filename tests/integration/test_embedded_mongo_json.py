@@ -2,19 +2,18 @@
 NaN and ±Infinity included (`deploy/mongo_json.py`)."""
 
 import math
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.support.mongo import served_client
+from tests.support.mongo import served_client, stored_rows
 
 AT = datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
 
 
 def stored_text(path: Path, collection: str) -> list[str]:
-    with sqlite3.connect(path) as other:
-        return [row[0] for row in other.execute(
-            "SELECT document FROM documents WHERE coll_name = ? ORDER BY storage_key", (collection,))]
+    """The collection's documents as stored: JSON text."""
+    documents, _ = stored_rows(path, collection)
+    return [document for _, document in documents]
 
 
 async def test_documents_come_back_with_every_value_and_are_stored_as_orjson_writes_them(tmp_path: Path) -> None:
