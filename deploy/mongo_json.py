@@ -10,11 +10,10 @@ orjson alone would change what some documents hold: it writes NaN and ±Infinity
 writes `NaN` and `Infinity`, which SQLite and `json.loads` read back), and it cannot read those tokens. It also
 refuses to write integers beyond 64 bits and keys that are not strings, and reads integers beyond 64 bits as
 floats; no BSON value holds either, and the server refuses such integers before it stores a document. So the
-backend behind
-`json_compat` is `Orjson` below: it writes with orjson a value holding finite floats only, and anything else
-(or anything orjson refuses) with the standard library, as before; it reads with orjson and, where orjson cannot,
-with the standard library. orjson writes non-ASCII characters as they are where the standard library escapes
-them: the same values either way, and text written before reads the same.
+backend behind `json_compat` is `Orjson` below: it writes with orjson a value holding finite floats only, and
+anything else (or anything orjson refuses) with the standard library, as before; it reads with orjson and, where
+orjson cannot, with the standard library. orjson writes non-ASCII characters as they are where the standard
+library escapes them: the same values either way, and text written before reads the same.
 
 Finding a non-finite float takes a walk through the value. An inserted document's walk comes free: the fast
 `to_internal` (`deploy/mongo_codec.py`) already visits every value and notes whether all floats were finite, and
