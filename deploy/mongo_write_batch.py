@@ -33,15 +33,16 @@ def _commit(connection: sqlite3.Connection, engine: Any) -> None:
         raise
 
 
-def own_transaction_engine(admin: Any, session: Any) -> Any | None:
+def own_transaction_engine(admin: Any, session: Any, *, or_session: bool = False) -> Any | None:
     """The engine of a write command running in a write transaction on the engine's connection (the one `install`
-    opened for it, or another command's it joined), not in a session's transaction: its statements may then go
-    into that transaction directly. None otherwise."""
+    opened for it, or another command's it joined), not in a session's transaction unless `or_session` (a session's
+    transaction is on the same connection): its statements may then go into that transaction directly. None
+    otherwise."""
     engine = getattr(admin._database, "_engine", None)
     connection = getattr(engine, "_connection", None)
-    if connection is None or not connection.in_transaction or getattr(session, "in_transaction", False):
+    if connection is None or not connection.in_transaction:
         return None
-    return engine
+    return engine if or_session or not getattr(session, "in_transaction", False) else None
 
 
 def install(server: Any, engine: Any) -> None:

@@ -10,6 +10,7 @@ from mongoeco.api._async.collection import AsyncCollection
 from pymongo import AsyncMongoClient
 from pymongo.errors import BulkWriteError
 
+from deploy import mongo_insert_batch
 from deploy.mongo_server import engine_for
 from tests.support.mongo import embedded_mongo, served_client, stored_rows
 
@@ -107,14 +108,59 @@ async def test_two_arrays_in_one_compound_index_are_refused_in_a_batch_as_one_at
 
 
 async def test_a_batch_inside_a_transaction_is_undone_with_it(served: tuple[AsyncMongoClient, Path, list]) -> None:
-    client, path, _ = served
+    client, path, batches = served
     matches = client["inserts"]["matches"]
     await matches.insert_one({"_id": "m0"})
     async with client.start_session() as session:
         await session.start_transaction()
         await matches.insert_many([{"_id": f"m{i}"} for i in range(1, 4)], session=session)
         await session.abort_transaction()
+    assert batches == [3]
     assert [key for key, _ in stored_rows(path, "matches")[0]] == keys("m0")
+
+
+async def test_a_batch_inside_a_transaction_stores_what_one_document_at_a_time_stores_when_committed(
+        served: tuple[AsyncMongoClient, Path, list]) -> None:
+    client, path, batches = served
+    db = client["inserts"]
+    for name in ("batched", "single"):
+        await db[name].create_index([("org_id", 1), ("seq", 1)])
+        await db[name].create_index("tags")
+    documents = [notification(i) for i in range(6)]
+    async with client.start_session() as session, await session.start_transaction():
+        await db["batched"].insert_many(documents[:3], session=session)
+        await db["outbox"].insert_many([{"_id": f"o{i}", "key": f"ntf_{i:03d}"} for i in range(3)], session=session)
+        await db["batched"].insert_many(documents[3:], session=session)
+    assert batches == [3, 3, 3]
+    async with client.start_session() as session, await session.start_transaction():
+        for document in documents:
+            await db["single"].insert_one(document, session=session)
+    assert stored_rows(path, "batched") == stored_rows(path, "single")
+    assert [key for key, _ in stored_rows(path, "outbox")[0]] == keys("o0", "o1", "o2")
+    assert await db["batched"].count_documents({"tags": "t1"}) == 3
+
+
+async def test_a_refused_document_inside_a_transaction_is_reported_as_by_the_per_document_path(
+        served: tuple[AsyncMongoClient, Path, list], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same transaction twice, through the batch path and with it switched off: the same error, the same rows
+    once committed."""
+    client, path, batches = served
+    db = client["inserts"]
+    outcomes = []
+    for name in ("batched", "single"):
+        if name == "single":
+            monkeypatch.setattr(mongo_insert_batch, "own_transaction_engine", lambda *_, **__: None)
+        await db[name].insert_one({"_id": "p0"})
+        async with client.start_session() as session:
+            await session.start_transaction()
+            with pytest.raises(BulkWriteError) as refused:
+                await db[name].insert_many([{"_id": "p1"}, {"_id": "p0"}, {"_id": "p2"}], session=session)
+            outcomes.append((refused.value.details["nInserted"],
+                             [(e["index"], e["code"]) for e in refused.value.details["writeErrors"]]))
+            await session.abort_transaction()
+    assert batches == [3]  # the first tried the batch path (and went on one document at a time), the second did not
+    assert outcomes[0] == outcomes[1] == (1, [(1, 11000)])
+    assert [key for key, _ in stored_rows(path, "batched")[0]] == [key for key, _ in stored_rows(path, "single")[0]]
 
 
 def ttl_entries(path: Path, collection: str) -> list:
