@@ -34,3 +34,9 @@ async def commit(box: Container, change: Change, events: Events | Callable[[Any]
     value, rows = await retrying(attempt)
     box.relay.committed(rows)
     return value
+
+
+async def create(box: Container, collection: str, doc: dict, events: Events) -> None:
+    """Inserts a new document and records its events atomically, in one transaction with any other new documents
+    that arrive meanwhile (see `creations`)."""
+    await box.creations.create(collection, doc, events)

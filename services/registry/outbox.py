@@ -38,12 +38,24 @@ from services.registry.db import Database, only_duplicates
 log = logging.getLogger("duijie.registry.outbox")
 
 
+def _row(topic: str, event: Envelope) -> dict:
+    return {"_id": ObjectId(), "event_id": event.id, "topic": topic, "key": event.subject, "type": event.type,
+            "value": encode(event), "sent": False, "created_at": datetime.now(UTC)}
+
+
 async def record(db: Database, session: AsyncClientSession, topic: str, event: Envelope) -> dict:
     """Adds the event's row to the caller's transaction; returns the row (for `Relay.committed` once committed)."""
-    row = {"_id": ObjectId(), "event_id": event.id, "topic": topic, "key": event.subject, "type": event.type,
-           "value": encode(event), "sent": False, "created_at": datetime.now(UTC)}
+    row = _row(topic, event)
     await db["outbox"].insert_one(row, session=session)
     return row
+
+
+async def record_many(db: Database, session: AsyncClientSession, events: list[tuple[str, Envelope]]) -> list[dict]:
+    """`record` for several (topic, event) pairs in one insert; their rows in that order."""
+    rows = [_row(topic, event) for topic, event in events]
+    if rows:
+        await db["outbox"].insert_many(rows, session=session)
+    return rows
 
 
 class Relay:

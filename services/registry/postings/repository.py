@@ -25,9 +25,6 @@ class PostingRepository:
         self.db = db
         self.items = db[collection]
 
-    async def add(self, doc: dict, session: AsyncClientSession) -> None:
-        await self.items.insert_one(doc, session=session)
-
     async def get(self, posting_id: str) -> dict | None:
         return await self.items.find_one({"_id": posting_id})
 

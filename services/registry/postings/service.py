@@ -10,7 +10,7 @@ from services.registry.auth import Caller
 from services.registry.concurrency import ensure_current
 from services.registry.container import Container
 from services.registry.errors import Conflict, Forbidden, Invalid, NotFound
-from services.registry.events import commit
+from services.registry.events import commit, create
 from services.registry.postings.access import Sight, anonymised, is_secret, list_visibility, owns, sight
 from services.registry.postings.kinds import PostingKind
 from services.registry.postings.repository import PostingFilter, PostingRepository
@@ -40,8 +40,7 @@ async def create_posting(box: Container, kind: PostingKind, caller: Caller, body
         fields[owner_field] = fields.get(owner_field) or org_id
     doc = {"status": kind.open_status, **fields, "_id": posting_id, "org_id": org_id,
            "org_kind": org_kind, "version": 1, "created_at": now, "updated_at": now}
-    repo = PostingRepository(box.db, kind.collection)
-    await commit(box, lambda s: repo.add(doc, s), [(kind.topic, kind.created_event, posting_id, event_data(doc))])
+    await create(box, kind.collection, doc, [(kind.topic, kind.created_event, posting_id, event_data(doc))])
     return to_public(kind, doc)
 
 
