@@ -4,8 +4,11 @@ The registry runs one transaction at a time (`Database.transaction`), and a new 
 round trips to the database: the document's insert, its outbox row's insert and the commit. Postings that arrive
 while a transaction is in flight wait for the lock anyway; here they share the next transaction: one insert per
 collection, one insert of all their outbox rows, one commit. A posting that arrives alone is committed at once, as
-before. So the commands per posting fall exactly when postings queue: on the embedded database a group of two cost
-about 1.2 ms of its CPU per posting against 1.9–2.3 ms alone, a group of four 1.05 ms, of eight 0.85 ms.
+before. So the commands per posting fall exactly when postings queue: the embedded database spent 1.86–2.50 ms of
+its CPU per posting committed alone, 1.14 and 1.25 ms in groups of two, 1.05 in fours, 0.85 in eights (0.83–0.90
+in fours once its batch path took inserts inside transactions, `deploy/mongo_insert_batch.py`). At 50 postings/s
+a transaction held 1.23 of them on average, and the registry answered POSTs with p99 89–222 ms against 210–961 ms
+(six pairs of pipeline-bench runs; see the README).
 
 A group that fails for anything but a transient reason (those retry it whole) is committed again one creation at
 a time, so a bad document fails its own request alone. Each creation's events follow its document into the

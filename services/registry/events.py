@@ -7,16 +7,15 @@ conflict between two concurrent transactions) is retried as a whole: nothing of 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.contracts.envelope import new_event
 from services.registry import outbox
 from services.registry.container import Container
+from services.registry.creations import Events
 from services.registry.db import retrying
 
 Change = Callable[[AsyncClientSession], Awaitable[Any]]
-Events = list[tuple[str, str, str, BaseModel | dict]]  # (topic, type, subject, data), ...
 
 
 async def commit(box: Container, change: Change, events: Events | Callable[[Any], Events]) -> Any:
