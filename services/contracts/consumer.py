@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from prometheus_client import Gauge
@@ -121,7 +122,8 @@ def subscribe_batches(
     linger_seconds: float = 0.0, quiet_topics: Collection[str] = (), quiet_fetch_max_wait_ms: int = 250,
     busy_fetch_max_wait_ms: int | None = None,
 ) -> None:
-    """Like `subscribe_events`, with everything fetched together handed over per topic; committed after. With
+    """Like `subscribe_events`, with everything fetched together handed over per topic; committed after, in the
+    background while the next batch is fetched (`OffsetCommits`). With
     `linger_seconds`, a fetch starts no sooner than that after the previous batch was handed over (see
     `_without_idle_sleeps`).
 
@@ -165,12 +167,13 @@ def subscribe_batches(
              ([t for t in handlers if t in quiet_topics], quiet_fetch_max_wait_ms, None)]
     for lane_topics, wait_ms, busy_wait_ms in lanes:
         if lane_topics:
+            # Offsets are committed by `_without_idle_sleeps`, in the background (`OffsetCommits`).
             subscriber = broker.subscriber(*lane_topics, group_id=group_id, auto_offset_reset="earliest",
-                                           ack_policy=AckPolicy.ACK, fetch_max_wait_ms=wait_ms, batch=True,
+                                           ack_policy=AckPolicy.MANUAL, fetch_max_wait_ms=wait_ms, batch=True,
                                            max_records=max_records, decoder=_records)
             subscriber(consume)
             waits = FetchWaits(idle_ms=wait_ms, busy_ms=busy_wait_ms) if busy_wait_ms is not None else None
-            _without_idle_sleeps(subscriber, max_records, linger_seconds, group_id, waits)
+            _without_idle_sleeps(subscriber, max_records, linger_seconds, group_id, waits, commit=True)
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,41 @@ class FetchWaits:
     busy_ms: int
 
 
+class OffsetCommits:
+    """A consumer's handled offsets, committed in the background, one commit in flight at a time.
+
+    A batch's offsets used to be committed (FastStream's `AckPolicy.ACK`) before the next batch was fetched, and the
+    records that arrived meanwhile waited for that round trip: at 50 postings/s on the embedded broker, p50 10.4 ms
+    of notify's 42 ms cycle per batch of match events, 6.8 of matching's 16 ms per batch of postings. Now the next
+    fetch starts at once and the commit goes out beside it. What is committed is still only what was handled, as
+    before (a batch counts as handled once its handler returned, after retries and dead-lettering); offsets handled
+    while a commit is in flight go together in the next one. A failed commit is logged and covered by the next one;
+    offsets handled but not yet committed when the consumer stops or loses the partition are fetched again by
+    whoever reads it next, which every consumer here tolerates (they are idempotent), as it tolerated a crash
+    between handling and committing before."""
+
+    def __init__(self, consumer: Any) -> None:
+        self.consumer = consumer
+        self._due: dict[Any, int] = {}
+        self._task: asyncio.Task | None = None
+
+    def handled(self, records: tuple[Any, ...]) -> None:
+        """The records of a batch whose handling ended: their partitions' offsets after them are due."""
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            self._due[partition] = max(self._due.get(partition, 0), record.offset + 1)
+        if self._due and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._commit(), name="offset-commits")
+
+    async def _commit(self) -> None:
+        while self._due:
+            offsets, self._due = self._due, {}
+            try:
+                await self.consumer.commit(offsets)
+            except Exception as error:  # noqa: BLE001 - the next commit covers these offsets
+                log.warning("committing offsets failed (the next commit covers them): %s", error)
+
+
 def set_fetch_wait(consumer: Any, wait_ms: int) -> bool:
     """Sets the wait of the consumer's next fetches; False when this aiokafka keeps it elsewhere (the wait then
     stays what the consumer was created with)."""
@@ -202,7 +240,7 @@ def set_fetch_wait(consumer: Any, wait_ms: int) -> bool:
 
 
 def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: float = 0.0, group_id: str = "",
-                         waits: FetchWaits | None = None) -> None:
+                         waits: FetchWaits | None = None, commit: bool = False) -> None:
     """A batch starts as soon as anything is fetched.
 
     FastStream's batch subscriber polls with `getmany(batch_timeout_ms)` and, after an empty poll, sleeps as long
@@ -220,11 +258,21 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
 
     With `waits`, the fetches' wait on the broker follows `FetchWaits`: short after records came, long after a
     second without any.
+
+    With `commit`, the records handed over last are committed (`OffsetCommits`) when the next batch is asked for:
+    FastStream's consume loop asks only once the previous batch's handling has ended.
     """
     next_fetch = 0.0  # loop time before which no fetch starts
+    handed: tuple[Any, ...] = ()  # the batch handed over last
+    commits: OffsetCommits | None = None
 
     async def get_msg(consumer: Any) -> tuple[Any, ...]:
-        nonlocal next_fetch
+        nonlocal next_fetch, handed, commits
+        if commit and handed:
+            if commits is None or commits.consumer is not consumer:
+                commits = OffsetCommits(consumer)
+            commits.handled(handed)
+            handed = ()
         loop = asyncio.get_running_loop()
         if (wait := next_fetch - loop.time()) > 0:
             await asyncio.sleep(wait)
@@ -238,6 +286,7 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
                     if records and (highwater := consumer.highwater(partition)) is not None:
                         LAG.labels(group_id, partition.topic, str(partition.partition)).set(
                             max(0, highwater - records[-1].offset - 1))
-                return tuple(record for records in fetched.values() for record in records)
+                handed = tuple(record for records in fetched.values() for record in records)
+                return handed
 
     subscriber.get_msg = get_msg

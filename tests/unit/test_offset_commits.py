@@ -1,0 +1,101 @@
+"""A batch lane commits what it handled in the background (services/contracts/consumer.py, `OffsetCommits`): a
+batch's offsets are committed once the next batch is asked for, never before its handling ended; the next fetch
+does not wait for the commit; offsets handled while a commit is in flight go together in the next one; a failed
+commit is covered by the next."""
+
+import asyncio
+from types import SimpleNamespace
+
+from aiokafka import TopicPartition
+
+from services.contracts.consumer import OffsetCommits, _without_idle_sleeps
+
+NEEDS, RESULTS = TopicPartition("registry.needs.v1", 0), TopicPartition("registry.results.v1", 3)
+
+
+def record(partition: TopicPartition, offset: int) -> SimpleNamespace:
+    return SimpleNamespace(topic=partition.topic, partition=partition.partition, offset=offset, value=b"event")
+
+
+class Consumer:
+    """Hands out the batches given, in turn; records every commit; `slow` holds each commit until released, `fails`
+    makes that many commits fail."""
+
+    def __init__(self, batches: list[list[SimpleNamespace]]) -> None:
+        self.batches, self.commits = batches, []
+        self.slow: asyncio.Event | None = None
+        self.fails = 0
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict:
+        batch = self.batches.pop(0)
+        fetched: dict[TopicPartition, list] = {}
+        for r in batch:
+            fetched.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+        return fetched
+
+    def highwater(self, partition: TopicPartition) -> None:
+        return None
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.slow is not None:
+            await self.slow.wait()
+        if self.fails:
+            self.fails -= 1
+            raise ConnectionError("coordinator unavailable")
+        self.commits.append(dict(offsets))
+
+
+async def settled() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_a_batch_is_committed_when_the_next_is_asked_for_not_before() -> None:
+    consumer = Consumer([[record(NEEDS, 7), record(NEEDS, 8), record(RESULTS, 2)], [record(NEEDS, 9)]])
+    subscriber = SimpleNamespace()
+    _without_idle_sleeps(subscriber, max_records=10, commit=True)
+    first = await subscriber.get_msg(consumer)
+    assert len(first) == 3
+    await settled()
+    assert consumer.commits == [], "nothing is committed while the batch may still be in its handler"
+    await subscriber.get_msg(consumer)  # the consume loop asks again: the first batch was handled
+    await settled()
+    assert consumer.commits == [{NEEDS: 9, RESULTS: 3}], "the offsets after each partition's last record"
+
+
+async def test_without_commit_the_lane_commits_nothing_itself() -> None:
+    consumer = Consumer([[record(NEEDS, 1)], [record(NEEDS, 2)]])
+    subscriber = SimpleNamespace()
+    _without_idle_sleeps(subscriber, max_records=10)
+    await subscriber.get_msg(consumer)
+    await subscriber.get_msg(consumer)
+    await settled()
+    assert consumer.commits == []
+
+
+async def test_the_next_fetch_does_not_wait_for_a_commit_and_offsets_handled_meanwhile_go_together() -> None:
+    consumer = Consumer([[record(NEEDS, 1)], [record(NEEDS, 2)], [record(RESULTS, 5)], [record(NEEDS, 3)]])
+    consumer.slow = asyncio.Event()
+    subscriber = SimpleNamespace()
+    _without_idle_sleeps(subscriber, max_records=10, commit=True)
+    for _ in range(4):  # the commit of the first batch hangs: the lane goes on fetching
+        await asyncio.wait_for(subscriber.get_msg(consumer), 1.0)
+        await settled()
+    consumer.slow.set()
+    await settled()
+    assert consumer.commits == [{NEEDS: 2}, {NEEDS: 3, RESULTS: 6}]
+
+
+async def test_a_failed_commit_is_covered_by_the_next() -> None:
+    consumer = Consumer([])
+    consumer.fails = 1
+    commits = OffsetCommits(consumer)
+    commits.handled((record(NEEDS, 4),))
+    await settled()
+    assert consumer.commits == []
+    commits.handled((record(RESULTS, 0),))
+    await settled()
+    assert consumer.commits == [{RESULTS: 1}]
+    commits.handled((record(NEEDS, 5),))
+    await settled()
+    assert consumer.commits[-1] == {NEEDS: 6}, "later offsets of the partition whose commit failed"
