@@ -209,7 +209,7 @@ class OffsetCommits:
 
     def __init__(self, consumer: Any) -> None:
         self.consumer = consumer
-        self._due: dict[Any, int] = {}
+        self._due: dict[TopicPartition, int] = {}
         self._task: asyncio.Task | None = None
 
     def handled(self, records: tuple[Any, ...]) -> None:

@@ -61,7 +61,6 @@ class Creations:
         self._waiting: list[Creation] = []
         self._group: list[Creation] = []  # the one being committed
         self._draining: asyncio.Task | None = None
-        self.transactions = 0  # committed
 
     async def create(self, collection: str, doc: dict, events: Events) -> None:
         """Inserts `doc` into `collection` and records `events`, atomically; returns once committed. A request
@@ -119,7 +118,6 @@ class Creations:
             return await outbox.record_many(self.db, session, events)
 
     def _committed(self, group: list[Creation], rows: list[dict]) -> None:
-        self.transactions += 1
         GROUPED.observe(len(group))
         self.relay.committed(rows)
         for creation in group:
