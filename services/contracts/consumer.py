@@ -29,7 +29,10 @@ from services.contracts.wire import InvalidEvent, decode
 log = logging.getLogger("duijie.consumer")
 
 Handler = Callable[[Envelope], Awaitable[None]]
-BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+# A batch handler may return work it left running (a tail, e.g. the rest of its writes): the batch's offsets are
+# committed once the tail is done, and a failed tail has the batch handed over again (handlers are idempotent).
+BatchHandler = Callable[[list[Envelope]], Awaitable[Awaitable[None] | None]]
+Tail = tuple[str, list[tuple[Any, Envelope]], Awaitable[None]]  # (topic, the batch, its tail)
 # Kafka's own measure of a consumer falling behind, on each service's /metrics: an operator alerts on it.
 LAG = Gauge("consumer_lag_records", "Records in a partition after the last one the service's consumer group fetched "
             "(as of that fetch)", ["group", "topic", "partition"])
@@ -141,28 +144,61 @@ def subscribe_batches(
     (see `_without_idle_sleeps`)."""
     reject = _rejecter(broker, on_dead_letter)
 
-    async def handle(topic: str, batch: list[tuple[Any, Envelope]]) -> None:
+    async def handle(topic: str, batch: list[tuple[Any, Envelope]]) -> list[Tail]:
+        """Hands a batch over (retried, then one event at a time, then dead-lettered); returns the tails left."""
         handler, events = handlers[topic], [envelope for _, envelope in batch]
-        error = await _retried(lambda: handler(events), attempts, f"batch handler for {topic}")
+        tails: list[Tail] = []
+
+        async def call() -> None:
+            if (tail := await handler(events)) is not None:
+                tails.append((topic, batch, tail))
+
+        error = await _retried(call, attempts, f"batch handler for {topic}")
         if error is None:
-            return
+            return tails
         if len(batch) == 1:
             await reject(topic, batch[0][0], _failure(error))
-            return
+            return []
         for item in batch:  # the batch keeps failing: one event at a time finds the poison one
-            await handle(topic, [item])
+            tails += await handle(topic, [item])
+        return tails
 
-    async def consume(records: Any) -> None:
-        by_topic: dict[str, list[tuple[Any, Envelope]]] = {}
-        for record in records:
+    async def settle(tails: list[Tail], attempt: int = 1) -> None:
+        """Waits for tails; a batch whose tail failed is handed over again, dead-lettered after `attempts`."""
+        for topic, batch, tail in tails:
             try:
-                by_topic.setdefault(record.topic, []).append((record, decode(record.value)))
-            except InvalidEvent as error:
-                await reject(record.topic, record, f"invalid event: {error}")
-        for topic, batch in by_topic.items():
-            await handle(topic, batch)
+                await tail
+                continue
+            except Exception as error:  # noqa: BLE001 - handled like a failure of the handler itself
+                if attempt >= attempts:
+                    for record, _ in batch:
+                        await reject(topic, record, _failure(error))
+                    continue
+                log.warning("the tail of a batch of %s failed (attempt %d): %s", topic, attempt, error)
+            await settle(await handle(topic, batch), attempt + 1)
 
-    consume.__name__ = f"consume_batches_{group_id}"
+    def lane() -> tuple[Callable[[Any], Awaitable[None]], Callable[[], Awaitable[None] | None]]:
+        """A lane's consume function, and what gives the tails of the batch it handled last to the committer."""
+        left: list[Tail] = []
+
+        async def consume(records: Any) -> None:
+            by_topic: dict[str, list[tuple[Any, Envelope]]] = {}
+            for record in records:
+                try:
+                    by_topic.setdefault(record.topic, []).append((record, decode(record.value)))
+                except InvalidEvent as error:
+                    await reject(record.topic, record, f"invalid event: {error}")
+            for topic, batch in by_topic.items():
+                left.extend(await handle(topic, batch))
+
+        def tails() -> Awaitable[None] | None:
+            taken = left[:]
+            left.clear()
+            return asyncio.create_task(settle(taken), name="batch-tails") if taken else None
+
+        consume.__name__ = f"consume_batches_{group_id}"
+        return consume, tails
+
     lanes = [([t for t in handlers if t not in quiet_topics], fetch_max_wait_ms, busy_fetch_max_wait_ms),
              ([t for t in handlers if t in quiet_topics], quiet_fetch_max_wait_ms, None)]
     for lane_topics, wait_ms, busy_wait_ms in lanes:
@@ -171,9 +207,10 @@ def subscribe_batches(
             subscriber = broker.subscriber(*lane_topics, group_id=group_id, auto_offset_reset="earliest",
                                            ack_policy=AckPolicy.MANUAL, fetch_max_wait_ms=wait_ms, batch=True,
                                            max_records=max_records, decoder=_records)
+            consume, tails = lane()
             subscriber(consume)
             waits = FetchWaits(idle_ms=wait_ms, busy_ms=busy_wait_ms) if busy_wait_ms is not None else None
-            _without_idle_sleeps(subscriber, max_records, linger_seconds, group_id, waits, commit=True)
+            _without_idle_sleeps(subscriber, max_records, linger_seconds, group_id, waits, commit=True, tails=tails)
 
 
 @dataclass(frozen=True)
@@ -210,10 +247,14 @@ class OffsetCommits:
     def __init__(self, consumer: Any) -> None:
         self.consumer = consumer
         self._due: dict[TopicPartition, int] = {}
+        self._tails: list[Awaitable[None]] = []
         self._task: asyncio.Task | None = None
 
-    def handled(self, records: tuple[Any, ...]) -> None:
-        """The records of a batch whose handling ended: their partitions' offsets after them are due."""
+    def handled(self, records: tuple[Any, ...], tails: Awaitable[None] | None = None) -> None:
+        """The records of a batch whose handler returned: their partitions' offsets after them are due, once the
+        work the handler left running (`tails`, see `BatchHandler`) is done."""
+        if tails is not None:
+            self._tails.append(tails)
         for record in records:
             partition = TopicPartition(record.topic, record.partition)
             self._due[partition] = max(self._due.get(partition, 0), record.offset + 1)
@@ -223,6 +264,12 @@ class OffsetCommits:
     async def _commit(self) -> None:
         while self._due:
             offsets, self._due = self._due, {}
+            tails, self._tails = self._tails, []
+            for tail in tails:
+                try:
+                    await tail  # a failed tail's batch was handed over again or dead-lettered meanwhile
+                except Exception as error:  # noqa: BLE001 - as when dead-lettering fails in the lane itself
+                    log.error("settling a batch's tail failed: %s", error)
             try:
                 await self.consumer.commit(offsets)
             except Exception as error:  # noqa: BLE001 - the next commit covers these offsets
@@ -240,7 +287,8 @@ def set_fetch_wait(consumer: Any, wait_ms: int) -> bool:
 
 
 def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: float = 0.0, group_id: str = "",
-                         waits: FetchWaits | None = None, commit: bool = False) -> None:
+                         waits: FetchWaits | None = None, commit: bool = False,
+                         tails: Callable[[], Awaitable[None] | None] = lambda: None) -> None:
     """A batch starts as soon as anything is fetched.
 
     FastStream's batch subscriber polls with `getmany(batch_timeout_ms)` and, after an empty poll, sleeps as long
@@ -271,7 +319,7 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
         if commit and handed:
             if commits is None or commits.consumer is not consumer:
                 commits = OffsetCommits(consumer)
-            commits.handled(handed)
+            commits.handled(handed, tails())
             handed = ()
         loop = asyncio.get_running_loop()
         if (wait := next_fetch - loop.time()) > 0:

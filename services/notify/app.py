@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await changes.stop()
         await dispatcher.stop()
         await broker.stop()
+        await notifier.tails.drain()
         await box.keys.close()
         await poster.close()
         await db.close()

@@ -3,7 +3,7 @@ the organisation's preferences and webhook endpoints ask for. Also tells an owne
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
@@ -16,6 +16,7 @@ from services.notify.event_types import DEAD_LETTERED_SUFFIX, DISABLED_TYPE, TES
 from services.notify.numbering import Numbers
 from services.notify.preferences import HELD_CHANNELS, PreferenceStore, urgent
 from services.notify.pulse import Pulse
+from services.notify.tails import Tails
 from services.notify.webhooks import TARGETED, Endpoints
 
 
@@ -31,6 +32,16 @@ class Plan:
     @property
     def sends_now(self) -> bool:
         return any(not self.held(channel) for channel, _, _ in self.targets)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Notifications about to be recorded: their documents and plans by message index, the groups they are
+    inserted in, and each one as stored (the existing one where an earlier delivery of the event stored it)."""
+    docs: dict[int, dict]
+    plans: list[Plan]
+    groups: list[list[int]]
+    stored: dict[int, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,12 +96,11 @@ class Notifier:
                  numbers: Numbers) -> None:
         self.db, self.endpoints, self.preferences, self.pulse, self.numbers = db, endpoints, preferences, pulse, numbers
         self.dispatcher: Dispatcher | None = None  # set by the composition root (the dispatcher calls us back)
+        self.tails = Tails()
 
-    async def on_event(self, event: Envelope) -> None:
-        await self.on_events([event])
-
-    async def on_events(self, events: list[Envelope]) -> None:
-        """A batch of events: all their notifications recorded together, then sent (see `record_and_send`)."""
+    async def on_events(self, events: list[Envelope]) -> asyncio.Task | None:
+        """A batch of events: each recipient's first message recorded and sent at once, the rest left to a tail
+        (`tails`), returned still running: the consumer commits the batch once it is done."""
         messages = []
         for event in events:
             orgs = notifications.recipients(event)
@@ -99,7 +109,12 @@ class Notifier:
                         if o != event.data.get("org_id")]
             messages += [Message(o, event.type, event.subject, notifications.seen_by(event.type, event.data, o),
                                  event.id, event.id) for o in orgs]
-        await self.record_and_send(messages)
+        batch = await self._prepare(messages)
+        if batch is None:
+            return None
+        first, *rest = batch.groups
+        await self._store([first], batch)
+        return await self.tails.start(lambda: self._store(rest, batch)) if rest else None
 
     async def notify(self, org_id: str, type_: str, subject: str, data: dict, key: str,
                      event_id: str | None = None, exclude: tuple[str, ...] = (), digestible: bool = True) -> dict:
@@ -132,19 +147,32 @@ class Notifier:
         return Plan(targets, prefs.release_at(datetime.now(UTC), type_), prefs.channels.sse)
 
     async def record_and_send(self, messages: list[Message]) -> list[dict]:
-        """Records one notification per message and starts their dispatches. With a daily digest on, e-mail
-        waits for the digest (warnings excepted). The sequence numbers come from this replica's reservation, or one
-        round trip reserves them (`numbering`; preferences and endpoints come from short-lived caches meanwhile);
-        the notifications are then inserted in small groups, those with a channel to send to at once first, each
-        group's messages sent as soon as it is stored."""
+        """Records one notification per message and starts their dispatches; returns them once all are stored.
+        With a daily digest on, e-mail waits for the digest (warnings excepted)."""
+        batch = await self._prepare(messages)
+        if batch is None:
+            return []
+        await self._store(batch.groups, batch)
+        return [batch.stored[i] for i in range(len(messages))]
+
+    async def _prepare(self, messages: list[Message]) -> "Batch | None":
+        """The notifications of `messages`, in the groups they are inserted in. The sequence numbers come from this
+        replica's reservation, or one round trip reserves them (`numbering`; preferences and endpoints come from
+        short-lived caches meanwhile); those with a channel to send to at once go first."""
         assert self.dispatcher is not None
         if not messages:
-            return []
+            return None
         numbers, *plans = await asyncio.gather(self.numbers.take(len(messages)), *(self._plan(m) for m in messages))
         order, first = in_line([m.org_id for m in messages], [p.sends_now for p in plans])
         docs = {i: self._document(messages[i], plans[i], numbers[rank]) for rank, i in enumerate(order)}
-        stored: dict[int, dict] = {}
-        for group in groups(order, first):  # one after another: concurrent inserts would interleave on the server
+        return Batch(docs, plans, groups(order, first))
+
+    async def _store(self, cut: list[list[int]], batch: "Batch") -> None:
+        """Inserts the groups one after another (concurrent inserts would interleave on the server), each group's
+        messages sent as soon as it is stored."""
+        assert self.dispatcher is not None
+        docs, plans, stored = batch.docs, batch.plans, batch.stored
+        for group in cut:
             with self.dispatcher.claiming([did for i in group for did in docs[i].get("undispatched", [])]):
                 recorded = await notifications.record_many(self.db, [docs[i] for i in group])
                 self.dispatcher.note_recorded([notification for notification, new in recorded if new])
@@ -152,7 +180,6 @@ class Notifier:
                     stored[i] = notification
                     if new:  # else its creator sends it (or, if that one died, the replica adopting its dispatches)
                         await self._start(notification, plans[i])
-        return [stored[i] for i in range(len(messages))]
 
     def _document(self, message: Message, plan: Plan, seq: int) -> dict:
         """A notification with the claims on its first attempts (see `deliveries`)."""

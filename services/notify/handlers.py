@@ -1,5 +1,7 @@
 """Events in, notifications out: matches, feedback, summit and schedule news, deals (in batches)."""
 
+from collections.abc import Awaitable
+
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
@@ -14,8 +16,8 @@ NOTIFYING_TOPICS = (topics.MATCHES, topics.FEEDBACK, topics.SCHEDULES, topics.SU
 
 
 def register_handlers(broker: KafkaBroker, box: Container) -> None:
-    async def on_events(events: list[Envelope]) -> None:
-        await box.notifier.on_events(events)
+    async def on_events(events: list[Envelope]) -> Awaitable[None] | None:
+        return await box.notifier.on_events(events)  # the rest of the batch's notifications, still being stored
 
     handlers = {topics.named(t, box.settings.topic_prefix): on_events for t in NOTIFYING_TOPICS}
     # A batch is what arrived since the last fetch: a few events while notify keeps up. When it falls behind, up to

@@ -1,6 +1,7 @@
 """Topics off the path to a notification are fetched by a second member of the same consumer group, whose fetches
 wait longer; records on either lane are handled and committed the same way."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -73,5 +74,35 @@ async def test_both_lanes_of_one_group_take_their_own_topics_records(stack: Stac
         await eventually(all_handled, within=30)
         assigned = {tuple(sorted({tp.topic for tp in s.consumer.assignment()})) for s in broker.subscribers}
         assert assigned == {(hot,), (quiet,)}, "each member of the group holds its own lane's partitions"
+    finally:
+        await broker.stop()
+
+
+@pytest.mark.integration
+async def test_a_batch_whose_tail_failed_is_handed_over_again(stack: Stack) -> None:
+    (topic,) = await new_topics(stack.bootstrap, 1)
+    handed: list[list[str]] = []
+    tails_run: list[str] = []
+
+    async def handler(events: list[Envelope]) -> asyncio.Task:
+        handed.append([e.subject for e in events])
+
+        async def rest() -> None:  # the work the handler leaves running: fails the first time only
+            if len(handed) == 1:
+                raise ConnectionError("database gone")
+            tails_run.append("stored")
+        return asyncio.create_task(rest())
+
+    broker = kafka_broker(stack.bootstrap, "test-tails")
+    subscribe_batches(broker, {topic: handler}, f"tails-{uuid.uuid4().hex[:6]}")
+    await broker.start()
+    try:
+        event = new_event("org.updated", "t1", {"id": "t1", "version": 1, "name": "t1", "kind": "firm"}, "/tests/tails")
+        await publish_raw(stack.bootstrap, topic, encode(event), key=b"t1")
+
+        async def done() -> bool:
+            return tails_run == ["stored"]
+        await eventually(done, within=30)
+        assert handed == [["t1"], ["t1"]], "handed over again after its tail failed, once"
     finally:
         await broker.stop()

@@ -99,3 +99,25 @@ async def test_a_failed_commit_is_covered_by_the_next() -> None:
     commits.handled((record(NEEDS, 5),))
     await settled()
     assert consumer.commits[-1] == {NEEDS: 6}, "later offsets of the partition whose commit failed"
+
+
+async def test_a_batch_whose_handler_left_work_running_is_committed_once_that_work_is_done() -> None:
+    consumer = Consumer([[record(NEEDS, 4)], [record(NEEDS, 5)], [record(NEEDS, 6)]])
+    tail_done = asyncio.Event()
+    left: list = [tail_done.wait()]  # the first batch's handler leaves its tail running
+
+    def tails():  # noqa: ANN202
+        taken = left[:]
+        left.clear()
+        return taken[0] if taken else None
+
+    subscriber = SimpleNamespace()
+    _without_idle_sleeps(subscriber, max_records=10, commit=True, tails=tails)
+    await subscriber.get_msg(consumer)
+    await subscriber.get_msg(consumer)  # the first batch's handler returned; its tail still runs
+    await settled()
+    assert consumer.commits == [], "not committed while its tail runs"
+    await subscriber.get_msg(consumer)  # the lane went on meanwhile
+    tail_done.set()
+    await settled()
+    assert consumer.commits == [{NEEDS: 5}, {NEEDS: 6}], "the first batch once its tail is done, then the next"
