@@ -155,7 +155,7 @@ class Notifier:
         await self._store(batch.groups, batch)
         return [batch.stored[i] for i in range(len(messages))]
 
-    async def _prepare(self, messages: list[Message]) -> "Batch | None":
+    async def _prepare(self, messages: list[Message]) -> Batch | None:
         """The notifications of `messages`, in the groups they are inserted in. The sequence numbers come from this
         replica's reservation, or one round trip reserves them (`numbering`; preferences and endpoints come from
         short-lived caches meanwhile); those with a channel to send to at once go first."""
@@ -167,12 +167,15 @@ class Notifier:
         docs = {i: self._document(messages[i], plans[i], numbers[rank]) for rank, i in enumerate(order)}
         return Batch(docs, plans, groups(order, first))
 
-    async def _store(self, cut: list[list[int]], batch: "Batch") -> None:
+    async def _store(self, cut: list[list[int]], batch: Batch) -> None:
         """Inserts the groups one after another (concurrent inserts would interleave on the server), each group's
         messages sent as soon as it is stored."""
         assert self.dispatcher is not None
         docs, plans, stored = batch.docs, batch.plans, batch.stored
         for group in cut:
+            for i in group:  # the lease runs from the insert, however long the group waited for its turn
+                if "claimed_until" in docs[i]:
+                    docs[i]["claimed_until"] = self.dispatcher.lease()
             with self.dispatcher.claiming([did for i in group for did in docs[i].get("undispatched", [])]):
                 recorded = await notifications.record_many(self.db, [docs[i] for i in group])
                 self.dispatcher.note_recorded([notification for notification, new in recorded if new])
