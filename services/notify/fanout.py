@@ -3,7 +3,7 @@ the organisation's preferences and webhook endpoints ask for. Also tells an owne
 
 import asyncio
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
@@ -36,12 +36,11 @@ class Plan:
 
 @dataclass(frozen=True)
 class Batch:
-    """Notifications about to be recorded: their documents and plans by message index, the groups they are
-    inserted in, and each one as stored (the existing one where an earlier delivery of the event stored it)."""
+    """Notifications about to be recorded: their documents and plans by message index, and the groups they are
+    inserted in."""
     docs: dict[int, dict]
     plans: list[Plan]
     groups: list[list[int]]
-    stored: dict[int, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,8 +151,8 @@ class Notifier:
         batch = await self._prepare(messages)
         if batch is None:
             return []
-        await self._store(batch.groups, batch)
-        return [batch.stored[i] for i in range(len(messages))]
+        stored = await self._store(batch.groups, batch)
+        return [stored[i] for i in range(len(messages))]
 
     async def _prepare(self, messages: list[Message]) -> Batch | None:
         """The notifications of `messages`, in the groups they are inserted in. The sequence numbers come from this
@@ -167,11 +166,12 @@ class Notifier:
         docs = {i: self._document(messages[i], plans[i], numbers[rank]) for rank, i in enumerate(order)}
         return Batch(docs, plans, groups(order, first))
 
-    async def _store(self, cut: list[list[int]], batch: Batch) -> None:
+    async def _store(self, cut: list[list[int]], batch: Batch) -> dict[int, dict]:
         """Inserts the groups one after another (concurrent inserts would interleave on the server), each group's
-        messages sent as soon as it is stored."""
+        messages sent as soon as it is stored; returns each notification as stored by message index (the existing
+        one where an earlier delivery of the event stored it)."""
         assert self.dispatcher is not None
-        docs, plans, stored = batch.docs, batch.plans, batch.stored
+        docs, plans, stored = batch.docs, batch.plans, {}
         for group in cut:
             for i in group:  # the lease runs from the insert, however long the group waited for its turn
                 if "claimed_until" in docs[i]:
@@ -183,6 +183,7 @@ class Notifier:
                     stored[i] = notification
                     if new:  # else its creator sends it (or, if that one died, the replica adopting its dispatches)
                         await self._start(notification, plans[i])
+        return stored
 
     def _document(self, message: Message, plan: Plan, seq: int) -> dict:
         """A notification with the claims on its first attempts (see `deliveries`)."""

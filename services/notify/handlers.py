@@ -1,13 +1,10 @@
 """Events in, notifications out: matches, feedback, summit and schedule news, deals (in batches)."""
 
-from collections.abc import Awaitable
-
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
 from services.contracts import topics
 from services.contracts.consumer import subscribe_batches
-from services.contracts.envelope import Envelope
 from services.notify.container import Container
 
 DEAD_LETTERS = Counter("notify_dead_letters_total", "Records dead-lettered", ["topic"])
@@ -16,10 +13,8 @@ NOTIFYING_TOPICS = (topics.MATCHES, topics.FEEDBACK, topics.SCHEDULES, topics.SU
 
 
 def register_handlers(broker: KafkaBroker, box: Container) -> None:
-    async def on_events(events: list[Envelope]) -> Awaitable[None] | None:
-        return await box.notifier.on_events(events)  # the rest of the batch's notifications, still being stored
-
-    handlers = {topics.named(t, box.settings.topic_prefix): on_events for t in NOTIFYING_TOPICS}
+    # A batch's handler returns the rest of its notifications still being stored (`tails`): committed once done.
+    handlers = {topics.named(t, box.settings.topic_prefix): box.notifier.on_events for t in NOTIFYING_TOPICS}
     # A batch is what arrived since the last fetch: a few events while notify keeps up. When it falls behind, up to
     # 100, recorded in bigger groups (`fanout.groups`), so each event costs fewer round trips and the backlog
     # drains. Capped at 20, a backlog could keep growing: in alternating 60 s runs of the pipeline bench at 50/s on
