@@ -24,6 +24,7 @@ from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
 from deploy import mongo_codec
 from deploy.mongo_delete_by_id import install as install_delete_by_id
+from deploy.mongo_direct_insert import install as install_direct_insert
 from deploy.mongo_document_indexes import without_spanning_indexes
 from deploy.mongo_entry_indexes import with_shared_entry_indexes
 from deploy.mongo_features import keep_features_across_writes
@@ -198,10 +199,14 @@ def _decode_inspecting_once(engine: SQLiteEngine):  # noqa: ANN202 - the engine'
     return decoded
 
 
-def proxy_for(engine: SQLiteEngine, host: str, port: int) -> AsyncMongoEcoProxyServer:
-    """The wire server over `engine`: each write command commits once (deploy/mongo_write_batch.py), and other
-    sessions' commands wait behind an open transaction, as on MongoDB (deploy/mongo_gate.py, outermost)."""
+def proxy_for(engine: SQLiteEngine, host: str, port: int, direct_inserts: bool = True) -> AsyncMongoEcoProxyServer:
+    """The wire server over `engine`: plain inserts go straight to the engine (deploy/mongo_direct_insert.py,
+    innermost; `direct_inserts` False leaves them on mongoeco's path), each write command commits once
+    (deploy/mongo_write_batch.py), and other sessions' commands wait behind an open transaction, as on MongoDB
+    (deploy/mongo_gate.py, outermost)."""
     server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
+    if direct_inserts:
+        install_direct_insert(server, engine)
     install_write_batch(server, engine)
     install_gate(server)
     return server

@@ -25,7 +25,8 @@ def notification(i: int) -> dict:
 
 @pytest.fixture
 async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[AsyncMongoClient, Path, list]]:
-    """The served database, its file, and the sizes of the batches that went through `insert_many`."""
+    """The served database, its file, and the sizes of the batches that went through `insert_many` (plain inserts
+    kept on mongoeco's path: `test_embedded_mongo_direct_inserts.py` covers the direct one)."""
     batches: list[int] = []
     insert_many = AsyncCollection.insert_many
 
@@ -34,7 +35,7 @@ async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         return await insert_many(self, documents, **options)
 
     monkeypatch.setattr(AsyncCollection, "insert_many", counted)
-    async with served_client(tmp_path / "inserts.sqlite3") as client:
+    async with served_client(tmp_path / "inserts.sqlite3", direct_inserts=False) as client:
         yield client, tmp_path / "inserts.sqlite3", batches
 
 

@@ -13,10 +13,12 @@ from deploy.mongo_server import engine_for, proxy_for
 
 
 @asynccontextmanager
-async def embedded_mongo(engine: SQLiteEngine, as_served: bool = False) -> AsyncIterator[str]:
-    """Serves `engine`, plainly or as `deploy.mongo_server` serves it (`as_served`: write commands committed
-    once each, transactions gated); yields the connection URL."""
-    proxy = (proxy_for(engine, "127.0.0.1", 0) if as_served
+async def embedded_mongo(engine: SQLiteEngine, as_served: bool = False,
+                         direct_inserts: bool = True) -> AsyncIterator[str]:
+    """Serves `engine`, plainly or as `deploy.mongo_server` serves it (`as_served`: plain inserts straight to the
+    engine unless not `direct_inserts`, write commands committed once each, transactions gated); yields the
+    connection URL."""
+    proxy = (proxy_for(engine, "127.0.0.1", 0, direct_inserts=direct_inserts) if as_served
              else AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=0))
     address = await proxy.start()
     try:
@@ -26,9 +28,10 @@ async def embedded_mongo(engine: SQLiteEngine, as_served: bool = False) -> Async
 
 
 @asynccontextmanager
-async def served_client(path: Path) -> AsyncIterator[AsyncMongoClient]:
-    """A client of the database file `path`, served as `deploy.mongo_server` serves it."""
-    async with embedded_mongo(engine_for(path), as_served=True) as url:
+async def served_client(path: Path, direct_inserts: bool = True) -> AsyncIterator[AsyncMongoClient]:
+    """A client of the database file `path`, served as `deploy.mongo_server` serves it (plain inserts on
+    mongoeco's path instead with `direct_inserts` False)."""
+    async with embedded_mongo(engine_for(path), as_served=True, direct_inserts=direct_inserts) as url:
         client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
         try:
             yield client
