@@ -12,7 +12,9 @@ and answered `{n, ok}` as MongoDB answers it.
 Anything else takes mongoeco's path, as does a command the engine refuses any of: the direct attempt runs inside
 a savepoint, so a duplicate `_id` or an invalid document leaves nothing behind, and mongoeco's path then stores
 and reports exactly what it always did. The engine's change publication is switched off in this server
-(`deploy/mongo_server.py`), so skipping the collection layer's publication loses nothing.
+(`deploy/mongo_server.py`), so skipping the collection layer's publication loses nothing; mongoeco's own
+operation counters and current-operation list do not see these inserts (nothing in Duijie reads them). The engine
+runs on the server's thread (`_run_inline`), so nothing else runs between the savepoint and its release.
 """
 
 from typing import Any
