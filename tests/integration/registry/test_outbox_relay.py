@@ -162,6 +162,47 @@ async def test_rows_handed_over_go_out_without_a_read_and_another_replicas_rows_
     assert [key for _, key in broker.published] == [b"need_1", b"need_of_another_replica", b"need_2"]
 
 
+async def test_rows_handed_over_while_published_rows_move_to_the_log_cost_no_read(db: Database) -> None:
+    """A commit while the relay moves published rows to the log (or looks whether any are due) wakes it for rows
+    that same round then takes: the next round has nothing handed over and, caught up with no poll due, reads
+    nothing (it read the outbox each time: six reads here instead of one)."""
+    broker = RecordingBroker()
+    relay = Relay(db, broker, "", batch=50, poll_seconds=30.0, log_seconds=60.0)  # type: ignore[arg-type]
+    reads = 0
+    read, move = relay.publish_pending, relay.log_published
+    handed: list[dict] = []
+
+    async def counted() -> int:
+        nonlocal reads
+        reads += 1
+        return await read()
+
+    async def moving(now: float | None = None) -> None:
+        if handed:
+            relay.committed([handed.pop()])  # committed while the relay moves what it published
+        await move(now)
+
+    relay.publish_pending, relay.log_published = counted, moving  # type: ignore[method-assign]
+    relay.start()
+    try:
+        await eventually(lambda: _lease_taken(db), within=5)
+        await eventually(lambda: _reads_at_least(lambda: reads, 1), within=5, every=0.01)  # the first poll
+        for i in range(1, 6):
+            handed.append(await record(db, f"need_{i}"))
+            relay.committed([await record(db, f"need_{i}_alone")])  # wakes the relay, which then moves and takes both
+            await eventually(lambda i=i: _count(broker, 2 * i), within=5, every=0.01)
+        await asyncio.sleep(0.2)
+    finally:
+        await relay.stop()
+    assert reads == 1
+    assert sorted(key for _, key in broker.published) == sorted(
+        f"need_{i}{alone}".encode() for i in range(1, 6) for alone in ("", "_alone"))
+
+
+async def _reads_at_least(reads: Callable[[], int], n: int) -> bool:
+    return reads() >= n
+
+
 async def test_after_a_failed_publish_the_relay_reads_the_outbox_and_keeps_the_order(db: Database) -> None:
     async with running(db) as (relay, broker):
         broker.failures = 1
