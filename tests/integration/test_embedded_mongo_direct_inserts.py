@@ -43,7 +43,8 @@ async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         yield direct, plain, tmp_path / "direct.sqlite3", tmp_path / "mongoeco.sqlite3", through_mongoeco
 
 
-async def both(served: Served, collection: str) -> list:
+def both(served: Served, collection: str) -> list:
+    """The collection on the direct server, then on the one without the direct path."""
     direct, plain, *_ = served
     return [client["inserts"][collection] for client in (direct, plain)]
 
@@ -51,7 +52,7 @@ async def both(served: Served, collection: str) -> list:
 async def test_plain_inserts_store_the_same_rows_and_index_entries_without_the_collection_layer(
         served: Served) -> None:
     *_, direct_path, plain_path, through_mongoeco = served
-    for notifications in await both(served, "notifications"):
+    for notifications in both(served, "notifications"):
         await notifications.insert_one(notification(0))  # creates the collection (mongoeco's path)
         await notifications.create_index([("org_id", 1), ("seq", 1)])
         await notifications.create_index([("data.match_id", 1), ("type", 1)])
@@ -64,7 +65,7 @@ async def test_plain_inserts_store_the_same_rows_and_index_entries_without_the_c
     assert stored_rows(direct_path, "notifications") == stored_rows(plain_path, "notifications")
     documents, (scalar, multikey, ttl) = stored_rows(direct_path, "notifications")
     assert (len(documents), len(scalar), len(multikey), len(ttl)) == (14, 14, 28, 14)
-    direct, *_ = await both(served, "notifications")
+    direct, *_ = both(served, "notifications")
     found = await direct.find({"org_id": "org_1", "seq": {"$gte": 4}}).sort("seq", 1).to_list()
     assert [d["_id"] for d in found] == ["ntf_004", "ntf_007", "ntf_010", "ntf_013"]
     assert found[0]["created_at"] == AT and found[0]["data"]["components"][0]["explanation"] == "文本相关度"
@@ -74,7 +75,7 @@ async def test_plain_inserts_store_the_same_rows_and_index_entries_without_the_c
 async def test_a_duplicate_id_is_refused_and_reported_as_by_mongoecos_path(served: Served) -> None:
     *_, direct_path, plain_path, _ = served
     details = []
-    for deliveries in await both(served, "deliveries"):
+    for deliveries in both(served, "deliveries"):
         await deliveries.insert_one({"_id": "d0", "n": 0})
         await deliveries.create_index("n")
         with pytest.raises(BulkWriteError) as ordered:
