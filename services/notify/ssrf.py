@@ -34,6 +34,8 @@ class Pinned:
     url: str
     host_header: str
     tls: bool
+    port: int
+    target: str  # the path and query, as the request line carries them
 
 
 def refused_address(ip: IPAddress) -> str | None:
@@ -107,4 +109,5 @@ async def pin(url: str, allow_hosts: set[str]) -> Pinned:
         netloc_ip += f":{parts.port}"
     host_header = parts.netloc.rsplit("@", 1)[-1]
     pinned = urlunsplit((parts.scheme, netloc_ip, parts.path or "/", parts.query, ""))
-    return Pinned(url, host, str(ip), pinned, host_header, tls)
+    target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+    return Pinned(url, host, str(ip), pinned, host_header, tls, port, target)
