@@ -183,6 +183,8 @@ class Pool:
         while idle:
             connection, expiry = idle.pop()
             expiry.cancel()
+            if not idle:
+                del self._idle[address]  # no address is remembered once nothing of it is kept
             if connection.reusable and connection.transport is not None and not connection.transport.is_closing():
                 return connection
         return None
@@ -200,10 +202,11 @@ class Pool:
         idle.append((connection, expiry))
 
     def _expire(self, address: Address, connection: Connection) -> None:
-        idle = self._idle.get(address, [])
-        self._idle[address] = [(c, e) for c, e in idle if c is not connection]
-        if not self._idle[address]:
-            del self._idle[address]
+        kept = [(c, e) for c, e in self._idle.get(address, []) if c is not connection]
+        if kept:
+            self._idle[address] = kept
+        else:
+            self._idle.pop(address, None)
         connection.close()
 
     def close(self) -> None:

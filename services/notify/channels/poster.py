@@ -26,8 +26,9 @@ BODY_LIMIT = 64 * 1024  # bytes of an answer read (the delivery record keeps 500
 USER_AGENT = "Duijie-Notify/1"
 # An idle kept-alive connection is dropped after 4 s, before the receiver drops it: uvicorn and Node.js close idle
 # connections after 5 s, aiohttp kept them 15 s, and a POST sent on a connection the receiver is closing fails
-# (the connection closes before an answer) and waits for the next retry, 5 s later. On loopback, against a server closing idle
-# connections after 1 s, POSTs 0.97–1.03 s apart: 3 of 100 failed with aiohttp's 15 s, none of 100 with 0.8 s.
+# (the connection closes before an answer) and waits for the next retry, 5 s later. On loopback, against a server
+# closing idle connections after 1 s, POSTs 0.97–1.03 s apart: 3 of 100 failed with aiohttp's 15 s, none of 100
+# with 0.8 s.
 KEEPALIVE_SECONDS = 4.0
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # reserved characters and existing %-escapes are left as they are
 

@@ -149,3 +149,16 @@ async def test_a_header_value_with_a_line_break_is_refused_before_anything_is_se
         outcome = await poster.post(receiver.url, b"{}", {"webhook-id": "msg_1\r\nX-Injected: yes"})
     assert not outcome.ok and outcome.error is not None and "line break" in outcome.error
     assert receiver.requests == []
+
+
+async def test_the_pool_forgets_an_address_once_nothing_of_it_is_in_flight_or_kept() -> None:
+    pool = Pool(total=10, per_address=2, keepalive_seconds=0.1, body_limit=1024)
+    async with Receiver(lambda n: OK) as receiver:
+        address = ("127.0.0.1", receiver.port, None, None)
+        request = request_bytes("/hook", "127.0.0.1", {}, b"{}")
+        await pool.post(address, request)
+        assert address in pool._idle and address not in pool._turns
+        await pool.post(address, request)  # reuses the kept connection
+        await asyncio.sleep(0.3)
+    assert pool._idle == {} and pool._turns == {}
+    pool.close()
