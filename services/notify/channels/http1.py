@@ -43,8 +43,12 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
+    @property
+    def open(self) -> bool:
+        return self.transport is not None and not self.transport.is_closing()
+
     def exchange(self, request: bytes) -> asyncio.Future:
-        assert self.transport is not None and not self.transport.is_closing()
+        assert self.transport is not None and self.open
         self.reusable = False
         self._answer = asyncio.get_running_loop().create_future()
         self._parser = httptools.HttpResponseParser(self)
@@ -89,7 +93,7 @@ class Connection(asyncio.Protocol):
             return
         self._answer.set_result(Answer(self._parser.get_status_code(), self._headers,
                                        b"".join(self._body)[:self.body_limit]))
-        self.reusable = keep_alive and self.transport is not None and not self.transport.is_closing()
+        self.reusable = keep_alive and self.open
         if not self.reusable:
             self.close()
 
@@ -185,7 +189,7 @@ class Pool:
             expiry.cancel()
             if not idle:
                 del self._idle[address]  # no address is remembered once nothing of it is kept
-            if connection.reusable and connection.transport is not None and not connection.transport.is_closing():
+            if connection.reusable and connection.open:
                 return connection
         return None
 
