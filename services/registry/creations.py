@@ -8,7 +8,7 @@ before. So the commands per posting fall exactly when postings queue: the embedd
 its CPU per posting committed alone, 1.14 and 1.25 ms in groups of two, 1.05 in fours, 0.85 in eights (0.83–0.90
 in fours once its batch path took inserts inside transactions, `deploy/mongo_insert_batch.py`). At 50 postings/s
 a transaction held 1.23 of them on average, and the registry answered POSTs with p99 89–222 ms against 210–961 ms
-(six pairs of pipeline-bench runs; see the README).
+(six pairs of pipeline-bench runs; see `bench/PIPELINE.md`).
 
 A group that fails for anything but a transient reason (those retry it whole) is committed again one creation at
 a time, so a bad document fails its own request alone. Each creation's events follow its document into the
