@@ -9,6 +9,12 @@ it and given to the engine's own batch insertion (`SQLiteEngine.insert_documents
 index entries through the same code as mongoeco's `insert_many`, with `deploy/mongo_insert_batch.py`'s savings),
 and answered `{n, ok}` as MongoDB answers it.
 
+An insert inside a session's transaction (the registry's new postings and their outbox rows) is decoded by mongoeco,
+which starts the transaction on its first command, and then goes to the same batch insertion inside that
+transaction instead of through mongoeco's executor, when it is otherwise plain. The transaction commits or aborts
+as before. Counted with callgrind (the server alone, transactions of one need and one outbox row and their commit):
+4.87 million instructions per transaction against 5.68 million.
+
 Anything else takes mongoeco's path, as does a command the engine refuses any of: the direct attempt runs inside
 a savepoint, so a duplicate `_id` or an invalid document leaves nothing behind, and mongoeco's path then stores
 and reports exactly what it always did. The engine's change publication is switched off in this server
@@ -31,6 +37,8 @@ _SAVEPOINT = "duijie_direct_insert"
 # a comment to record) leaves the command to mongoeco.
 _PLAIN = frozenset({"insert", "documents", "ordered", "$db", "lsid", "writeConcern", "$clusterTime",
                     "$readPreference"})
+# A session's transaction adds these (`readConcern` on its first command only); a write concern belongs to its commit.
+_IN_TRANSACTION = (_PLAIN - {"writeConcern"}) | {"txnNumber", "startTransaction", "autocommit", "readConcern"}
 _IDS = (str, ObjectId)
 
 
@@ -57,9 +65,9 @@ def _collection_takes_directly(engine: Any, db_name: str, coll_name: str) -> boo
     return not options.get("validator")
 
 
-async def insert_directly(engine: Any, body: dict) -> dict | None:
-    """Stores the command's documents through the engine's batch insertion and returns the reply, or None (having
-    written nothing) when the command must take mongoeco's path."""
+async def insert_directly(engine: Any, body: dict, session: Any = None) -> dict | None:
+    """Stores the command's documents through the engine's batch insertion (in `session`'s transaction, when given)
+    and returns the reply, or None (having written nothing) when the command must take mongoeco's path."""
     documents = body.get("documents")
     db_name, coll_name = body.get("$db"), body["insert"]
     if (not isinstance(documents, list) or not documents or not isinstance(db_name, str)
@@ -70,7 +78,7 @@ async def insert_directly(engine: Any, body: dict) -> dict | None:
     connection.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
         outcomes = await engine.insert_documents(db_name, coll_name,
-                                                 [DocumentCodec.to_internal(d) for d in documents])
+                                                 [DocumentCodec.to_internal(d) for d in documents], context=session)
         stored = len(outcomes) == len(documents) and all(outcomes)
     except Exception:  # noqa: BLE001 - mongoeco's path reports it, as it always did
         stored = False
@@ -85,7 +93,8 @@ async def insert_directly(engine: Any, body: dict) -> dict | None:
 
 def install(server: Any, engine: Any) -> None:
     """Wraps the proxy's request dispatch (innermost: inside the one-transaction-per-write-command wrapper,
-    `deploy/mongo_write_batch.py`, and the transaction gate, `deploy/mongo_gate.py`)."""
+    `deploy/mongo_write_batch.py`, and the transaction gate, `deploy/mongo_gate.py`) for plain inserts, and its
+    executor for inserts in a session's transaction."""
     dispatch = server._dispatch_wire_request
 
     async def direct(header: Any, payload: bytes, *, connection: Any) -> bytes | None:
@@ -102,3 +111,18 @@ def install(server: Any, engine: Any) -> None:
         return await dispatch(header, payload, connection=connection)
 
     server._dispatch_wire_request = direct
+    execute = server._executor.execute_prepared
+
+    async def in_transaction(context: Any) -> dict:
+        """An insert in the session's transaction the engine holds, once mongoeco has decoded it (which starts the
+        transaction on its first command): straight to the engine, inside that transaction, when otherwise plain."""
+        session = context.session
+        if (context.command_name == "insert" and session is not None and session.in_transaction
+                and engine._transaction_owner_session_id == session.session_id
+                and _IN_TRANSACTION.issuperset(context.raw_body.keys())):
+            reply = await insert_directly(engine, context.raw_body, session)
+            if reply is not None:
+                return reply
+        return await execute(context)
+
+    server._executor.execute_prepared = in_transaction

@@ -1,5 +1,6 @@
-"""A plain insert command goes straight to the engine in the embedded server, and stores and refuses exactly what
-mongoeco's own path does (`deploy/mongo_direct_insert.py`); anything else keeps mongoeco's path."""
+"""A plain insert command, and a plain insert in a session's transaction, goes straight to the engine in the
+embedded server, and stores and refuses exactly what mongoeco's own path does (`deploy/mongo_direct_insert.py`);
+anything else keeps mongoeco's path."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -93,21 +94,51 @@ async def test_a_duplicate_id_is_refused_and_reported_as_by_mongoecos_path(serve
         repr((str, i)) for i in ("d0", "d1", "d4", "d6")]  # nothing of the refused commands' direct attempt
 
 
-async def test_transactions_new_collections_validators_and_unacknowledged_writes_keep_mongoecos_path(
+async def test_inserts_in_a_sessions_transaction_go_to_the_engine_and_commit_or_abort_with_it(
         served: Served) -> None:
+    direct, plain, direct_path, plain_path, through_mongoeco = served
+    seen = []
+    for client in (direct, plain):
+        db = client["inserts"]
+        await db["needs"].insert_one({"_id": "n0", "org_id": "org_a"})  # creates the collections (mongoeco's path)
+        await db["needs"].create_index([("org_id", 1), ("_id", -1)])
+        await db["outbox"].insert_one({"_id": "o0", "sent": False})
+        through_mongoeco.clear()
+        async with client.start_session() as session, await session.start_transaction():  # committed
+            await db["needs"].insert_one({"_id": "n1", "org_id": "org_a", "at": AT}, session=session)
+            await db["outbox"].insert_many([{"_id": "o1", "sent": False}, {"_id": "o2", "sent": False}],
+                                           session=session)
+        with pytest.raises(RuntimeError):
+            async with client.start_session() as session, await session.start_transaction():  # aborted
+                await db["needs"].insert_one({"_id": "n2", "org_id": "org_b"}, session=session)
+                raise RuntimeError("the request failed after its insert")
+        with pytest.raises(DuplicateKeyError):
+            async with client.start_session() as session, await session.start_transaction():  # refused, aborted
+                await db["needs"].insert_one({"_id": "n3", "org_id": "org_c"}, session=session)
+                await db["needs"].insert_one({"_id": "n1", "org_id": "org_c"}, session=session)
+        assert sorted(d["_id"] for d in await db["needs"].find().to_list()) == ["n0", "n1"]
+        assert await db["outbox"].count_documents({}) == 3
+        seen.append(list(through_mongoeco))
+    # on the direct server only the refused insert went through mongoeco's path (which reported it); on the other,
+    # every insert of the transactions did
+    assert seen == [["needs.insert_one"], ["needs.insert_one", "outbox.insert_many", *["needs.insert_one"] * 3]]
+    for collection in ("needs", "outbox"):
+        assert stored_rows(direct_path, collection) == stored_rows(plain_path, collection)
+
+
+async def test_new_collections_validators_and_unacknowledged_writes_keep_mongoecos_path(served: Served) -> None:
     direct, _, direct_path, _, through_mongoeco = served
     db = direct["inserts"]
     await db["outbox"].insert_many([{"_id": "o1"}, {"_id": "o2"}])  # a new collection
     async with direct.start_session() as session, await session.start_transaction():
-        await db["outbox"].insert_many([{"_id": "o3"}, {"_id": "o4"}], session=session)
+        await db["outbox"].insert_many([{"_id": "o3"}, {"_id": "o4"}], session=session)  # in a transaction: direct
     await db.create_collection("firms", validator={"$jsonSchema": {"required": ["name"]}})
     with pytest.raises(WriteError):
         await db["firms"].insert_one({"_id": "f1"})
     await db["firms"].insert_one({"_id": "f2", "name": "甲"})
     await db["outbox"].with_options(write_concern=WriteConcern(w=0)).insert_one({"_id": "o5"})
     await db["outbox"].insert_many([{"_id": "o6"}, {"_id": "o7"}])  # plain: direct
-    assert through_mongoeco == ["outbox.insert_many", "outbox.insert_many", "firms.insert_one", "firms.insert_one",
-                                "outbox.insert_one"]
+    assert through_mongoeco == ["outbox.insert_many", "firms.insert_one", "firms.insert_one", "outbox.insert_one"]
     assert await db["outbox"].count_documents({}) == 7
     assert [key for key, _ in stored_rows(direct_path, "firms")[0]] == [repr((str, "f2"))]
 
