@@ -14,7 +14,8 @@ A command of one document keeps the per-document path. A command inside a sessio
 batch path too (the transaction is on the same connection, and the savepoint inside it): the registry commits new
 postings that arrive together in one transaction (`services/registry/creations.py`), and there a group of four
 postings (a need and its outbox row each) cost the server 0.83–0.90 ms of CPU per posting against 1.31–1.58 with
-each document inserted alone.
+each document inserted alone. Plain inserts, in a transaction or not, now reach the engine before this command
+(`deploy/mongo_direct_insert.py`); it still takes the others, and those the engine refused there.
 
 Measured on batches of eight notification documents: 0.90 ms of the server's CPU per document before, 0.61 after
 (0.52–0.57 with `deploy/mongo_codec.to_internal`). In the pipeline bench at 10/s, alternating pairs with both:
