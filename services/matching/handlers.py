@@ -82,4 +82,5 @@ def register_handlers(broker: KafkaBroker, producer: MatchEventProducer, setting
     subscribe_batches(broker, handlers, settings.consumer_group, max_records=settings.batch_size,
                       on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc(), fetch_max_wait_ms=settings.fetch_wait_ms,
                       quiet_topics=quiet, quiet_fetch_max_wait_ms=settings.quiet_fetch_wait_ms,
-                      busy_fetch_max_wait_ms=settings.busy_fetch_wait_ms)
+                      busy_fetch_max_wait_ms=settings.busy_fetch_wait_ms,
+                      commit_every_seconds=settings.commit_interval_ms / 1000)

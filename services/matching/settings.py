@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     quiet_fetch_wait_ms: int = Field(250, ge=1)
     # ... and a fetch of postings while they keep coming (`FetchWaits`): the embedded broker hands them over sooner.
     busy_fetch_wait_ms: int = Field(5, ge=1)
+    # A lane commits what it handled at most this often (`OffsetCommits`); 0 commits after every batch.
+    commit_interval_ms: int = Field(200, ge=0)
     service_name: str = "/duijie/matching"
     min_score: float = 0.25
     matches_per_posting: int = 10

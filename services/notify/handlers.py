@@ -26,4 +26,5 @@ def register_handlers(broker: KafkaBroker, box: Container) -> None:
                       on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc(),
                       fetch_max_wait_ms=box.settings.fetch_wait_ms, quiet_topics=quiet,
                       quiet_fetch_max_wait_ms=box.settings.quiet_fetch_wait_ms,
-                      busy_fetch_max_wait_ms=box.settings.busy_fetch_wait_ms)
+                      busy_fetch_max_wait_ms=box.settings.busy_fetch_wait_ms,
+                      commit_every_seconds=box.settings.commit_interval_ms / 1000)

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     quiet_fetch_wait_ms: int = Field(250, ge=1)
     # ... and a fetch of match events while they keep coming (`FetchWaits`): the embedded broker hands them over sooner.
     busy_fetch_wait_ms: int = Field(5, ge=1)
+    # A lane commits what it handled at most this often (`OffsetCommits`); 0 commits after every batch.
+    commit_interval_ms: int = Field(200, ge=0)
     service_name: str = "/duijie/notify"
     webhook_timeout_seconds: float = 15.0
     # Connections one receiving address may hold at once (channels/poster.py), of the 200 notify keeps.

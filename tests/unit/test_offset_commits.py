@@ -1,7 +1,7 @@
 """A batch lane commits what it handled in the background (services/contracts/consumer.py, `OffsetCommits`): a
 batch's offsets are committed once the next batch is asked for, never before its handling ended; the next fetch
 does not wait for the commit; offsets handled while a commit is in flight go together in the next one; a failed
-commit is covered by the next."""
+commit is covered by the next; with an interval, commits start at most that often and none is left behind."""
 
 import asyncio
 from types import SimpleNamespace
@@ -23,6 +23,7 @@ class Consumer:
 
     def __init__(self, batches: list[list[SimpleNamespace]]) -> None:
         self.batches, self.commits = batches, []
+        self.committed_at: list[float] = []  # loop time of each commit
         self.slow: asyncio.Event | None = None
         self.fails = 0
 
@@ -43,6 +44,7 @@ class Consumer:
             self.fails -= 1
             raise ConnectionError("coordinator unavailable")
         self.commits.append(dict(offsets))
+        self.committed_at.append(asyncio.get_running_loop().time())
 
 
 async def settled() -> None:
@@ -121,3 +123,18 @@ async def test_a_batch_whose_handler_left_work_running_is_committed_once_that_wo
     tail_done.set()
     await settled()
     assert consumer.commits == [{NEEDS: 5}, {NEEDS: 6}], "the first batch once its tail is done, then the next"
+
+
+async def test_with_an_interval_commits_start_at_most_that_often_and_what_was_handled_meanwhile_follows() -> None:
+    consumer = Consumer([])
+    commits = OffsetCommits(consumer, every=0.1)
+    commits.handled((record(NEEDS, 1),))
+    await settled()
+    assert consumer.commits == [{NEEDS: 2}], "the first commit after a quiet spell goes at once"
+    commits.handled((record(NEEDS, 2),))
+    commits.handled((record(RESULTS, 0),))
+    await settled()
+    assert len(consumer.commits) == 1, "not again within the interval"
+    await asyncio.sleep(0.2)  # no further batch comes: what was handled is committed all the same
+    assert consumer.commits == [{NEEDS: 2}, {NEEDS: 3, RESULTS: 1}]
+    assert consumer.committed_at[1] - consumer.committed_at[0] >= 0.1 - 1e-3
