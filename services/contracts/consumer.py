@@ -13,17 +13,16 @@ Topics off the path to a notification can be fetched with a longer wait by a sec
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from prometheus_client import Gauge
 
 from services.contracts.envelope import Envelope
+from services.contracts.offsets import CommitBeforeRevoke, OffsetCommits, flush_before_stop
 from services.contracts.topics import dlq
 from services.contracts.wire import InvalidEvent, decode
 
@@ -205,14 +204,15 @@ def subscribe_batches(
     for lane_topics, wait_ms, busy_wait_ms in lanes:
         if lane_topics:
             # Offsets are committed by `_without_idle_sleeps`, in the background (`OffsetCommits`).
+            revoke = CommitBeforeRevoke()
             subscriber = broker.subscriber(*lane_topics, group_id=group_id, auto_offset_reset="earliest",
                                            ack_policy=AckPolicy.MANUAL, fetch_max_wait_ms=wait_ms, batch=True,
-                                           max_records=max_records, decoder=_records)
+                                           max_records=max_records, decoder=_records, listener=revoke)
             consume, tails = lane()
             subscriber(consume)
             waits = FetchWaits(idle_ms=wait_ms, busy_ms=busy_wait_ms) if busy_wait_ms is not None else None
             _without_idle_sleeps(subscriber, max_records, linger_seconds, group_id, waits, commit=True, tails=tails,
-                                 commit_every=commit_every_seconds)
+                                 commit_every=commit_every_seconds, revoke=revoke)
 
 
 @dataclass(frozen=True)
@@ -233,61 +233,6 @@ class FetchWaits:
     busy_ms: int
 
 
-class OffsetCommits:
-    """A consumer's handled offsets, committed in the background, one commit in flight at a time.
-
-    A batch's offsets used to be committed (FastStream's `AckPolicy.ACK`) before the next batch was fetched, and the
-    records that arrived meanwhile waited for that round trip: at 50 postings/s on the embedded broker, p50 10.4 ms
-    of notify's 42 ms cycle per batch of match events, 6.8 of matching's 16 ms per batch of postings. Now the next
-    fetch starts at once and the commit goes out beside it. What is committed is still only what was handled, as
-    before (a batch counts as handled once its handler returned, after retries and dead-lettering); offsets handled
-    while a commit is in flight go together in the next one. A failed commit is logged and covered by the next one;
-    offsets handled but not yet committed when the consumer stops or loses the partition are fetched again by
-    whoever reads it next, which every consumer here tolerates (they are idempotent), as it tolerated a crash
-    between handling and committing before.
-
-    With `every`, a commit starts at most that often: the first after a quiet spell at once, the offsets handled
-    within `every` of it together once that time has passed, whether or not more batches come. At 50 postings/s
-    matching and notify each committed some 45 times a second, one commit per batch of about one posting's events;
-    on the embedded broker a commit cost it about 0.5 ms of CPU and the committing service about as much."""
-
-    def __init__(self, consumer: Any, every: float = 0.0) -> None:
-        self.consumer, self.every = consumer, every
-        self._last = -math.inf  # loop time of the last commit's start
-        self._due: dict[TopicPartition, int] = {}
-        self._tails: list[Awaitable[None]] = []
-        self._task: asyncio.Task | None = None
-
-    def handled(self, records: tuple[Any, ...], tails: Awaitable[None] | None = None) -> None:
-        """The records of a batch whose handler returned: their partitions' offsets after them are due, once the
-        work the handler left running (`tails`, see `BatchHandler`) is done."""
-        if tails is not None:
-            self._tails.append(tails)
-        for record in records:
-            partition = TopicPartition(record.topic, record.partition)
-            self._due[partition] = max(self._due.get(partition, 0), record.offset + 1)
-        if self._due and (self._task is None or self._task.done()):
-            self._task = asyncio.create_task(self._commit(), name="offset-commits")
-
-    async def _commit(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._due:
-            if (wait := self._last + self.every - loop.time()) > 0:
-                await asyncio.sleep(wait)
-            self._last = loop.time()
-            offsets, self._due = self._due, {}
-            tails, self._tails = self._tails, []
-            for tail in tails:
-                try:
-                    await tail  # a failed tail's batch was handed over again or dead-lettered meanwhile
-                except Exception as error:  # noqa: BLE001 - as when dead-lettering fails in the lane itself
-                    log.error("settling a batch's tail failed: %s", error)
-            try:
-                await self.consumer.commit(offsets)
-            except Exception as error:  # noqa: BLE001 - the next commit covers these offsets
-                log.warning("committing offsets failed (the next commit covers them): %s", error)
-
-
 def set_fetch_wait(consumer: Any, wait_ms: int) -> bool:
     """Sets the wait of the consumer's next fetches; False when this aiokafka keeps it elsewhere (the wait then
     stays what the consumer was created with)."""
@@ -301,7 +246,7 @@ def set_fetch_wait(consumer: Any, wait_ms: int) -> bool:
 def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: float = 0.0, group_id: str = "",
                          waits: FetchWaits | None = None, commit: bool = False,
                          tails: Callable[[], Awaitable[None] | None] = lambda: None,
-                         commit_every: float = 0.0) -> None:
+                         commit_every: float = 0.0, revoke: CommitBeforeRevoke | None = None) -> None:
     """A batch starts as soon as anything is fetched.
 
     FastStream's batch subscriber polls with `getmany(batch_timeout_ms)` and, after an empty poll, sleeps as long
@@ -322,7 +267,8 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
 
     With `commit`, the records handed over last are committed (`OffsetCommits`, at most every `commit_every`
     seconds) when the next batch is asked for: FastStream's consume loop asks only once the previous batch's
-    handling has ended.
+    handling has ended. What was handled is committed at once before the consumer stops, and before a rebalance
+    takes partitions away when the subscriber's listener is `revoke`.
     """
     next_fetch = 0.0  # loop time before which no fetch starts
     handed: tuple[Any, ...] = ()  # the batch handed over last
@@ -333,6 +279,9 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
         if commit and handed:
             if commits is None or commits.consumer is not consumer:
                 commits = OffsetCommits(consumer, commit_every)
+                flush_before_stop(consumer, commits)
+                if revoke is not None:
+                    revoke.commits = commits
             commits.handled(handed, tails())
             handed = ()
         loop = asyncio.get_running_loop()

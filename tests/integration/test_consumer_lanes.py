@@ -5,6 +5,7 @@ import asyncio
 import uuid
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
@@ -106,3 +107,50 @@ async def test_a_batch_whose_tail_failed_is_handed_over_again(stack: Stack) -> N
         assert handed == [["t1"], ["t1"]], "handed over again after its tail failed, once"
     finally:
         await broker.stop()
+
+
+def member_event(subject: str) -> bytes:
+    return encode(new_event("org.updated", subject, {"id": subject, "version": 1, "name": subject, "kind": "firm"},
+                            "/tests/offsets"))
+
+
+async def committed(bootstrap: str, group: str, topic: str) -> dict[int, int | None]:
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        return {p: await reader.committed(TopicPartition(topic, p)) for p in range(2)}
+    finally:
+        await reader.stop()
+
+
+@pytest.mark.integration
+async def test_a_member_that_stops_commits_what_it_handled_first(stack: Stack) -> None:
+    (topic,) = await new_topics(stack.bootstrap, 1)
+    group = f"offsets-{uuid.uuid4().hex[:6]}"
+    handled: list[str] = []
+
+    async def record(events: list[Envelope]) -> None:
+        handled.extend(e.subject for e in events)
+
+    async def handled_are(subjects: list[str]) -> None:
+        async def seen() -> bool:
+            return handled == subjects
+        await eventually(seen, within=30)
+
+    broker = kafka_broker(stack.bootstrap, "test-offsets")
+    subscribe_batches(broker, {topic: record}, group, commit_every_seconds=60)  # no commit by time alone here
+    await broker.start()
+    try:
+        await publish_raw(stack.bootstrap, topic, member_event("e1"), key=b"e1")
+        await handled_are(["e1"])
+        await publish_raw(stack.bootstrap, topic, member_event("e2"), key=b"e1")  # the same partition
+        await handled_are(["e1", "e2"])
+        await asyncio.sleep(0.3)  # the lane asks for its next batch: e2 counts as handled, its commit waits
+
+        async def e1_committed() -> bool:
+            return sorted(o for o in (await committed(stack.bootstrap, group, topic)).values() if o) == [1]
+        await eventually(e1_committed, within=10)
+    finally:
+        await broker.stop()
+    offsets = await committed(stack.bootstrap, group, topic)
+    assert sorted(o for o in offsets.values() if o) == [2], "e2 committed as the member stopped"

@@ -1,14 +1,16 @@
 """A batch lane commits what it handled in the background (services/contracts/consumer.py, `OffsetCommits`): a
 batch's offsets are committed once the next batch is asked for, never before its handling ended; the next fetch
 does not wait for the commit; offsets handled while a commit is in flight go together in the next one; a failed
-commit is covered by the next; with an interval, commits start at most that often and none is left behind."""
+commit is covered by the next; with an interval, commits start at most that often and none is left behind; what
+was handled is committed at once before the consumer stops or a rebalance takes its partitions."""
 
 import asyncio
 from types import SimpleNamespace
 
 from aiokafka import TopicPartition
 
-from services.contracts.consumer import OffsetCommits, _without_idle_sleeps
+from services.contracts.consumer import _without_idle_sleeps
+from services.contracts.offsets import CommitBeforeRevoke, OffsetCommits
 
 NEEDS, RESULTS = TopicPartition("registry.needs.v1", 0), TopicPartition("registry.results.v1", 3)
 
@@ -26,6 +28,10 @@ class Consumer:
         self.committed_at: list[float] = []  # loop time of each commit
         self.slow: asyncio.Event | None = None
         self.fails = 0
+        self.committed_before_stop: list[dict] | None = None  # the commits made when `stop` was called
+
+    async def stop(self) -> None:
+        self.committed_before_stop = list(self.commits)
 
     async def getmany(self, timeout_ms: int, max_records: int) -> dict:
         batch = self.batches.pop(0)
@@ -138,3 +144,44 @@ async def test_with_an_interval_commits_start_at_most_that_often_and_what_was_ha
     await asyncio.sleep(0.2)  # no further batch comes: what was handled is committed all the same
     assert consumer.commits == [{NEEDS: 2}, {NEEDS: 3, RESULTS: 1}]
     assert consumer.committed_at[1] - consumer.committed_at[0] >= 0.1 - 1e-3
+
+
+async def test_a_flush_commits_what_was_handled_without_waiting_for_the_interval() -> None:
+    consumer = Consumer([])
+    commits = OffsetCommits(consumer, every=60)
+    commits.handled((record(NEEDS, 1),))
+    await settled()
+    commits.handled((record(NEEDS, 2),))
+    await settled()
+    assert consumer.commits == [{NEEDS: 2}], "the second waits for the interval"
+    await asyncio.wait_for(commits.flush(), 1.0)
+    assert consumer.commits == [{NEEDS: 2}, {NEEDS: 3}]
+    commits.handled((record(NEEDS, 3),))
+    await settled()
+    assert len(consumer.commits) == 2, "after the flush, the interval holds again"
+
+
+async def test_stopping_the_consumer_commits_what_the_lane_handled_first() -> None:
+    consumer = Consumer([[record(NEEDS, 1)], [record(NEEDS, 2)], [record(NEEDS, 3)]])
+    subscriber = SimpleNamespace()
+    _without_idle_sleeps(subscriber, max_records=10, commit=True, commit_every=60)
+    for _ in range(3):  # the first two batches handled; the third is in its handler when the consumer stops
+        await subscriber.get_msg(consumer)
+        await settled()
+    assert consumer.commits == [{NEEDS: 2}]
+    await asyncio.wait_for(consumer.stop(), 1.0)
+    assert consumer.committed_before_stop == [{NEEDS: 2}, {NEEDS: 3}], "not the batch still being handled"
+
+
+async def test_a_rebalance_commits_what_was_handled_before_the_partitions_go() -> None:
+    consumer = Consumer([[record(RESULTS, 7)], [record(RESULTS, 8)], [record(RESULTS, 9)]])
+    revoke = CommitBeforeRevoke()
+    subscriber = SimpleNamespace()
+    _without_idle_sleeps(subscriber, max_records=10, commit=True, commit_every=60, revoke=revoke)
+    await revoke.on_partitions_revoked({RESULTS})  # before the lane has a consumer: nothing to commit
+    for _ in range(3):
+        await subscriber.get_msg(consumer)
+        await settled()
+    assert consumer.commits == [{RESULTS: 8}]
+    await asyncio.wait_for(revoke.on_partitions_revoked({RESULTS}), 1.0)
+    assert consumer.commits == [{RESULTS: 8}, {RESULTS: 9}]
