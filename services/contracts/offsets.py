@@ -10,6 +10,8 @@ from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
+from services.contracts import shutdown
+
 log = logging.getLogger("duijie.consumer")
 
 FLUSH_SECONDS = 10.0  # at most this long to commit what was handled before stopping or giving partitions up
@@ -58,8 +60,8 @@ class OffsetCommits:
         """Commits what was handled now instead of at the interval, and returns once done (or after `within`)."""
         self._hurry.set()
         try:
-            if self._task is not None and not self._task.done():
-                await asyncio.wait([self._task], timeout=within)
+            if self._task is not None and not self._task.done():  # given up after `within`, with a warning
+                await shutdown.within(within, asyncio.wait([self._task]), "committing the handled offsets")
         finally:
             self._hurry.clear()
 

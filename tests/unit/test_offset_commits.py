@@ -185,3 +185,16 @@ async def test_a_rebalance_commits_what_was_handled_before_the_partitions_go() -
     assert consumer.commits == [{RESULTS: 8}]
     await asyncio.wait_for(revoke.on_partitions_revoked({RESULTS}), 1.0)
     assert consumer.commits == [{RESULTS: 8}, {RESULTS: 9}]
+
+
+async def test_a_flush_gives_up_after_its_bound_with_a_warning_and_the_commit_goes_on(caplog) -> None:  # noqa: ANN001
+    consumer = Consumer([])
+    consumer.slow = asyncio.Event()  # the broker does not answer the commit
+    commits = OffsetCommits(consumer, every=60)
+    commits.handled((record(NEEDS, 1),))
+    await asyncio.wait_for(commits.flush(within=0.05), 1.0)
+    assert consumer.commits == []
+    assert "committing the handled offsets" in caplog.text
+    consumer.slow.set()
+    await settled()
+    assert consumer.commits == [{NEEDS: 2}], "not cancelled by the flush that gave up"
