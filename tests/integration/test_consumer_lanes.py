@@ -39,15 +39,24 @@ def test_without_quiet_topics_one_subscriber_takes_everything() -> None:
     assert fetch_waits(broker) == {("hot", "warm"): 20}
 
 
+PARTITIONS = 2  # of each topic `new_topics` makes
+
+
 async def new_topics(bootstrap: str, count: int) -> list[str]:
     names = [f"test.lanes.{uuid.uuid4().hex[:8]}" for _ in range(count)]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, num_partitions=2, replication_factor=1) for name in names])
+        await admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1) for name in names])
     finally:
         await admin.close()
     return names
+
+
+def member_event(subject: str) -> bytes:
+    """An event any lane hands over (an organisation's update), encoded as the registry publishes it."""
+    return encode(new_event("org.updated", subject, {"id": subject, "version": 1, "name": subject, "kind": "firm"},
+                            "/tests/lanes"))
 
 
 @pytest.mark.integration
@@ -66,9 +75,7 @@ async def test_both_lanes_of_one_group_take_their_own_topics_records(stack: Stac
     await broker.start()
     try:
         for topic, subject in ((hot, "h1"), (quiet, "q1"), (hot, "h2")):
-            event = new_event("org.updated", subject, {"id": subject, "version": 1, "name": subject, "kind": "firm"},
-                              "/tests/lanes")
-            await publish_raw(stack.bootstrap, topic, encode(event), key=subject.encode())
+            await publish_raw(stack.bootstrap, topic, member_event(subject), key=subject.encode())
 
         async def all_handled() -> bool:
             return sorted(handled) == sorted([(hot, "h1"), (hot, "h2"), (quiet, "q1")])
@@ -98,8 +105,7 @@ async def test_a_batch_whose_tail_failed_is_handed_over_again(stack: Stack) -> N
     subscribe_batches(broker, {topic: handler}, f"tails-{uuid.uuid4().hex[:6]}")
     await broker.start()
     try:
-        event = new_event("org.updated", "t1", {"id": "t1", "version": 1, "name": "t1", "kind": "firm"}, "/tests/tails")
-        await publish_raw(stack.bootstrap, topic, encode(event), key=b"t1")
+        await publish_raw(stack.bootstrap, topic, member_event("t1"), key=b"t1")
 
         async def done() -> bool:
             return tails_run == ["stored"]
@@ -109,16 +115,11 @@ async def test_a_batch_whose_tail_failed_is_handed_over_again(stack: Stack) -> N
         await broker.stop()
 
 
-def member_event(subject: str) -> bytes:
-    return encode(new_event("org.updated", subject, {"id": subject, "version": 1, "name": subject, "kind": "firm"},
-                            "/tests/offsets"))
-
-
 async def committed(bootstrap: str, group: str, topic: str) -> dict[int, int | None]:
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await reader.start()
     try:
-        return {p: await reader.committed(TopicPartition(topic, p)) for p in range(2)}
+        return {p: await reader.committed(TopicPartition(topic, p)) for p in range(PARTITIONS)}
     finally:
         await reader.stop()
 
