@@ -43,7 +43,8 @@ class OffsetCommits:
         self._due: dict[TopicPartition, int] = {}
         self._tails: list[Awaitable[None]] = []
         self._task: asyncio.Task | None = None
-        self._hurry = asyncio.Event()  # set while flushing: no waiting for the interval
+        self._hurry = asyncio.Event()  # set while any flush runs: no waiting for the interval
+        self._flushes = 0  # flushes running (a rebalance's may overlap a stop's)
 
     def handled(self, records: tuple[Any, ...], tails: Awaitable[None] | None = None) -> None:
         """The records of a batch whose handler returned: their partitions' offsets after them are due, once the
@@ -58,12 +59,15 @@ class OffsetCommits:
 
     async def flush(self, within: float = FLUSH_SECONDS) -> None:
         """Commits what was handled now instead of at the interval, and returns once done (or after `within`)."""
+        self._flushes += 1
         self._hurry.set()
         try:
             if self._task is not None and not self._task.done():  # given up after `within`, with a warning
                 await shutdown.within(within, asyncio.wait([self._task]), "committing the handled offsets")
         finally:
-            self._hurry.clear()
+            self._flushes -= 1
+            if not self._flushes:  # the last flush to end: the interval holds again
+                self._hurry.clear()
 
     async def _commit(self) -> None:
         loop = asyncio.get_running_loop()

@@ -2,7 +2,8 @@
 batch's offsets are committed once the next batch is asked for, never before its handling ended; the next fetch
 does not wait for the commit; offsets handled while a commit is in flight go together in the next one; a failed
 commit is covered by the next; with an interval, commits start at most that often and none is left behind; what
-was handled is committed at once before the consumer stops or a rebalance takes its partitions."""
+was handled is committed at once before the consumer stops or a rebalance takes its partitions, even when a flush
+that overlapped gave up first."""
 
 import asyncio
 from types import SimpleNamespace
@@ -198,3 +199,18 @@ async def test_a_flush_gives_up_after_its_bound_with_a_warning_and_the_commit_go
     consumer.slow.set()
     await settled()
     assert consumer.commits == [{NEEDS: 2}], "not cancelled by the flush that gave up"
+
+
+async def test_a_flush_that_gives_up_does_not_make_another_still_running_wait_for_the_interval() -> None:
+    consumer = Consumer([])
+    consumer.slow = asyncio.Event()  # the commit in flight hangs while both flushes start
+    commits = OffsetCommits(consumer, every=60)
+    commits.handled((record(NEEDS, 1),))
+    await settled()
+    stopping = asyncio.create_task(commits.flush(within=0.05))
+    rebalancing = asyncio.create_task(commits.flush(within=1.0))
+    await stopping  # gave up; the other flush still runs
+    commits.handled((record(NEEDS, 2),))
+    consumer.slow.set()
+    await asyncio.wait_for(rebalancing, 0.5)
+    assert consumer.commits == [{NEEDS: 2}, {NEEDS: 3}], "committed at once, not after the 60 s interval"
