@@ -99,11 +99,14 @@ class Dispatcher:
     def lease(self) -> datetime:
         return datetime.now(UTC) + self.lease_length
 
-    def breaker(self, target_id: str) -> Breaker:
-        if target_id not in self.breakers:
-            self.breakers[target_id] = Breaker(self.settings.breaker_failures,
-                                               self.settings.breaker_cooldown_seconds * self.settings.retry_multiplier)
-        return self.breakers[target_id]
+    def breaker(self, dispatch: dict) -> Breaker:
+        """The circuit breaker of a dispatch's endpoint: one per organisation's target on each channel. A robot's or
+        an e-mail address's target id names only the channel or the address, which other organisations share."""
+        key = f"{dispatch['channel']}:{dispatch['org_id']}:{dispatch['target_id']}"
+        if key not in self.breakers:
+            self.breakers[key] = Breaker(self.settings.breaker_failures,
+                                         self.settings.breaker_cooldown_seconds * self.settings.retry_multiplier)
+        return self.breakers[key]
 
     def new_dispatch(self, notification: dict, channel: str, target_id: str, status: str,
                      next_attempt_at: datetime) -> dict:
@@ -252,7 +255,7 @@ class Dispatcher:
             self._leave(dispatch["_id"])
 
     async def _attempt(self, dispatch: dict, notification: dict, target: dict) -> None:
-        breaker = self.breaker(dispatch["target_id"])
+        breaker = self.breaker(dispatch)
         wait = breaker.admit(time.monotonic())
         if wait is not None:
             metrics.HELD_BY_BREAKER.labels(dispatch["channel"]).inc()
@@ -297,7 +300,7 @@ class Dispatcher:
             if dispatch.get("dead_lettered"):
                 await self.db["dead_letters"].update_one({"_id": dispatch["_id"]}, {"$set": {
                     "status": "redelivered", "redelivered_at": datetime.now(UTC)}})
-        elif outcome.gone:
+        elif outcome.gone and dispatch["channel"] == "webhook":  # a robot has no endpoint to disable: it retries
             await self._set(dispatch, {"status": "cancelled", "attempts": attempts,
                                        "reason": "the receiver answered 410 Gone: endpoint disabled"})
             await self.on_gone(dispatch, target)

@@ -235,9 +235,7 @@ class Notifier:
             key=f"{dispatch['_id']}:dead:{dispatch['attempts']}", exclude=(channel,))
 
     async def gone(self, dispatch: dict, endpoint: dict) -> None:
-        """A receiver answered 410 Gone: its endpoint is disabled, and the owner is told elsewhere."""
-        if dispatch["channel"] != "webhook":
-            return
+        """A webhook receiver answered 410 Gone: its endpoint is disabled, and the owner is told elsewhere."""
         await self.endpoints.disable(endpoint, "the receiver answered 410 Gone")
         await self.notify(endpoint["org_id"], DISABLED_TYPE, endpoint["_id"], {
             "org_id": endpoint["org_id"], "endpoint_id": endpoint["_id"], "url": endpoint["url"],

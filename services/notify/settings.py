@@ -55,7 +55,6 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "Duijie <noreply@duijie.local>"
     smtp_timeout_seconds: float = 15.0
-    default_time_zone: str = "Asia/Shanghai"
     public_url: str = "http://127.0.0.1:8000"
 
     @property

@@ -16,7 +16,7 @@ class Outcome:
     body: str = ""
     error: str | None = None
     retry_after: float | None = None
-    gone: bool = False  # the target said 410 Gone: disable it
+    gone: bool = False  # the receiver said 410 Gone: a webhook endpoint is disabled (a robot retries)
 
 
 class Channel(Protocol):
