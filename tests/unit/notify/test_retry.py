@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from services.notify.retry import Breaker, Schedule, parse_retry_after
+from services.notify.settings import Settings
 
 SCHEDULE = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
 
@@ -16,6 +17,22 @@ def test_each_interval_is_multiplied_and_jittered_within_bounds() -> None:
         delay = schedule.delay_after(made, rand=rand)
         assert interval * 0.001 * 0.9 <= delay <= interval * 0.001 * 1.1
     assert schedule.attempts == 8
+
+
+def test_jitter_spreads_retries_on_both_sides_of_each_interval() -> None:
+    # Receivers that failed together must not all be retried in the same instant.
+    schedule = Schedule(SCHEDULE, jitter=0.1)
+    rand = random.Random(11)
+    delays = [schedule.delay_after(2, rand=rand) for _ in range(200)]
+    assert len(set(delays)) == 200
+    assert min(delays) < 300 * 0.95 and max(delays) > 300 * 1.05
+
+
+def test_by_default_webhooks_follow_the_standard_schedule_and_time_out_after_15_seconds() -> None:
+    default = {name: field.default for name, field in Settings.model_fields.items()}  # whatever the environment says
+    assert default["retry_schedule"] == SCHEDULE  # about 0 s, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+    assert (default["retry_multiplier"], default["retry_jitter"]) == (1.0, 0.1)
+    assert default["webhook_timeout_seconds"] == 15.0
 
 
 def test_retry_after_is_a_lower_bound_scaled_like_every_interval_and_capped() -> None:
