@@ -22,12 +22,14 @@ class Received:
 @dataclass
 class Receiver:
     """`responses` is consumed in order: a status code, or `(status, extra headers)`; when empty, every request
-    gets 200. `reply` replaces the answer's body ("ok" / "nope"). A request's query string is kept in its path."""
+    gets 200. `reply` replaces the answer's body ("ok" / "nope"); `delay` is how many seconds it waits before
+    answering. A request's query string is kept in its path."""
 
     port: int
     responses: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     reply: bytes | None = None
+    delay: float = 0.0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -52,6 +54,8 @@ class Receiver:
         self._arrived.set()
         answer = self.responses.pop(0) if self.responses else 200
         status, extra = answer if isinstance(answer, tuple) else (answer, {})
+        if self.delay:
+            await asyncio.sleep(self.delay)
         raw = [(b"content-type", b"text/plain"), *((k.encode(), v.encode()) for k, v in extra.items())]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": self.reply or (b"ok" if status < 300 else b"nope")})

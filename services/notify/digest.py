@@ -7,7 +7,7 @@ local date, so several replicas (each running this loop) still send one digest a
 import asyncio
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.notify.background import Background
@@ -27,6 +27,14 @@ def due_date(prefs: Preferences, now: datetime) -> str | None:
     return local.date().isoformat() if (local.hour, local.minute) >= (hours, minutes) else None
 
 
+def window(prefs: Preferences, day: str) -> tuple[datetime, datetime]:
+    """What the digest of local date `day` sums up (as UTC): from its time the day before to its time that day, so
+    each notification is in one digest however late one is sent (and a local day is 23 or 25 hours across DST)."""
+    zone, at, end = ZoneInfo(prefs.time_zone), time.fromisoformat(prefs.digest.at), date.fromisoformat(day)
+    since = datetime.combine(end - timedelta(days=1), at, tzinfo=zone)
+    return since.astimezone(UTC), datetime.combine(end, at, tzinfo=zone).astimezone(UTC)
+
+
 class DigestSender(Background):
     TASK = "digest"
 
@@ -43,14 +51,15 @@ class DigestSender(Background):
             key = f"digest:{org_id}:{day}"
             if await self.db["notifications"].find_one({"_id": notification_id(key, org_id)}, {"_id": 1}):
                 continue
-            since = now - timedelta(days=1)
+            since, until = window(prefs, day)
             docs = await self.db["notifications"].find(
-                {"org_id": org_id, "created_at": {"$gte": since}, "type": {"$nin": [DIGEST_TYPE, TEST_TYPE]}},
+                {"org_id": org_id, "created_at": {"$gte": since, "$lt": until},
+                 "type": {"$nin": [DIGEST_TYPE, TEST_TYPE]}},
                 {"type": 1}).to_list()
-            by_type = Counter(d["type"] for d in docs)
+            by_type = Counter(d["type"] for d in docs if prefs.wants(d["type"]))  # not the types it filtered out
             summary = ", ".join(f"{t} × {n}" for t, n in sorted(by_type.items())) or "—"
             await self.notifier.notify(org_id, DIGEST_TYPE, org_id, {
-                "org_id": org_id, "date": day, "count": len(docs), "summary": summary},
+                "org_id": org_id, "date": day, "count": by_type.total(), "summary": summary},
                 key=key, event_id=key, exclude=("webhook", "wecom", "dingtalk"), digestible=False)
             sent += 1
         return sent

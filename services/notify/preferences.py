@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.notify.changes import Changes
 from services.notify.db import Database
+from services.notify.event_types import DIGEST_TYPE
 from services.notify.single_flight import SingleFlight
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -96,7 +97,10 @@ class Preferences(BaseModel):
         return value
 
     def wants(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types or urgent(event_type)
+        """Whether messages of `event_type` go out at all: the chosen types (all when none are chosen), warnings
+        about the organisation's own channels, and the daily digest it switched on (its e-mail waits for it)."""
+        return (not self.event_types or event_type in self.event_types or urgent(event_type)
+                or (event_type == DIGEST_TYPE and self.digest.enabled))
 
     def targets(self) -> dict[str, dict]:
         """The enabled non-webhook channels and their targets (a channel without its address is off)."""

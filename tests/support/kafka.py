@@ -1,9 +1,10 @@
-"""Direct broker access for tests: publish raw records, read a topic from the beginning."""
+"""Direct broker access for tests: publish raw records, read a topic from the beginning, read a group's offsets."""
 
 import asyncio
 import time
+from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 
@@ -14,6 +15,30 @@ async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes | Non
         await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
+
+
+async def publish_on_each(bootstrap: str, topics: Iterable[str], value: bytes, key: bytes | None = None
+                          ) -> dict[str, tuple[int, int]]:
+    """The same record published on each topic (with one producer); returns where each copy landed, by topic:
+    (partition, offset)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
+    await producer.start()
+    try:
+        landed = {topic: await producer.send_and_wait(topic, value, key=key) for topic in topics}
+    finally:
+        await producer.stop()
+    return {topic: (meta.partition, meta.offset) for topic, meta in landed.items()}
+
+
+async def committed(bootstrap: str, group: str, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """A consumer group's committed offsets (the next record it will read; -1 where none), read without joining it."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        offsets = {(t, p): await reader.committed(TopicPartition(t, p)) for t, p in partitions}
+    finally:
+        await reader.stop()
+    return {tp: -1 if offset is None else offset for tp, offset in offsets.items()}
 
 
 async def read_topic(bootstrap: str, topic: str, want: int, within: float = 30.0) -> list[ConsumerRecord]:

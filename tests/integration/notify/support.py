@@ -1,12 +1,18 @@
 """Helpers for notify's integration tests: match events straight onto the broker, SSE reading, a receiver
-that can add response headers (Retry-After)."""
+that can add response headers (Retry-After), a mailbox for the local SMTP server (the `smtp` fixture)."""
 
 import asyncio
 import json
+import ssl
+import time
 import uuid
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.receiver import Receiver
@@ -15,8 +21,11 @@ from services.contracts import topics
 from services.contracts.envelope import Envelope, new_event
 from services.contracts.events import MatchData
 from services.contracts.wire import encode
+from services.notify.channels.email import EmailChannel
+from services.notify.handlers import NOTIFYING_TOPICS
+from services.notify.settings import Settings
 from tests.support.api import bearer, register_org
-from tests.support.kafka import publish_raw
+from tests.support.kafka import publish_on_each, publish_raw
 
 
 def match_event(need_org_id: str, counterpart_org_id: str) -> Envelope:
@@ -29,6 +38,13 @@ def match_event(need_org_id: str, counterpart_org_id: str) -> Envelope:
 
 async def publish(stack: Stack, event: Envelope, topic: str = topics.MATCHES) -> None:
     await publish_raw(stack.bootstrap, topic, encode(event), key=event.key())
+
+
+async def publish_everywhere(stack: Stack, event: Envelope) -> dict[str, tuple[int, int]]:
+    """The same envelope, with its key, on every topic notify reads (one handler takes them all): each topic has
+    its own partition, so the copies reach every consumer of notify's group that holds any. Returns where each copy
+    landed, by topic: (partition, offset)."""
+    return await publish_on_each(stack.bootstrap, NOTIFYING_TOPICS, encode(event), key=event.key())
 
 
 async def put_preferences(http: httpx.AsyncClient, stack: Stack, key: str, body: dict) -> httpx.Response:
@@ -106,8 +122,48 @@ def HeaderReceiver(port: int, answers: list[tuple[int, dict[str, str]]] | None =
     return Receiver(port, responses=list(answers or []))
 
 
+async def topics_fetched(http: httpx.AsyncClient, url: str, group: str = "notify") -> set[str]:
+    """The topics a notify replica (at `url`) has fetched records from: those its `consumer_lag_records` gauge
+    names, which each fetch that brought records sets."""
+    text = (await http.get(f"{url}/metrics")).text
+    return {s.labels["topic"] for family in text_string_to_metric_families(text) for s in family.samples
+            if s.name == "consumer_lag_records" and s.labels.get("group") == group}
+
+
 async def metric(http: httpx.AsyncClient, stack: Stack, sample: str, **labels: str) -> float:
     """A sample of notify's Prometheus metrics (`GET /metrics`), 0 while it has none."""
     text = (await http.get(f"{stack.url('notify')}/metrics")).text
     return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
                if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
+class Mailbox:
+    """What the local SMTP server received: (sender, recipients, raw message) in order of arrival."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    async def wait_for(self, count: int, within: float = 10.0) -> list[EmailMessage]:
+        """The messages received, parsed, once `count` have arrived or `within` s have passed."""
+        deadline = time.monotonic() + within
+        # The SMTP server appends from a thread of its own: nothing to await but the list growing.
+        while len(self.messages) < count and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        return [message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
+
+
+def check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"notify", b"s3cret")
+    return AuthResult(success=ok)
+
+
+def email_channel(port: int, cert: Path, password: str = "s3cret", timeout: float = 10) -> EmailChannel:
+    """The e-mail channel as notify configures it, sending to the local SMTP server (trusting its certificate)."""
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=True, smtp_username="notify",
+                        smtp_password=password, smtp_from="对接平台 <noreply@duijie.test>",
+                        smtp_timeout_seconds=timeout)
+    return EmailChannel(settings, ssl.create_default_context(cafile=str(cert)))

@@ -14,7 +14,7 @@ import pytest
 from deploy.receiver import Receiver
 from deploy.stack import Stack, free_port
 from services.notify.notifications import notification_id
-from tests.integration.notify.support import add_webhook, get, match_event, publish, two_orgs
+from tests.integration.notify.support import add_webhook, get, match_event, publish, read_endpoint, two_orgs
 from tests.support.api import eventually
 
 pytestmark = pytest.mark.integration
@@ -63,20 +63,38 @@ def untrusted_tls(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ssl
     return context
 
 
-async def test_a_receiver_that_never_answers_holds_up_no_other_endpoint(
+async def test_a_receiver_that_never_answers_holds_up_no_other_endpoint_and_its_messages_wait_for_their_retries(
         stack: Stack, http: httpx.AsyncClient, port: int) -> None:
     firm, university = await two_orgs(http, stack, "挂起")
     fast = await Receiver(port).start()
     try:
         async with RawServer("hang") as hanging:
-            await add_webhook(http, stack, firm["api_key"], f"http://127.0.0.1:{hanging.port}/hooks")
+            hung = await add_webhook(http, stack, firm["api_key"], f"http://127.0.0.1:{hanging.port}/hooks")
             await add_webhook(http, stack, firm["api_key"], f"{fast.url}/hooks")
             events = [match_event(firm["id"], university["id"]) for _ in range(3)]
             for event in events:
                 await publish(stack, event)
             received = await fast.wait_for(3, within=15)
-            assert {r.headers["webhook-id"] for r in received} == {notification_id(e.id, firm["id"]) for e in events}
+            ids = {notification_id(e.id, firm["id"]) for e in events}
+            assert {r.headers["webhook-id"] for r in received} == ids
             assert hanging.connections >= 1, "the hanging endpoint was tried too, and is still waiting"
+
+            # Each message's first attempt to the hanging endpoint fails when the timeout (15 s) runs out ...
+            async def timed_out() -> list[dict]:
+                records = await get(http, stack, firm["api_key"], "/v1/deliveries", endpoint_id=hung["id"])
+                return records if len(records) >= len(events) else []
+            records = await eventually(timed_out, within=30, every=0.5)
+            assert {r["notification_id"] for r in records} == ids and {r["attempt"] for r in records} == {1}
+            assert all(r["status"] == "failed" and r["response_code"] is None for r in records)
+            assert {r["error"] for r in records} == {"TimeoutError: no answer within 15 s"}
+            assert all(r["latency_ms"] > 14_900 for r in records), "waited out (the clocks differ by a little)"
+            # ... and the messages stay on their retry schedule: due again (the test's schedule is short), not lost.
+            endpoint = await read_endpoint(http, f"{stack.url('notify')}/v1/webhooks/{hung['id']}", firm["api_key"])
+            assert (endpoint["retrying"], endpoint["dead_letters"]) == (len(events), 0)
+
+            async def tried_again() -> bool:
+                return hanging.connections >= 2 * len(events)
+            await eventually(tried_again, within=5)
     finally:
         await fast.stop()
 

@@ -1,57 +1,30 @@
-"""E-mail, WeCom and DingTalk channels against local servers: an aiosmtpd server with STARTTLS and login,
-and local HTTP receivers that check each robot's exact payload (and DingTalk's signature)."""
+"""E-mail, WeCom and DingTalk channels against local servers: an aiosmtpd server with STARTTLS and login (the
+`smtp` fixture), and local HTTP receivers that check each robot's exact payload (and DingTalk's signature)."""
 
 import base64
 import hashlib
 import hmac
 import json
-import ssl
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from deploy.stack import free_port
 from services.notify.channels.email import EmailChannel
 from services.notify.channels.poster import Poster
 from services.notify.channels.robots import DingTalkChannel, WeComChannel
 from services.notify.settings import Settings
-from tests.integration.notify.support import HeaderReceiver
+from tests.integration.notify.support import HeaderReceiver, Mailbox, email_channel
 
 NOTIFICATION = {"_id": "ntf_channels_1", "org_id": "org_a", "type": "match.proposed",
                 "created_at": datetime(2026, 3, 10, 1, 2, 3, tzinfo=UTC),
                 "data": {"match_id": "mt_42", "score": 0.87, "need_id": "nd_7", "counterpart_id": "rs_9"}}
 LOOPBACK = {"127.0.0.1"}
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"notify", b"s3cret")
-    return AuthResult(success=ok)
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=30)
-    yield cert, key
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # CJK ideographs and punctuation
 
 
 @pytest.fixture
@@ -61,32 +34,11 @@ async def poster() -> AsyncIterator[Poster]:
     await poster.close()
 
 
-@pytest.fixture
-def smtp(certificate: tuple[Path, Path]) -> Iterator[tuple[Mailbox, int]]:
-    cert, key = certificate
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(cert, key)
-    mailbox, port = Mailbox(), free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True,
-                            authenticator=check_login, auth_required=True)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
-
-
-def channel(port: int, cert: Path, password: str = "s3cret", timeout: float = 10) -> EmailChannel:
-    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=True, smtp_username="notify",
-                        smtp_password=password, smtp_from="对接平台 <noreply@duijie.test>",
-                        smtp_timeout_seconds=timeout)
-    return EmailChannel(settings, ssl.create_default_context(cafile=str(cert)))
-
-
 async def test_an_email_goes_over_starttls_with_login_in_chinese_with_text_and_html_parts(
         smtp: tuple[Mailbox, int], certificate: tuple[Path, Path]) -> None:
     mailbox, port = smtp
-    outcome = await channel(port, certificate[0]).send(NOTIFICATION, {"address": "tto@hunau.test", "locale": "zh-CN"})
+    to = {"address": "tto@hunau.test", "locale": "zh-CN"}
+    outcome = await email_channel(port, certificate[0]).send(NOTIFICATION, to)
     assert outcome.ok, outcome.error
     ((sender, recipients, raw),) = mailbox.messages
     assert sender == "noreply@duijie.test" and recipients == ["tto@hunau.test"]
@@ -102,20 +54,26 @@ async def test_an_email_goes_over_starttls_with_login_in_chinese_with_text_and_h
 async def test_an_english_email_uses_the_english_template(smtp: tuple[Mailbox, int],
                                                           certificate: tuple[Path, Path]) -> None:
     mailbox, port = smtp
-    assert (await channel(port, certificate[0]).send(NOTIFICATION, {"address": "a@b.test", "locale": "en"})).ok
+    assert (await email_channel(port, certificate[0]).send(NOTIFICATION, {"address": "a@b.test", "locale": "en"})).ok
     message = message_from_bytes(mailbox.messages[0][2], policy=policy.default)
-    assert message["Subject"] == "New match proposed"
+    assert message["Subject"] == "New match proposed" and message["Content-Language"] == "en"
     assert "- match_id: mt_42" in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="en">' in html and "<h2>New match proposed</h2>" in html
+    assert "<p>Hello, Duijie has a new notification for you:</p>" in html
+    assert '<th align="left">match_id</th><td>mt_42</td>' in html
+    assert not CHINESE.search(html), "nothing of the Chinese template"
 
 
 async def test_a_wrong_login_or_an_untrusted_certificate_is_a_failed_attempt(
         smtp: tuple[Mailbox, int], certificate: tuple[Path, Path]) -> None:
     mailbox, port = smtp
-    wrong = await channel(port, certificate[0], password="nope", timeout=3).send(NOTIFICATION, {"address": "a@b.test"})
+    to = {"address": "a@b.test"}
+    wrong = await email_channel(port, certificate[0], password="nope", timeout=3).send(NOTIFICATION, to)
     assert not wrong.ok and wrong.error and mailbox.messages == []
     settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_username="notify", smtp_password="s3cret",
                         smtp_timeout_seconds=3)
-    untrusted = await EmailChannel(settings).send(NOTIFICATION, {"address": "a@b.test"})
+    untrusted = await EmailChannel(settings).send(NOTIFICATION, to)
     assert not untrusted.ok and mailbox.messages == []
 
 

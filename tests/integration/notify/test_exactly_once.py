@@ -1,6 +1,10 @@
-"""Exactly-once effect: two notify replicas in one consumer group, the same event published again (a forced
-redelivery) and receivers failing first attempts (both replicas' dispatchers compete for the retries) still
-send each notification once to each endpoint."""
+"""Exactly-once effect: two notify replicas in one consumer group both receive every event, and receivers fail first
+attempts (both replicas' dispatchers compete for the retries): each notification is still sent once to each endpoint.
+
+In a consumer group each partition has one owner, so an envelope published again with the same key lands where it
+did before, on the same replica. Every topic notify reads has its partition (one, on the embedded broker) and the
+same handler, and the group's members share them out, so the same envelope published on each of them reaches both
+replicas: a redelivery across replicas, at once, as when a partition moves while its last batch is uncommitted."""
 
 import asyncio
 from collections import Counter
@@ -12,33 +16,50 @@ from deploy.readiness import http_ready, wait_until
 from deploy.receiver import Receiver
 from deploy.stack import Child, Stack, free_port
 from services.notify.notifications import notification_id
-from tests.integration.notify.support import add_webhook, get, match_event, publish, two_orgs
+from tests.integration.notify.support import (
+    add_webhook,
+    get,
+    match_event,
+    publish_everywhere,
+    topics_fetched,
+    two_orgs,
+)
 from tests.support.api import eventually
+from tests.support.kafka import committed
 
 pytestmark = pytest.mark.integration
 
 
-async def test_two_replicas_and_a_redelivery_send_each_notification_once(
+async def test_two_replicas_that_both_receive_every_event_send_each_notification_once(
         stack: Stack, http: httpx.AsyncClient, port: int) -> None:
     twin_port = free_port()
+    twin_url = f"http://127.0.0.1:{twin_port}"
     argv = stack._service_argv("notify")
     argv[argv.index("--port") + 1] = str(twin_port)
     twin = Child("notify-twin", argv, stack.var / "log" / "notify-twin.log", stack.service_env("notify", stack.env()))
     twin.start()
     receiver = await Receiver(port, responses=[500] * 4).start()
     try:
-        await wait_until(lambda: http_ready(f"http://127.0.0.1:{twin_port}/readyz"), 60, "notify-twin", twin.alive)
+        await wait_until(lambda: http_ready(f"{twin_url}/readyz"), 60, "notify-twin", twin.alive)
         firm, university = await two_orgs(http, stack, "双副本")
         await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
         events = [match_event(firm["id"], university["id"]) for _ in range(6)]
-        for event in events:
-            await publish(stack, event)
-        await asyncio.sleep(0.5)
-        for event in events:  # the same envelopes again: a redelivery
-            await publish(stack, event)
+        landed: dict[str, tuple[int, int]] = {}
+
+        async def twin_took_a_copy() -> set[str]:
+            # The twin may still be joining the group: the first event goes out again until it has taken a copy.
+            landed.update(await publish_everywhere(stack, events[0]))
+            for _ in range(10):
+                if fetched := await topics_fetched(http, twin_url):
+                    return fetched
+                await asyncio.sleep(0.1)
+            return set()
+        await eventually(twin_took_a_copy, within=40, every=0)
+        for event in events[1:]:
+            landed.update(await publish_everywhere(stack, event))
 
         await receiver.wait_for(len(events) + 4, within=40)
-        await asyncio.sleep(2.0)  # duplicates would arrive by now
+        await receiver.wait_for(len(events) + 5, within=2.0)  # duplicates would arrive by now
         per_id = Counter(r.headers["webhook-id"] for r in receiver.received)
         assert set(per_id) == {notification_id(e.id, firm["id"]) for e in events}
         assert sum(per_id.values()) == len(events) + 4, "one request per 500 answered, plus one success each"
@@ -48,6 +69,17 @@ async def test_two_replicas_and_a_redelivery_send_each_notification_once(
             return records if len(records) >= len(events) else []
         records = await eventually(succeeded, within=10)
         assert Counter(r["notification_id"] for r in records) == Counter(set(per_id))
+
+        # Both replicas took part: the twin fetched copies from some topics, and the copies on the others were
+        # consumed (committed past) by the group's other members, the first replica's.
+        by_twin = await topics_fetched(http, twin_url) & set(landed)
+        by_first = set(landed) - by_twin
+        assert by_twin and by_first, f"copies reached both replicas: the twin's {by_twin}, the first's {by_first}"
+
+        async def all_consumed() -> bool:
+            offsets = await committed(stack.bootstrap, "notify", [(t, p) for t, (p, _) in landed.items()])
+            return all(offsets[(topic, partition)] > offset for topic, (partition, offset) in landed.items())
+        await eventually(all_consumed, within=10, every=0.5)
     finally:
         await receiver.stop()
         twin.stop()

@@ -1,12 +1,15 @@
-"""The poster behind webhooks and robots: it sends to the address the SSRF guard checked, verifies https
-certificates against the URL's host name, never follows redirects, and bounds what it reads and waits for."""
+"""The poster behind webhooks and robots: it sends to the address the SSRF guard checked (a host name is resolved
+once per POST, so a DNS answer that changes cannot redirect it), verifies https certificates against the URL's host
+name, never follows redirects, and bounds what it reads and waits for."""
 
 import asyncio
 import gzip
+import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +89,80 @@ async def trusting(certificates: dict[str, tuple[Path, Path]]) -> AsyncIterator[
 
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+
+
+class Dns:
+    """DNS for one name, as the test scripts it: each lookup of `name` is counted and answered with the next of
+    `answers` (the last one repeats). It stands in for `socket.getaddrinfo`, which every lookup in the process goes
+    through (the event loop's `getaddrinfo`, and `create_connection` given a name); other names resolve as usual."""
+
+    def __init__(self, name: str, answers: list[str]) -> None:
+        self.name, self.answers, self.lookups = name, answers, 0
+        self._real = socket.getaddrinfo
+
+    def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        if host not in (self.name, self.name.encode()):
+            return self._real(host, port, *args, **kwargs)
+        address = self.answers[min(self.lookups, len(self.answers) - 1)]
+        self.lookups += 1
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, list[str]], Dns]:
+    """`dns(name, answers)` makes `name` resolve as scripted for the rest of the test."""
+    def scripted(name: str, answers: list[str]) -> Dns:
+        resolver = Dns(name, answers)
+        monkeypatch.setattr(socket, "getaddrinfo", resolver.getaddrinfo)
+        return resolver
+    return scripted
+
+
+async def test_a_host_name_is_resolved_once_per_post_and_the_post_goes_to_the_address_that_was_checked(
+        dns: Callable[[str, list[str]], Dns]) -> None:
+    """DNS rebinding: the name first resolves to the receiver (127.0.0.1), then to an address where nothing listens
+    (127.0.0.2). A poster that resolved the name again to connect would go there and fail."""
+    rebinding = dns("rebind.test", ["127.0.0.1", "127.0.0.2"])
+    poster = Poster({"rebind.test"}, 2.0)
+    try:
+        async with TinyServer(OK) as server:  # listens on 127.0.0.1 only
+            url = f"http://rebind.test:{server.port}/hooks"
+            first = await poster.post(url, b"{}", {})
+            assert first.ok, first.error
+            assert rebinding.lookups == 1, "the name was resolved once, for the check, and not again to connect"
+            request_line, *headers = server.heads[0].split("\r\n")
+            assert request_line == "POST /hooks HTTP/1.1"
+            assert f"host: rebind.test:{server.port}" in [h.lower() for h in headers], "the original Host"
+
+            second = await poster.post(url, b"{}", {})  # the name now resolves elsewhere
+    finally:
+        await poster.close()
+    assert rebinding.lookups == 2, "every POST checks the name again, once"
+    assert not second.ok and second.code is None and "127.0.0.2" in (second.error or ""), \
+        f"the second POST went to the address its own lookup gave: {second.error}"
+    assert len(server.heads) == 1
+
+
+async def test_a_name_first_resolving_to_a_private_address_is_refused_without_connecting_whatever_it_resolves_to_next(
+        dns: Callable[[str, list[str]], Dns], monkeypatch: pytest.MonkeyPatch) -> None:
+    rebinding = dns("rebind.test", ["10.0.0.5", "8.8.8.8"])  # private first, public on any later lookup
+    dialled: list[object] = []
+
+    async def dial(_protocol_factory: object, host: object = None, port: object = None, **_: object) -> None:
+        dialled.append((host, port))
+        raise ConnectionRefusedError(f"this test opens no connection ({host})")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "create_connection", dial)
+    poster = Poster({"127.0.0.1", "localhost"}, 2.0)  # rebind.test is not allow-listed
+    try:
+        outcome = await poster.post("https://rebind.test/hooks", b"{}", {})
+    finally:
+        await poster.close()
+    assert not outcome.ok and outcome.code is None
+    assert outcome.error == "refused: rebind.test resolves to 10.0.0.5, a private address; only public addresses " \
+                            "are allowed"
+    assert rebinding.lookups == 1, "the refusal stands on the one lookup: the name is not asked again"
+    assert dialled == [], "no connection was attempted"
 
 
 async def test_https_goes_to_the_checked_address_and_verifies_the_certificate_against_the_host_name(

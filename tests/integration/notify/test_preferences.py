@@ -1,4 +1,5 @@
-"""Preferences over REST, and quiet hours holding the messages people read (not webhooks) until they end."""
+"""Preferences over REST; webhooks switched off, or event types not chosen, sending no webhook while the notification
+is still kept; and quiet hours holding the messages people read (not webhooks) until they end."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -8,8 +9,11 @@ import pytest
 
 from deploy.receiver import Receiver
 from deploy.stack import Stack, free_port
+from services.contracts.envelope import Envelope
+from services.notify.notifications import notification_id
 from tests.integration.notify.support import (
     add_webhook,
+    get,
     match_event,
     publish,
     put_preferences,
@@ -45,6 +49,48 @@ async def test_preferences_are_read_and_replaced_and_bad_ones_refused_with_the_r
     assert typo.status_code == 422 and typo.json()["detail"][0]["loc"] == ["body", "event_types"]
     assert "match.propsed" in typo.text and "match.proposed," not in typo.text, "the unknown one is named"
     assert (await http.get(url)).status_code == 401
+
+
+async def test_webhooks_switched_off_or_an_event_type_not_chosen_send_no_webhook_but_keep_the_notification(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "渠道开关")
+    receiver = await Receiver(port).start()
+    try:
+        await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/firm")
+        await add_webhook(http, stack, university["api_key"], f"{receiver.url}/university")
+
+        async def sent(event: Envelope) -> set[str]:
+            """Publishes a match between the two; once the university (default preferences) has its webhook, the
+            firm's would have come with it (both are told in one batch): the paths that received this event."""
+            await publish(stack, event)
+            ids = {notification_id(event.id, org["id"]) for org in (firm, university)}
+            told = len(receiver.received) + 1
+            await receiver.wait_for(told, within=20)
+            await receiver.wait_for(told + 1, within=1.0)
+            return {r.path for r in receiver.received if r.headers["webhook-id"] in ids}
+
+        off = {"channels": {"webhook": False}}
+        assert (await put_preferences(http, stack, firm["api_key"], off)).status_code == 200
+        switched_off = match_event(firm["id"], university["id"])
+        assert await sent(switched_off) == {"/university"}, "no webhook with webhooks off"
+
+        other_types = {"event_types": ["deal.signed", "meeting.requested"]}
+        assert (await put_preferences(http, stack, firm["api_key"], other_types)).status_code == 200
+        not_chosen = match_event(firm["id"], university["id"])
+        assert await sent(not_chosen) == {"/university"}, "no webhook for a type not chosen"
+
+        assert (await put_preferences(http, stack, firm["api_key"], {})).status_code == 200
+        back_on = match_event(firm["id"], university["id"])
+        assert await sent(back_on) == {"/firm", "/university"}
+        firms = [r for r in receiver.received if r.path == "/firm"]
+        assert [r.headers["webhook-id"] for r in firms] == [notification_id(back_on.id, firm["id"])], \
+            "what was not wanted then is not sent now"
+
+        kept = {n["id"] for n in await get(http, stack, firm["api_key"], "/v1/notifications")}
+        assert {notification_id(e.id, firm["id"]) for e in (switched_off, not_chosen, back_on)} <= kept, \
+            "the firm's notifications are all kept (and streamed): only the webhooks were not wanted"
+    finally:
+        await receiver.stop()
 
 
 def quiet_now() -> dict:

@@ -111,16 +111,37 @@ async def test_a_receiver_down_for_the_whole_schedule_ends_in_the_dead_letters_a
         await robot.stop()
 
 
-async def test_retry_after_on_429_is_honoured(stack: Stack, http: httpx.AsyncClient, port: int) -> None:
-    firm, university = await two_orgs(http, stack, "限流")
-    # 20000 s × the session's multiplier (0.0001) = 2 s, while the schedule's second interval is 0.5 ms.
-    receiver = await HeaderReceiver(port, [(429, {"Retry-After": "20000"})]).start()
+@pytest.mark.parametrize("status", [429, 503])
+async def test_retry_after_on_429_and_503_is_honoured(
+        stack: Stack, http: httpx.AsyncClient, port: int, status: int) -> None:
+    firm, university = await two_orgs(http, stack, f"限流{status}")
+    # 10000 s × the session's multiplier (0.0001) = 1 s, while the schedule's second interval is 0.5 ms.
+    receiver = await HeaderReceiver(port, [(status, {"Retry-After": "10000"})]).start()
     try:
         await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
         await publish(stack, match_event(firm["id"], university["id"]))
         received = await receiver.wait_for(2, within=20)
         assert len(received) == 2
-        assert received[1].at - received[0].at >= 1.9
+        assert received[1].at - received[0].at >= 0.95, "the second attempt waited as long as the receiver asked"
+    finally:
+        await receiver.stop()
+
+
+async def test_a_delivery_record_keeps_the_first_500_characters_of_the_answer_and_how_long_it_took(
+        stack: Stack, http: httpx.AsyncClient, port: int) -> None:
+    firm, university = await two_orgs(http, stack, "投递记录")
+    answer = "".join(f"{i:04d}错" for i in range(200))  # 1,000 characters, each one's place readable in it
+    receiver = await Receiver(port, responses=[500], reply=answer.encode(), delay=0.1).start()
+    try:
+        hook = await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
+        await publish(stack, match_event(firm["id"], university["id"]))
+        await receiver.wait_for(2, within=20)
+        records = await eventually(lambda: _records(http, stack, firm["api_key"], 2, endpoint_id=hook["id"]),
+                                   within=10)
+        failed, succeeded = sorted(records, key=lambda r: r["attempt"])
+        assert (failed["status"], failed["response_code"], succeeded["status"]) == ("failed", 500, "succeeded")
+        assert failed["response_body"] == answer[:500] == succeeded["response_body"]
+        assert failed["latency_ms"] >= 100 and succeeded["latency_ms"] >= 100, "the receiver took 100 ms to answer"
     finally:
         await receiver.stop()
 

@@ -1,4 +1,5 @@
-"""What quiet hours never hold, what a channel needs before it can be switched on, and when the digest is due."""
+"""What quiet hours never hold, what a channel needs before it can be switched on, and when the digest is due and
+what it sums up."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -6,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from services.notify.digest import due_date
+from services.notify.digest import due_date, window
+from services.notify.event_types import DIGEST_TYPE
 from services.notify.fanout import Plan
 from services.notify.preferences import Preferences
 
@@ -50,3 +52,17 @@ def test_the_digest_is_due_once_its_local_time_has_passed_that_day() -> None:
     assert due_date(prefs, datetime(2026, 3, 10, 8, 59, tzinfo=SHANGHAI).astimezone(UTC)) is None
     assert due_date(prefs, datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)) == "2026-03-10"
     assert due_date(prefs, datetime(2026, 3, 10, 2, 0, tzinfo=UTC)) == "2026-03-10", "10:00 in Shanghai"
+
+
+def test_a_digest_sums_up_the_local_day_since_the_one_before_across_a_clock_change() -> None:
+    prefs = Preferences.model_validate({"digest": {"enabled": True, "at": "09:00"}, "time_zone": "Europe/Berlin"})
+    since, until = window(prefs, "2026-03-29")  # clocks go forward at 02:00 that night: a local day of 23 hours
+    assert (since, until) == (datetime(2026, 3, 28, 8, 0, tzinfo=UTC), datetime(2026, 3, 29, 7, 0, tzinfo=UTC))
+    assert window(prefs, "2026-03-30")[0] == until, "each notification is in one digest"
+
+
+def test_an_organisation_that_chose_its_event_types_still_gets_the_digest_it_switched_on() -> None:
+    chosen = {"event_types": ["deal.signed"], "digest": {"enabled": True}}
+    assert Preferences.model_validate(chosen).wants(DIGEST_TYPE)
+    assert not Preferences.model_validate({**chosen, "digest": {"enabled": False}}).wants(DIGEST_TYPE)
+    assert not Preferences.model_validate(chosen).wants("match.proposed")
