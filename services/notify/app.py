@@ -73,9 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await watcher.stop()
         await sweep.stop()
         await changes.stop()
-        await dispatcher.stop()
+        # No new events, then the batches' rest stored and sent, then the attempts under way given time to finish.
         await broker.stop()
         await notifier.tails.drain()
+        await dispatcher.stop(settings.shutdown_grace_seconds)
         await box.keys.close()
         await poster.close()
         await db.close()

@@ -18,9 +18,10 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -77,6 +78,8 @@ class Dispatcher:
         # `Sweep.adopt_orphans`); past `RECORDED_LIMIT` they are dropped and the sweep reads them instead.
         self.recorded: list[dict] = []
         self._tasks: set[asyncio.Task] = set()
+        self._wakes: set[asyncio.Task] = set()  # of `_tasks`, those waiting to claim a retry (`_later`)
+        self._stopping = False
         self._loop: asyncio.Task | None = None
         self._groups: dict[str, GroupInsert] = {}
 
@@ -87,10 +90,16 @@ class Dispatcher:
             self._groups[collection] = GroupInsert(self.db[collection], max_documents=25, linger_seconds=0.02)
         return self._groups[collection]
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None], wake: bool = False) -> None:
+        if self._stopping and wake:  # a stopping replica claims nothing more: the others' polling finds it due
+            coro.close()
+            return
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if wake:
+            self._wakes.add(task)
+            task.add_done_callback(self._wakes.discard)
 
     @property
     def lease_length(self) -> timedelta:
@@ -221,7 +230,7 @@ class Dispatcher:
             async def wake() -> None:
                 await asyncio.sleep(wait + 0.001)
                 await self.claim_and_attempt(dispatch_id_)
-            self._spawn(wake())
+            self._spawn(wake(), wake=True)
 
     async def _set(self, dispatch: dict, update: dict) -> None:
         if not dispatch.get("unsaved"):
@@ -332,7 +341,7 @@ class Dispatcher:
 
     def attempt_soon(self, dispatch_id_: str) -> None:
         """A pending, due dispatch attempted now rather than at the loop's next turn."""
-        self._spawn(self.claim_and_attempt(dispatch_id_))
+        self._spawn(self.claim_and_attempt(dispatch_id_), wake=True)
 
     async def run(self, every: float = 1.0) -> None:
         """Due retries every `every` seconds (overdue leases and orphaned claims are the sweep's, `sweep.py`)."""
@@ -350,9 +359,19 @@ class Dispatcher:
     def start(self) -> None:
         self._loop = asyncio.create_task(self.run(), name="dispatcher")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 0.0) -> None:
+        """Claims nothing more; the attempts under way get `grace_seconds` to finish and record their outcome, then
+        whatever still runs is cancelled. An attempt cut off after its request went out leaves its claim to run out
+        and be adopted: the receiver would get the message again (with the same `webhook-id`) after a restart, which
+        the grace spares the receivers that answer within it."""
+        self._stopping = True
         if self._loop:
             self._loop.cancel()
+        for task in list(self._wakes):
+            task.cancel()
+        attempts = self._tasks - self._wakes
+        if attempts and grace_seconds > 0:
+            await asyncio.wait(attempts, timeout=grace_seconds)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, *([self._loop] if self._loop else []), return_exceptions=True)

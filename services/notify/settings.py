@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     commit_interval_ms: int = Field(200, ge=0)
     service_name: str = "/duijie/notify"
     webhook_timeout_seconds: float = 15.0
+    # At shutdown, how long the attempts under way may take to finish and record their outcome (`Dispatcher.stop`).
+    shutdown_grace_seconds: float = Field(5.0, ge=0)
     # Connections one receiving address may hold at once (channels/poster.py), of the 200 notify keeps.
     webhook_connections_per_receiver: int = Field(32, ge=1, le=200)
     # Standard Webhooks retry schedule (seconds); every interval is multiplied by retry_multiplier.
