@@ -18,10 +18,9 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -78,7 +77,7 @@ class Dispatcher:
         # `Sweep.adopt_orphans`); past `RECORDED_LIMIT` they are dropped and the sweep reads them instead.
         self.recorded: list[dict] = []
         self._tasks: set[asyncio.Task] = set()
-        self._wakes: set[asyncio.Task] = set()  # of `_tasks`, those waiting to claim a retry (`_later`)
+        self._sleeping: set[asyncio.Task] = set()  # of `_tasks`, those waiting for a retry's time (`_later`)
         self._stopping = False
         self._loop: asyncio.Task | None = None
         self._groups: dict[str, GroupInsert] = {}
@@ -90,16 +89,10 @@ class Dispatcher:
             self._groups[collection] = GroupInsert(self.db[collection], max_documents=25, linger_seconds=0.02)
         return self._groups[collection]
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], wake: bool = False) -> None:
-        if self._stopping and wake:  # a stopping replica claims nothing more: the others' polling finds it due
-            coro.close()
-            return
+    def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        if wake:
-            self._wakes.add(task)
-            task.add_done_callback(self._wakes.discard)
 
     @property
     def lease_length(self) -> timedelta:
@@ -197,6 +190,8 @@ class Dispatcher:
             return_document=ReturnDocument.AFTER)
 
     async def claim_and_attempt(self, dispatch_id_: str) -> None:
+        if self._stopping:  # a stopping replica claims nothing more: the others' polling finds it due
+            return
         dispatch = await self.claim(dispatch_id_)
         if dispatch is None:
             return  # another worker holds it, or it is not due
@@ -228,9 +223,17 @@ class Dispatcher:
     def _later(self, dispatch_id_: str, wait: float) -> None:
         if wait < 5.0:  # short waits are timed here; the polling loop catches the rest (and other replicas' work)
             async def wake() -> None:
-                await asyncio.sleep(wait + 0.001)
+                if self._stopping:
+                    return
+                sleeping = asyncio.current_task()
+                assert sleeping is not None
+                self._sleeping.add(sleeping)
+                try:
+                    await asyncio.sleep(wait + 0.001)
+                finally:
+                    self._sleeping.discard(sleeping)
                 await self.claim_and_attempt(dispatch_id_)
-            self._spawn(wake(), wake=True)
+            self._spawn(wake())
 
     async def _set(self, dispatch: dict, update: dict) -> None:
         if not dispatch.get("unsaved"):
@@ -341,7 +344,7 @@ class Dispatcher:
 
     def attempt_soon(self, dispatch_id_: str) -> None:
         """A pending, due dispatch attempted now rather than at the loop's next turn."""
-        self._spawn(self.claim_and_attempt(dispatch_id_), wake=True)
+        self._spawn(self.claim_and_attempt(dispatch_id_))
 
     async def run(self, every: float = 1.0) -> None:
         """Due retries every `every` seconds (overdue leases and orphaned claims are the sweep's, `sweep.py`)."""
@@ -367,9 +370,9 @@ class Dispatcher:
         self._stopping = True
         if self._loop:
             self._loop.cancel()
-        for task in list(self._wakes):
+        for task in list(self._sleeping):
             task.cancel()
-        attempts = self._tasks - self._wakes
+        attempts = self._tasks - self._sleeping
         if attempts and grace_seconds > 0:
             await asyncio.wait(attempts, timeout=grace_seconds)
         for task in list(self._tasks):

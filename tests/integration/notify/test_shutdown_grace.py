@@ -12,6 +12,7 @@ from services.notify.channels import Outcome
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, delivery_id, dispatch_id
 from services.notify.settings import Settings
+from tests.support.api import eventually
 
 pytestmark = pytest.mark.integration
 ANSWER_AFTER = 0.5  # seconds the receiver takes to answer
@@ -21,7 +22,8 @@ class SlowReceiver:
     """A webhook channel whose receiver has each message at once and answers ANSWER_AFTER seconds later."""
     name = "webhook"
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
         self.received: list[str] = []
         self.arrived = asyncio.Event()
 
@@ -29,14 +31,14 @@ class SlowReceiver:
         self.received.append(notification["_id"])
         self.arrived.set()
         await asyncio.sleep(ANSWER_AFTER)
-        return Outcome(True, 200, "ok")
+        return Outcome(self.status < 300, self.status, "ok" if self.status < 300 else "down")
 
 
 async def _nothing(*_: dict) -> None:
     return None
 
 
-Sending = Callable[[str], Awaitable[tuple[Dispatcher, SlowReceiver, str]]]
+Sending = Callable[..., Awaitable[tuple[Dispatcher, SlowReceiver, str]]]
 
 
 @pytest.fixture
@@ -44,9 +46,10 @@ async def sending(db: Database) -> AsyncIterator[Sending]:
     """A first attempt under way: a new notification's webhook, sent and not yet answered."""
     started: list[Dispatcher] = []
 
-    async def one(name: str) -> tuple[Dispatcher, SlowReceiver, str]:
-        receiver = SlowReceiver()
-        dispatcher = Dispatcher(db, Settings(), {"webhook": receiver}, load_target=_nothing, on_dead=_nothing,
+    async def one(name: str, status: int = 200) -> tuple[Dispatcher, SlowReceiver, str]:
+        receiver = SlowReceiver(status)
+        settings = Settings(retry_multiplier=0.5)  # a failed first attempt is retried some 2.5 s later
+        dispatcher = Dispatcher(db, settings, {"webhook": receiver}, load_target=_nothing, on_dead=_nothing,
                                 on_gone=_nothing)
         started.append(dispatcher)
         notification = {"_id": f"ntf_{name}", "org_id": "org_grace", "type": "match.proposed", "seq": 1,
@@ -80,3 +83,14 @@ async def test_an_attempt_still_unanswered_when_the_grace_ends_is_left_to_be_ado
     assert await db["deliveries"].find_one({"_id": record_id}) is None
     claims = await db["notifications"].find_one({"_id": "ntf_grace_over"})
     assert claims["undispatched"], "its claim stays open: once the lease runs out another replica adopts it"
+
+
+async def test_a_retry_whose_time_has_not_come_is_left_to_the_other_replicas(sending: Sending, db: Database) -> None:
+    dispatcher, receiver, record_id = await sending("grace_retry", status=500)
+    await eventually(lambda: db["deliveries"].find_one({"_id": record_id}), within=5)  # failed, and recorded
+    began = time.monotonic()
+    await dispatcher.stop(grace_seconds=5.0)
+    assert time.monotonic() - began < 1.0, "the replica does not wait for a retry's time to come"
+    dispatch = await db["dispatches"].find_one({"_id": dispatch_id("ntf_grace_retry", "webhook", "ep")})
+    assert (dispatch["status"], dispatch["attempts"]) == ("pending", 1), "due for any replica's polling"
+    assert receiver.received == ["ntf_grace_retry"]
