@@ -55,8 +55,9 @@ def dispatch_id(notification_id: str, channel: str, target_id: str) -> str:
 
 
 def delivery_id(dispatch_id_: str, attempt: int) -> str:
-    """A delivery record's id, derived from its dispatch and attempt: the sweep looks first attempts up by it."""
-    return "dlv_" + deterministic_id(dispatch_id_, attempt)[:20]
+    """A delivery record's id, derived from its dispatch and attempt: the sweep looks first attempts up by it. It
+    starts as its notification's id does (`notifications.time_order`), so records too are stored in time order."""
+    return "dlv_" + dispatch_id_[4:12] + deterministic_id(dispatch_id_, attempt)[:20]
 
 
 class Dispatcher:

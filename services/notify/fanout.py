@@ -55,6 +55,7 @@ class Message:
     exclude: tuple[str, ...] = ()
     digestible: bool = True
     endpoint: dict | None = None  # this webhook endpoint alone, whatever its types and the preferences (a test)
+    when: str = ""  # the id's part that grows with time (`notifications.time_order`)
 
 
 NOTIFIED = Counter("notify_notifications_total", "Notifications stored", ["type"])
@@ -106,8 +107,9 @@ class Notifier:
             if not orgs and event.type in notifications.FEEDBACK_TYPES:  # published without the parties
                 orgs = [o for o in await notifications.match_parties(self.db, event.data["match_id"])
                         if o != event.data.get("org_id")]
+            when = notifications.time_order(event.data)
             messages += [Message(o, event.type, event.subject, notifications.seen_by(event.type, event.data, o),
-                                 event.id, event.id) for o in orgs]
+                                 event.id, event.id, when=when) for o in orgs]
         batch = await self._prepare(messages)
         if batch is None:
             return None
@@ -188,14 +190,14 @@ class Notifier:
     def _document(self, message: Message, plan: Plan, seq: int) -> dict:
         """A notification with the claims on its first attempts (see `deliveries`)."""
         assert self.dispatcher is not None
-        nid = notifications.notification_id(message.key, message.org_id)
+        nid = notifications.notification_id(message.key, message.org_id, message.when)
         claimed = [dispatch_id(nid, c, t) for c, t, _ in plan.targets]
         claims = {"undispatched": claimed, "claimed_until": self.dispatcher.lease(),
                   "claimed_by": self.dispatcher.replica} if claimed else {}
         if plan.release_at and any(plan.held(c) for c, _, _ in plan.targets):
             claims["release_at"] = plan.release_at  # an orphan adopter holds these too
         return notifications.new(message.org_id, message.type, message.subject, message.data, message.key,
-                                 message.event_id, seq, claims, streamed=plan.streamed)
+                                 message.event_id, seq, claims, streamed=plan.streamed, when=message.when)
 
     async def _start(self, notification: dict, plan: Plan) -> None:
         """A new notification: counted, announced to the live stream, and sent on (or held for) each target."""

@@ -5,12 +5,13 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
+from bson import ObjectId
 from standardwebhooks.webhooks import Webhook
 
 from services.contracts.envelope import Envelope
 from services.notify.channels.robots import dingtalk_payload, dingtalk_sign, wecom_payload
 from services.notify.channels.webhook import payload, signature, signing_secrets
-from services.notify.notifications import notification_id, recipients, seen_by
+from services.notify.notifications import notification_id, recipients, seen_by, time_order
 from services.notify.webhooks import new_secret
 
 
@@ -56,6 +57,18 @@ def test_a_public_needs_events_are_read_whole_by_both_sides() -> None:
 def test_the_notification_id_is_derived_from_the_event_and_the_recipient() -> None:
     assert notification_id("ev1", "a") == notification_id("ev1", "a") != notification_id("ev1", "b")
     assert notification_id("ev1", "a").startswith("ntf_")
+
+
+def test_a_matchs_notification_ids_grow_with_its_newer_posting_and_are_derived_again_the_same() -> None:
+    earlier, later = (ObjectId.from_datetime(datetime(2026, 12, 4, h, tzinfo=UTC)) for h in (9, 10))
+    match = {"need_id": f"nd_{later}", "counterpart_id": f"rs_{earlier}"}
+    assert time_order(match) == str(later)[:8], "the newer posting's second: the one whose arrival made the match"
+    assert time_order({"need_id": "nd_1", "match_id": "mt_1"}) == "", "no posting ids: no time order"
+    seconds = (ObjectId.from_datetime(datetime(2026, 12, 4, 10, 0, n, tzinfo=UTC)) for n in (1, 2, 3))
+    ids = [notification_id(f"ev{n}", "a", time_order({"need_id": f"nd_{at}"})) for n, at in enumerate(seconds)]
+    assert ids == sorted(ids) and len({len(i) for i in ids}) == 1
+    when = time_order(match)
+    assert notification_id("ev1", "a", when) == notification_id("ev1", "a", when) != notification_id("ev1", "b", when)
 
 
 NOTIFICATION = {"_id": "ntf_1", "org_id": "a", "type": "match.proposed", "created_at": datetime(2026, 1, 1, tzinfo=UTC),
