@@ -190,14 +190,15 @@ class Notifier:
     def _document(self, message: Message, plan: Plan, seq: int) -> dict:
         """A notification with the claims on its first attempts (see `deliveries`)."""
         assert self.dispatcher is not None
-        nid = notifications.notification_id(message.key, message.org_id, message.when)
-        claimed = [dispatch_id(nid, c, t) for c, t, _ in plan.targets]
-        claims = {"undispatched": claimed, "claimed_until": self.dispatcher.lease(),
-                  "claimed_by": self.dispatcher.replica} if claimed else {}
+        doc = notifications.new(message.org_id, message.type, message.subject, message.data, message.key,
+                                message.event_id, seq, streamed=plan.streamed, when=message.when)
+        claimed = [dispatch_id(doc["_id"], c, t) for c, t, _ in plan.targets]
+        if claimed:  # claimed in the notification's own insert: whoever creates it owns its first attempts
+            doc |= {"undispatched": claimed, "claimed_until": self.dispatcher.lease(),
+                    "claimed_by": self.dispatcher.replica}
         if plan.release_at and any(plan.held(c) for c, _, _ in plan.targets):
-            claims["release_at"] = plan.release_at  # an orphan adopter holds these too
-        return notifications.new(message.org_id, message.type, message.subject, message.data, message.key,
-                                 message.event_id, seq, claims, streamed=plan.streamed, when=message.when)
+            doc["release_at"] = plan.release_at  # an orphan adopter holds these too
+        return doc
 
     async def _start(self, notification: dict, plan: Plan) -> None:
         """A new notification: counted, announced to the live stream, and sent on (or held for) each target."""

@@ -72,12 +72,11 @@ def notification_id(key: str, org_id: str, when: str = "") -> str:
 
 
 def new(org_id: str, type_: str, subject: str, data: dict, key: str, event_id: str | None, seq: int,
-        claims: dict | None = None, streamed: bool = True, when: str = "") -> dict:
-    """A notification document. `claims` (`undispatched` dispatch ids and their lease `claimed_until`) go in the
-    same insert: whoever creates the notification owns its first attempts. `streamed` False keeps it off SSE."""
+        streamed: bool = True, when: str = "") -> dict:
+    """A notification document, its id derived from `key`, the recipient and `when`. `streamed` False keeps it off
+    SSE. The notifier adds the claims on its first attempts before inserting it (`Notifier._document`)."""
     return {"_id": notification_id(key, org_id, when), "org_id": org_id, "type": type_, "event_id": event_id or key,
-            "subject": subject, "data": data, "created_at": datetime.now(UTC), "seq": seq, "streamed": streamed,
-            **(claims or {})}
+            "subject": subject, "data": data, "created_at": datetime.now(UTC), "seq": seq, "streamed": streamed}
 
 
 async def record_many(db: Database, docs: list[dict]) -> list[tuple[dict, bool]]:
