@@ -21,7 +21,10 @@ from services.contracts import topics
 from services.contracts.envelope import Envelope, new_event
 from services.contracts.events import MatchData
 from services.contracts.wire import encode
+from services.notify.channels import Channel
 from services.notify.channels.email import EmailChannel
+from services.notify.db import Database
+from services.notify.deliveries import DeadLetterHook, Dispatcher, TargetLoader
 from services.notify.handlers import NOTIFYING_TOPICS
 from services.notify.settings import Settings
 from tests.support.api import bearer, register_org
@@ -167,3 +170,15 @@ def email_channel(port: int, cert: Path, password: str = "s3cret", timeout: floa
                         smtp_password=password, smtp_from="对接平台 <noreply@duijie.test>",
                         smtp_timeout_seconds=timeout)
     return EmailChannel(settings, ssl.create_default_context(cafile=str(cert)))
+
+
+async def nothing(*_: dict) -> None:
+    """A dispatcher's hook that does nothing; as its target loader, one that finds no target."""
+    return None
+
+
+def bare_dispatcher(db: Database, channels: dict[str, Channel], settings: Settings | None = None,
+                    load_target: TargetLoader = nothing, on_dead: DeadLetterHook = nothing) -> Dispatcher:
+    """A dispatcher on its own, without the notifier: its hooks do nothing unless given."""
+    return Dispatcher(db, settings or Settings(), channels, load_target=load_target, on_dead=on_dead,
+                      on_gone=nothing)

@@ -10,8 +10,8 @@ from prometheus_client import REGISTRY
 
 from services.notify.channels import Outcome
 from services.notify.db import Database
-from services.notify.deliveries import Dispatcher
 from services.notify.settings import Settings
+from tests.integration.notify.support import bare_dispatcher
 
 pytestmark = pytest.mark.integration
 DOWN, UP = "ep_down", "ep_up"
@@ -35,10 +35,6 @@ class Receivers:
         return Outcome(True, 200, "ok")
 
 
-async def _nothing(*_: dict) -> None:
-    return None
-
-
 def held_by_breaker(channel: str) -> float:
     return REGISTRY.get_sample_value("notify_attempts_held_by_breaker_total", {"channel": channel}) or 0.0
 
@@ -55,7 +51,7 @@ async def channels() -> dict[str, Receivers]:
 async def attempt(db: Database, channels: dict[str, Receivers]) -> AsyncIterator[Attempt]:
     """One attempt of a new message to `target` on `channel`, for `org_id`; answers its dispatch afterwards."""
     settings = Settings(breaker_failures=2, breaker_cooldown_seconds=600, retry_multiplier=1.0)
-    dispatcher = Dispatcher(db, settings, channels, load_target=_nothing, on_dead=_nothing, on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, channels, settings)
 
     async def one(name: str, target: dict, channel: str = "webhook", org_id: str = "org_breaker") -> dict:
         notification = {"_id": f"ntf_{name}", "org_id": org_id, "type": "match.proposed", "seq": 1,

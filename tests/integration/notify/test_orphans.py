@@ -16,12 +16,11 @@ from deploy.stack import Stack
 from services.notify.channels import Outcome
 from services.notify.claims import GAP_MARGIN, ClaimWatch
 from services.notify.db import Database
-from services.notify.deliveries import Dispatcher, dispatch_id
+from services.notify.deliveries import dispatch_id
 from services.notify.notifications import notification_id
 from services.notify.redeliveries import Redeliveries
-from services.notify.settings import Settings
 from services.notify.sweep import SETTLED, Sweep
-from tests.integration.notify.support import add_webhook, get, two_orgs
+from tests.integration.notify.support import add_webhook, bare_dispatcher, get, two_orgs
 from tests.support.api import eventually
 
 pytestmark = pytest.mark.integration
@@ -60,7 +59,7 @@ async def test_the_sweep_settles_claims_under_a_watermark_that_never_passes_a_ru
     """Claims are settled without rewriting notifications: the sweep adopts what dead owners left, leaves live
     owners' claims alone, and raises a watermark over settled numbers, never over a lease still running."""
     db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
-    dispatcher = Dispatcher(db, Settings(), {}, load_target=_none, on_dead=_nothing, on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {})
     sweep = Sweep(dispatcher)
     now = datetime.now(UTC)
     long_ago, later = now - timedelta(minutes=5), now + timedelta(seconds=20)
@@ -91,7 +90,7 @@ async def test_a_number_inserted_after_a_higher_one_is_still_swept_and_holds_the
     """Numbers are reserved before their insert, and batches insert in any order: a number missing below one the
     sweep has read is looked for again by every sweep; the watermark waits for it, but only for so long."""
     db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
-    dispatcher = Dispatcher(db, Settings(), {}, load_target=_none, on_dead=_nothing, on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {})
     sweep = Sweep(dispatcher)
     now = datetime.now(UTC)
     long_ago = now - timedelta(minutes=5)
@@ -123,7 +122,7 @@ async def test_the_sweep_takes_its_own_replicas_notifications_as_inserted_and_re
     (`Dispatcher.note_recorded`) instead of reading them back; another replica's notification between them is read
     as the gap it leaves and its orphaned claim adopted; anything not handed over is read as before."""
     db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
-    dispatcher = Dispatcher(db, Settings(), {}, load_target=_none, on_dead=_nothing, on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {})
     sweep = Sweep(dispatcher)
     sweep.db = reads = ReadsRecorded(db)  # type: ignore[assignment]
     now = datetime.now(UTC)
@@ -198,14 +197,6 @@ async def _watermark(db: Database) -> int:
     return (await db["counters"].find_one({"_id": SETTLED}) or {"seq": 0})["seq"]
 
 
-async def _none(_: dict) -> None:
-    return None
-
-
-async def _nothing(*_: dict) -> None:
-    return None
-
-
 class Answering:
     """A channel whose every attempt succeeds."""
     name = "webhook"
@@ -219,8 +210,7 @@ async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its
     """A third of notify's writes: the dispatch of a first attempt that succeeded says nothing its delivery record
     does not. Past the lease it is written all the same, so that a replica adopting the claim finds it delivered."""
     db = Database(stack.database_url("notify-database"), f"orphans_{uuid.uuid4().hex[:8]}")
-    dispatcher = Dispatcher(db, Settings(), {"webhook": Answering()}, load_target=_none, on_dead=_nothing,
-                            on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {"webhook": Answering()})
     sweep = Sweep(dispatcher)
     now = datetime.now(UTC)
     try:
@@ -242,8 +232,7 @@ async def test_a_first_attempt_that_succeeds_within_its_lease_is_recorded_by_its
         assert await sweep.adopt_orphans({dispatcher.replica}, later) == 0
         assert await _watermark(db) == 2 and dispatcher.settled == {}
         # Another replica, to which this one is dead, reads the same from the database: nothing is adopted either.
-        other = Sweep(Dispatcher(db, Settings(), {"webhook": Answering()}, load_target=_none, on_dead=_nothing,
-                                 on_gone=_nothing))
+        other = Sweep(bare_dispatcher(db, {"webhook": Answering()}))
         other.watch = ClaimWatch(0)  # from the first number, not from the watermark
         assert await other.adopt_orphans({other.dispatcher.replica}, later) == 0
         assert await db["dispatches"].count_documents({}) == 1
@@ -262,8 +251,7 @@ async def _count(db: Database, collection: str, expected: int) -> bool:
 
 
 def test_what_a_replica_settled_is_forgotten_once_no_claim_can_ask_about_it() -> None:
-    dispatcher = Dispatcher(None, Settings(), {}, load_target=_none, on_dead=_nothing,  # type: ignore[arg-type]
-                            on_gone=_nothing)
+    dispatcher = bare_dispatcher(None, {})  # type: ignore[arg-type]
     now = time.monotonic()
     horizon = 2 * (dispatcher.lease_length + GAP_MARGIN).total_seconds()
     dispatcher.settled = {"dsp_old": now - horizon - 1, "dsp_recent": now - 5}

@@ -8,7 +8,7 @@ import pytest
 from services.notify.channels import Outcome
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher
-from services.notify.settings import Settings
+from tests.integration.notify.support import bare_dispatcher
 from tests.support.api import eventually
 
 pytestmark = pytest.mark.integration
@@ -23,10 +23,6 @@ class Recording:
     async def send(self, notification: dict, target: dict) -> Outcome:
         self.sent.append(notification["_id"])
         return Outcome(True, 200, "ok")
-
-
-async def _nothing(*_: dict) -> None:
-    return None
 
 
 async def _due_retry(db: Database, dispatcher: Dispatcher, name: str) -> dict:
@@ -45,8 +41,7 @@ async def test_a_retry_due_while_its_endpoint_is_paused_waits_without_an_attempt
     async def load_target(_: dict) -> dict:
         return endpoint
 
-    dispatcher = Dispatcher(db, Settings(), {"webhook": channel}, load_target=load_target, on_dead=_nothing,
-                            on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {"webhook": channel}, load_target=load_target)
     try:
         dispatch = await _due_retry(db, dispatcher, "waits")
         await dispatcher.claim_and_attempt(dispatch["_id"])
@@ -67,8 +62,7 @@ async def test_a_wait_written_just_after_the_endpoint_was_enabled_is_released_at
         reads.append(1)
         return {"_id": "ep_paused", "status": "paused" if len(reads) == 1 else "active"}
 
-    dispatcher = Dispatcher(db, Settings(), {"webhook": channel}, load_target=load_target, on_dead=_nothing,
-                            on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {"webhook": channel}, load_target=load_target)
     try:
         dispatch = await _due_retry(db, dispatcher, "released")
         await dispatcher.claim_and_attempt(dispatch["_id"])

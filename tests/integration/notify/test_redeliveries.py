@@ -12,6 +12,7 @@ from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, delivery_id, dispatch_id
 from services.notify.redeliveries import NotNow, Redeliveries
 from services.notify.settings import Settings
+from tests.integration.notify.support import bare_dispatcher
 from tests.support.api import eventually
 
 pytestmark = pytest.mark.integration
@@ -24,14 +25,6 @@ class Refusing:
 
     async def send(self, notification: dict, target: dict) -> Outcome:
         return Outcome(False, 500, "down")
-
-
-async def _none(_: dict) -> None:
-    return None
-
-
-async def _nothing(*_: dict) -> None:
-    return None
 
 
 async def message(db: Database, dispatcher: Dispatcher, name: str, status: str, attempts: int) -> str:
@@ -50,8 +43,7 @@ async def message(db: Database, dispatcher: Dispatcher, name: str, status: str, 
 
 
 async def test_a_message_sent_again_by_hand_keeps_its_schedule_only_while_it_is_still_on_it(db: Database) -> None:
-    dispatcher = Dispatcher(db, Settings(), {"webhook": Refusing()}, load_target=_none, on_dead=_nothing,
-                            on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {"webhook": Refusing()})
     redeliveries = Redeliveries(db, dispatcher)
     schedule = dispatcher.schedule.attempts
     try:
@@ -74,8 +66,7 @@ async def test_a_message_sent_again_by_hand_keeps_its_schedule_only_while_it_is_
 async def test_a_recovery_reopens_an_endpoints_dead_letters_since_a_time_a_limited_number_at_a_time(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redeliveries, "RECOVER_LIMIT", 3)
-    dispatcher = Dispatcher(db, Settings(), {"webhook": Refusing()}, load_target=_none, on_dead=_nothing,
-                            on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {"webhook": Refusing()})
     now = datetime.now(UTC)
     for i, (target, attempts, age) in enumerate([("ep_1", 8, 1), ("ep_1", 8, 2), ("ep_1", 9, 3), ("ep_1", 8, 4),
                                                  ("ep_1", 8, 5), ("ep_1", 8, 600), ("ep_2", 8, 1)]):
@@ -110,8 +101,8 @@ async def test_the_owner_is_told_of_a_dead_letter_once_not_again_when_it_fails_o
     async def endpoint(_: dict) -> dict:
         return {"_id": "ep_1"}
 
-    dispatcher = Dispatcher(db, Settings(retry_schedule=[0]), {"webhook": Refusing()}, load_target=endpoint,
-                            on_dead=tell, on_gone=_nothing)
+    dispatcher = bare_dispatcher(db, {"webhook": Refusing()}, Settings(retry_schedule=[0]), load_target=endpoint,
+                                 on_dead=tell)
     try:
         record = await message(db, dispatcher, "failing", "pending", 0)
         did = dispatch_id("ntf_failing", "webhook", "ep_1")

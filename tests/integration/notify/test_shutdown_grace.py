@@ -12,6 +12,7 @@ from services.notify.channels import Outcome
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher, delivery_id, dispatch_id
 from services.notify.settings import Settings
+from tests.integration.notify.support import bare_dispatcher
 from tests.support.api import eventually
 
 pytestmark = pytest.mark.integration
@@ -34,10 +35,6 @@ class SlowReceiver:
         return Outcome(self.status < 300, self.status, "ok" if self.status < 300 else "down")
 
 
-async def _nothing(*_: dict) -> None:
-    return None
-
-
 Sending = Callable[..., Awaitable[tuple[Dispatcher, SlowReceiver, str]]]
 
 
@@ -49,8 +46,7 @@ async def sending(db: Database) -> AsyncIterator[Sending]:
     async def one(name: str, status: int = 200) -> tuple[Dispatcher, SlowReceiver, str]:
         receiver = SlowReceiver(status)
         settings = Settings(retry_multiplier=0.5)  # a failed first attempt is retried some 2.5 s later
-        dispatcher = Dispatcher(db, settings, {"webhook": receiver}, load_target=_nothing, on_dead=_nothing,
-                                on_gone=_nothing)
+        dispatcher = bare_dispatcher(db, {"webhook": receiver}, settings)
         started.append(dispatcher)
         notification = {"_id": f"ntf_{name}", "org_id": "org_grace", "type": "match.proposed", "seq": 1,
                         "created_at": datetime.now(UTC), "undispatched": [dispatch_id(f"ntf_{name}", "webhook", "ep")],
