@@ -9,12 +9,7 @@ from aiokafka.structs import ConsumerRecord
 
 
 async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
+    await publish_on_each(bootstrap, [topic], value, key)
 
 
 async def publish_on_each(bootstrap: str, topics: Iterable[str], value: bytes, key: bytes | None = None
