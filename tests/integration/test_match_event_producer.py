@@ -51,3 +51,27 @@ async def test_records_land_on_their_keys_partition_in_order_even_when_a_batch_f
     for key in {r.key for r in records}:
         in_log = [int(r.value[:4]) for r in sorted(received, key=lambda r: (r.partition, r.offset)) if r.key == key]
         assert in_log == sorted(in_log)  # one key's records in the order they were given
+
+
+@pytest.mark.asyncio
+async def test_records_with_a_partition_key_land_on_its_partition_and_keep_their_own_key(stack: Stack) -> None:
+    topic = await new_topic(stack.bootstrap)
+    # Three needs' matches: each need's on one partition (the need's), each record keyed by its match.
+    records = [OutgoingRecord(f"match-{i}".encode(), f"{i:04d}".encode(), (), f"need-{i % 3}".encode())
+               for i in range(24)]
+    producer = MatchEventProducer(stack.bootstrap, client_id="test-producer")
+    await producer.start()
+    try:
+        await producer.publish(topic, records)
+    finally:
+        await producer.stop()
+
+    received = await read_topic(stack.bootstrap, topic, want=len(records))
+    partition_of, partitions = DefaultPartitioner(), list(range(PARTITIONS))
+    for record in received:
+        number = int(record.value)
+        assert record.key == f"match-{number}".encode()
+        assert record.partition == partition_of(f"need-{number % 3}".encode(), partitions, partitions)
+    for need in range(3):
+        in_log = [int(r.value) for r in sorted(received, key=lambda r: r.offset) if int(r.value) % 3 == need]
+        assert in_log == list(range(need, 24, 3))  # one need's records in the order they were given

@@ -38,7 +38,12 @@ async def consume_all(bootstrap: str, topic: str, want: set[str], within: float)
 
 
 async def test_nothing_is_lost_while_the_broker_is_down(tmp_path) -> None:
-    stack = Stack(var=tmp_path / "var", ports=ports_from_env(use_free_ports=True), services=("registry",))
+    # The topics are left to the broker, which creates each when a client first names it. Had they been created up
+    # front, the registry's producer would know the first broker's partitions of the needs topic, and the restarted
+    # (empty) embedded broker accepts records sent to a topic it has never listed but no consumer ever gets them
+    # (Tansu 0.6.0; Kafka keeps its topics across a restart). Named first after the restart, the topic is whole.
+    stack = Stack(var=tmp_path / "var", ports=ports_from_env(use_free_ports=True), services=("registry",),
+                  topic_partitions=None)
     await stack.start()
     try:
         registry = stack.url("registry")

@@ -79,3 +79,17 @@ def test_records_added_while_a_send_is_in_flight_wait_for_the_next_send() -> Non
 def outbox_key(service: MatchingService) -> bytes:
     (match_id,) = service.book.matches
     return match_id.encode()
+
+
+def test_a_needs_match_events_are_keyed_by_match_and_placed_by_the_need_retraction_included() -> None:
+    settings = Settings(rebuild_from_registry=False)
+    service = MatchingService(MatchingEngine(min_score=0.2))
+    service.on_posting("result", "result.published", result())
+    service.on_posting("result", "result.published", result("result_rice_2"))
+    proposed = match_records(settings, service.on_posting("need", "need.posted", need()))
+    match_ids = {match_id.encode() for match_id in service.book.matches}
+    retracted = match_records(settings, service.on_posting("need", "need.closed", need(version=2, status="closed")))
+
+    assert len(match_ids) == 2
+    assert {record.key for record in proposed} == {record.key for record in retracted} == match_ids
+    assert {record.partition_by for record in proposed + retracted} == {need()["id"].encode()}

@@ -1,0 +1,39 @@
+"""The embedded stack creates the platform's topics before its services start, each with TOPIC_PARTITIONS
+partitions (left to itself, the embedded broker gave each one partition; see `deploy.topics`)."""
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from deploy.stack import Stack
+from deploy.topics import TOPIC_PARTITIONS, create_topics
+from services.contracts import topics
+
+pytestmark = pytest.mark.integration
+
+
+async def partitions(bootstrap: str) -> dict[str, int]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
+    await producer.start()
+    try:
+        metadata = await producer.client.fetch_all_metadata()
+        return {topic: len(metadata.partitions_for_topic(topic) or ()) for topic in metadata.topics()}
+    finally:
+        await producer.stop()
+
+
+@pytest.mark.asyncio
+async def test_every_topic_of_the_platform_has_its_partitions_and_creating_them_again_changes_nothing(
+        stack: Stack) -> None:
+    assert {t: n for t, n in (await partitions(stack.bootstrap)).items() if t in topics.ALL} == dict.fromkeys(
+        topics.ALL, TOPIC_PARTITIONS)
+
+    assert await create_topics(stack.bootstrap, partitions=1) == []
+    assert (await partitions(stack.bootstrap))[topics.MATCHES] == TOPIC_PARTITIONS
+
+
+@pytest.mark.asyncio
+async def test_a_prefixed_deployments_topics_are_created_beside_the_others(stack: Stack) -> None:
+    created = await create_topics(stack.bootstrap, prefix="test-topics.", partitions=2)
+    assert created == [topics.named(t, "test-topics.") for t in topics.ALL]
+    found = await partitions(stack.bootstrap)
+    assert all(found[name] == 2 for name in created)
