@@ -9,20 +9,29 @@ from aiokafka.structs import ConsumerRecord
 
 
 async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
-    await publish_on_each(bootstrap, [topic], value, key)
-
-
-async def publish_on_each(bootstrap: str, topics: Iterable[str], value: bytes, key: bytes | None = None
-                          ) -> dict[str, tuple[int, int]]:
-    """The same record published on each topic (with one producer); returns where each copy landed, by topic:
-    (partition, offset)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
     await producer.start()
     try:
-        landed = {topic: await producer.send_and_wait(topic, value, key=key) for topic in topics}
+        await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
-    return {topic: (meta.partition, meta.offset) for topic, meta in landed.items()}
+
+
+async def publish_on_every_partition(bootstrap: str, topics: Iterable[str], value: bytes, key: bytes | None = None
+                                     ) -> dict[tuple[str, int], int]:
+    """The same record published on every partition of each topic (with one producer); returns the offset each copy
+    landed at, by (topic, partition)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
+    await producer.start()
+    try:
+        landed = {}
+        for topic in topics:
+            for partition in sorted(await producer.partitions_for(topic)):
+                meta = await producer.send_and_wait(topic, value, key=key, partition=partition)
+                landed[(topic, partition)] = meta.offset
+    finally:
+        await producer.stop()
+    return landed
 
 
 async def committed(bootstrap: str, group: str, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:

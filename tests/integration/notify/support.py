@@ -28,7 +28,7 @@ from services.notify.deliveries import DeadLetterHook, Dispatcher, TargetLoader
 from services.notify.handlers import NOTIFYING_TOPICS
 from services.notify.settings import Settings
 from tests.support.api import bearer, register_org
-from tests.support.kafka import publish_on_each, publish_raw
+from tests.support.kafka import publish_on_every_partition, publish_raw
 
 
 def match_event(need_org_id: str, counterpart_org_id: str) -> Envelope:
@@ -43,11 +43,11 @@ async def publish(stack: Stack, event: Envelope, topic: str = topics.MATCHES) ->
     await publish_raw(stack.bootstrap, topic, encode(event), key=event.key())
 
 
-async def publish_everywhere(stack: Stack, event: Envelope) -> dict[str, tuple[int, int]]:
-    """The same envelope, with its key, on every topic notify reads (one handler takes them all): each topic has
-    its own partition, so the copies reach every consumer of notify's group that holds any. Returns where each copy
-    landed, by topic: (partition, offset)."""
-    return await publish_on_each(stack.bootstrap, NOTIFYING_TOPICS, encode(event), key=event.key())
+async def publish_everywhere(stack: Stack, event: Envelope) -> dict[tuple[str, int], int]:
+    """The same envelope, with its key, on every partition of every topic notify reads (one handler takes them all),
+    so the copies reach every consumer of notify's group that holds any partition. Returns the offset each copy
+    landed at, by (topic, partition)."""
+    return await publish_on_every_partition(stack.bootstrap, NOTIFYING_TOPICS, encode(event), key=event.key())
 
 
 async def put_preferences(http: httpx.AsyncClient, stack: Stack, key: str, body: dict) -> httpx.Response:
@@ -125,12 +125,12 @@ def HeaderReceiver(port: int, answers: list[tuple[int, dict[str, str]]] | None =
     return Receiver(port, responses=list(answers or []))
 
 
-async def topics_fetched(http: httpx.AsyncClient, url: str, group: str = "notify") -> set[str]:
-    """The topics a notify replica (at `url`) has fetched records from: those its `consumer_lag_records` gauge
-    names, which each fetch that brought records sets."""
+async def partitions_fetched(http: httpx.AsyncClient, url: str, group: str = "notify") -> set[tuple[str, int]]:
+    """The partitions a notify replica (at `url`) has fetched records from, as (topic, partition): those its
+    `consumer_lag_records` gauge names, which each fetch that brought records sets."""
     text = (await http.get(f"{url}/metrics")).text
-    return {s.labels["topic"] for family in text_string_to_metric_families(text) for s in family.samples
-            if s.name == "consumer_lag_records" and s.labels.get("group") == group}
+    return {(s.labels["topic"], int(s.labels["partition"])) for family in text_string_to_metric_families(text)
+            for s in family.samples if s.name == "consumer_lag_records" and s.labels.get("group") == group}
 
 
 async def metric(http: httpx.AsyncClient, stack: Stack, sample: str, **labels: str) -> float:

@@ -2,9 +2,9 @@
 attempts (both replicas' dispatchers compete for the retries): each notification is still sent once to each endpoint.
 
 In a consumer group each partition has one owner, so an envelope published again with the same key lands where it
-did before, on the same replica. Every topic notify reads has its partition (one, on the embedded broker) and the
-same handler, and the group's members share them out, so the same envelope published on each of them reaches both
-replicas: a redelivery across replicas, at once, as when a partition moves while its last batch is uncommitted."""
+did before, on the same replica. Every topic notify reads has the same handler, and the group's members share their
+partitions out, so the same envelope published on every partition of each of them reaches both replicas: a
+redelivery across replicas, at once, as when a partition moves while its last batch is uncommitted."""
 
 import asyncio
 from collections import Counter
@@ -20,8 +20,8 @@ from tests.integration.notify.support import (
     add_webhook,
     get,
     match_event,
+    partitions_fetched,
     publish_everywhere,
-    topics_fetched,
     two_orgs,
 )
 from tests.support.api import eventually
@@ -44,13 +44,13 @@ async def test_two_replicas_that_both_receive_every_event_send_each_notification
         firm, university = await two_orgs(http, stack, "双副本")
         await add_webhook(http, stack, firm["api_key"], f"{receiver.url}/hooks")
         events = [match_event(firm["id"], university["id"]) for _ in range(6)]
-        landed: dict[str, tuple[int, int]] = {}
+        landed: dict[tuple[str, int], int] = {}
 
-        async def twin_took_a_copy() -> set[str]:
+        async def twin_took_a_copy() -> set[tuple[str, int]]:
             # The twin may still be joining the group: the first event goes out again until it has taken a copy.
             landed.update(await publish_everywhere(stack, events[0]))
             for _ in range(10):
-                if fetched := await topics_fetched(http, twin_url):
+                if fetched := await partitions_fetched(http, twin_url):
                     return fetched
                 await asyncio.sleep(0.1)
             return set()
@@ -70,15 +70,15 @@ async def test_two_replicas_that_both_receive_every_event_send_each_notification
         records = await eventually(succeeded, within=10)
         assert Counter(r["notification_id"] for r in records) == Counter(set(per_id))
 
-        # Both replicas took part: the twin fetched copies from some topics, and the copies on the others were
+        # Both replicas took part: the twin fetched copies from some partitions, and the copies on the others were
         # consumed (committed past) by the group's other members, the first replica's.
-        by_twin = await topics_fetched(http, twin_url) & set(landed)
+        by_twin = await partitions_fetched(http, twin_url) & set(landed)
         by_first = set(landed) - by_twin
         assert by_twin and by_first, f"copies reached both replicas: the twin's {by_twin}, the first's {by_first}"
 
         async def all_consumed() -> bool:
-            offsets = await committed(stack.bootstrap, "notify", [(t, p) for t, (p, _) in landed.items()])
-            return all(offsets[(topic, partition)] > offset for topic, (partition, offset) in landed.items())
+            offsets = await committed(stack.bootstrap, "notify", list(landed))
+            return all(offsets[where] > offset for where, offset in landed.items())
         await eventually(all_consumed, within=10, every=0.5)
     finally:
         await receiver.stop()
