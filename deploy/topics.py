@@ -24,19 +24,16 @@ TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another client named the topic 
 
 async def create_topics(bootstrap: str, prefix: str = "", partitions: int = TOPIC_PARTITIONS) -> list[str]:
     """Creates each of the platform's topics (`topics.ALL`, with the deployment's prefix) the broker does not have
-    yet; returns the names it created. Topics that exist keep their partitions."""
+    yet; returns the names it created. Topics that exist keep their partitions and records (the broker answers
+    TOPIC_ALREADY_EXISTS for them)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        missing = [name for name in (topics.named(t, prefix) for t in topics.ALL) if name not in existing]
-        if not missing:
-            return []
-        response = await admin.create_topics(
-            [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing])
-        failed = [(name, code) for name, code, *_ in response.topic_errors if code not in (0, TOPIC_ALREADY_EXISTS)]
-        if failed:
-            raise RuntimeError(f"the broker refused to create topics: {failed}")
-        return missing
+        response = await admin.create_topics([NewTopic(topics.named(t, prefix), num_partitions=partitions,
+                                                       replication_factor=1) for t in topics.ALL])
     finally:
         await admin.close()
+    failed = [(name, code) for name, code, *_ in response.topic_errors if code not in (0, TOPIC_ALREADY_EXISTS)]
+    if failed:
+        raise RuntimeError(f"the broker refused to create topics: {failed}")
+    return [name for name, code, *_ in response.topic_errors if code == 0]
