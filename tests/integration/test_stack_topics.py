@@ -2,23 +2,19 @@
 partitions (left to itself, the embedded broker gave each one partition; see `deploy.topics`)."""
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from deploy.stack import Stack
 from deploy.topics import TOPIC_PARTITIONS, create_topics
 from services.contracts import topics
+from tests.support.kafka import producer_on
 
 pytestmark = pytest.mark.integration
 
 
 async def partitions(bootstrap: str) -> dict[str, int]:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
-    await producer.start()
-    try:
+    async with producer_on(bootstrap) as producer:
         metadata = await producer.client.fetch_all_metadata()
-        return {topic: len(metadata.partitions_for_topic(topic) or ()) for topic in metadata.topics()}
-    finally:
-        await producer.stop()
+    return {topic: len(metadata.partitions_for_topic(topic) or ()) for topic in metadata.topics()}
 
 
 @pytest.mark.asyncio

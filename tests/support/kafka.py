@@ -2,35 +2,39 @@
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 
-async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+@asynccontextmanager
+async def producer_on(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer (idempotence off, as the embedded broker requires), stopped on leaving."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value, key=key)
+        yield producer
     finally:
         await producer.stop()
+
+
+async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+    async with producer_on(bootstrap) as producer:
+        await producer.send_and_wait(topic, value, key=key)
 
 
 async def publish_on_every_partition(bootstrap: str, topics: Iterable[str], value: bytes, key: bytes | None = None
                                      ) -> dict[tuple[str, int], int]:
     """The same record published on every partition of each topic (with one producer); returns the offset each copy
     landed at, by (topic, partition)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
-    await producer.start()
-    try:
-        landed = {}
+    landed = {}
+    async with producer_on(bootstrap) as producer:
         for topic in topics:
             for partition in sorted(await producer.partitions_for(topic)):
                 meta = await producer.send_and_wait(topic, value, key=key, partition=partition)
                 landed[(topic, partition)] = meta.offset
-    finally:
-        await producer.stop()
     return landed
 
 
