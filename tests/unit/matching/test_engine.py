@@ -1,4 +1,6 @@
-from datetime import date
+from datetime import UTC, date, datetime
+
+from bson import ObjectId
 
 from services.matching.domain import Expert, Firm, Need, Product, Result
 from services.matching.engine import MatchingEngine, match_id
@@ -60,6 +62,16 @@ def test_match_id_is_deterministic_and_order_independent() -> None:
     assert match_id("n", 1, "r", 2) == match_id("n", 1, "r", 2)
     assert len(match_id("n", 1, "r", 2)) == 32
     assert match_id("n", 1, "r", 2) != match_id("n", 2, "r", 2)
+
+
+def test_match_ids_grow_with_the_newer_postings_creation_second() -> None:
+    earlier, later = (ObjectId.from_datetime(datetime(2026, 12, 4, h, tzinfo=UTC)) for h in (9, 10))
+    assert match_id(f"need_{later}", 1, f"res_{earlier}", 1).startswith(str(later)[:8])
+    assert match_id(f"need_{earlier}", 1, f"res_{later}", 3).startswith(str(later)[:8]), "a new result, an old need"
+    needs = [f"need_{ObjectId.from_datetime(datetime(2026, 12, 4, 10, 0, s, tzinfo=UTC))}" for s in (1, 2, 3)]
+    ids = [match_id(need, 1, f"res_{earlier}", 1) for need in needs]
+    assert ids == sorted(ids) and {len(i) for i in ids} == {32}
+    assert match_id(needs[0], 1, f"res_{earlier}", 1) != match_id(needs[0], 2, f"res_{earlier}", 1)
 
 
 def test_closed_or_withdrawn_posting_is_removed() -> None:
