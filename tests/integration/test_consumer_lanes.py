@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from faststream.kafka import KafkaBroker
 
 from deploy.stack import Stack
@@ -15,7 +15,7 @@ from services.contracts.consumer import subscribe_batches
 from services.contracts.envelope import Envelope, new_event
 from services.contracts.wire import encode
 from tests.support.api import eventually
-from tests.support.kafka import publish_raw
+from tests.support.kafka import admin_on, publish_raw
 
 
 def fetch_waits(broker: KafkaBroker) -> dict[tuple[str, ...], int]:
@@ -44,12 +44,8 @@ PARTITIONS = 2  # of each topic `new_topics` makes
 
 async def new_topics(bootstrap: str, count: int) -> list[str]:
     names = [f"test.lanes.{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    async with admin_on(bootstrap) as admin:
         await admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1) for name in names])
-    finally:
-        await admin.close()
     return names
 
 

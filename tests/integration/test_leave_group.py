@@ -5,23 +5,18 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from deploy.stack import Stack
 from services.contracts.leave_group import install
 from tests.support.api import eventually
-from tests.support.kafka import publish_raw
+from tests.support.kafka import admin_on, publish_raw
 
 pytestmark = pytest.mark.integration
 
 
 async def members(bootstrap: str, group: str) -> list:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    async with admin_on(bootstrap) as admin:
         [description] = await admin.describe_consumer_groups([group])
-    finally:
-        await admin.close()
     [(_, _, _, _, _, listed, *_)] = description.groups
     return list(listed)
 

@@ -3,24 +3,20 @@
 import uuid
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
 from deploy.stack import Stack
 from services.matching.publisher import MatchEventProducer, OutgoingRecord
-from tests.support.kafka import read_topic
+from tests.support.kafka import admin_on, read_topic
 
 PARTITIONS = 3
 
 
 async def new_topic(bootstrap: str) -> str:
     topic = f"test.producer.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    async with admin_on(bootstrap) as admin:
         await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
-    finally:
-        await admin.close()
     return topic
 
 
