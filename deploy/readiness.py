@@ -9,7 +9,22 @@ from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 
+async def accepts(host: str, port: int) -> bool:
+    """Whether something listens there yet: a plain connect, which logs nothing when refused."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
 async def kafka_ready(bootstrap: str) -> bool:
+    """The broker answers metadata. Its port is tried first: aiokafka logs an error for a refused connection,
+    which a starting broker is not."""
+    host, _, port = bootstrap.rpartition(":")
+    if not await accepts(host, int(port)):
+        return False
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, request_timeout_ms=2000)
     try:
         await producer.start()
