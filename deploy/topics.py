@@ -15,9 +15,9 @@ and 28.5.
 The growth is still there, about a quarter as steep as with one partition, and shows over a longer run. In 300 s at
 50/s on 2026-12-05 the broker's CPU a need went from 3.4 ms in the first 10 s to 8.6 and 9.1 in the last with four
 partitions, and from 3.8 and 3.7 to 7.0 and 7.3 with eight (5.3 and 5.5 ms over the run against 6.1 and 6.1), with
-everything else flat. Over 60 s eight and four cost the same (4.0 against 3.9-4.0 ms a need in three pairs on
-2026-12-04). Sixteen start higher, since every fetch names all of a consumer's partitions: 4.8 ms a need in the first
-10 s, 5.6 over 300 s.
+everything else flat. Over 60 s eight cost about as much as four: 4.0 ms a need against 3.9-4.0 in three pairs on
+2026-12-04, and 4.0 against 3.8-4.0 in three on 2026-12-05. Sixteen start higher, since every fetch names all of a
+consumer's partitions: 4.8 ms a need in the first 10 s, 5.6 over 300 s.
 
 Compose's Kafka creates the topics it is asked for with six partitions (`KAFKA_NUM_PARTITIONS`).
 """
