@@ -20,9 +20,9 @@ async def accepts(host: str, port: int) -> bool:
 
 
 async def kafka_ready(bootstrap: str) -> bool:
-    """The broker answers metadata. Its port is tried first: aiokafka logs an error for a refused connection,
-    which a starting broker is not."""
-    host, _, port = bootstrap.rpartition(":")
+    """The broker answers metadata. The first server's port is tried first: aiokafka logs an error for a refused
+    connection, which a broker still starting is not."""
+    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
     if not await accepts(host, int(port)):
         return False
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, request_timeout_ms=2000)
