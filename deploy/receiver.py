@@ -2,7 +2,9 @@
 
 import asyncio
 import json
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -23,13 +25,16 @@ class Received:
 class Receiver:
     """`responses` is consumed in order: a status code, or `(status, extra headers)`; when empty, every request
     gets 200. `reply` replaces the answer's body ("ok" / "nope"); `delay` is how many seconds it waits before
-    answering. A request's query string is kept in its path."""
+    answering. A request's query string is kept in its path. `on_arrival` is called with each request as it
+    arrives; with `keep` false, requests are not kept in `received` (a listener that runs for hours)."""
 
     port: int
     responses: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     reply: bytes | None = None
     delay: float = 0.0
+    on_arrival: Callable[[Received], None] | None = None
+    keep: bool = True
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -50,8 +55,12 @@ class Receiver:
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode()
         path = f"{scope['path']}?{query}" if query else scope["path"]
-        self.received.append(Received(path, headers, body, time.perf_counter()))
+        arrived = Received(path, headers, body, time.perf_counter())
+        if self.keep:
+            self.received.append(arrived)
         self._arrived.set()
+        if self.on_arrival is not None:
+            self.on_arrival(arrived)
         answer = self.responses.pop(0) if self.responses else 200
         status, extra = answer if isinstance(answer, tuple) else (answer, {})
         if self.delay:
@@ -64,7 +73,15 @@ class Receiver:
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
                                 interface="asgi3")
         self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
+        # Bound here, so that a port in use is an OSError from `start` (uvicorn would exit the process instead)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", self.port))
+        except OSError:
+            sock.close()
+            raise
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.02)
         return self
