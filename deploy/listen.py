@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -26,14 +27,17 @@ DESCRIPTION = "Watch an organisation's webhooks arrive on this machine, each sig
 SHOWN_FIELDS = 4  # ids of the data shown per line
 
 
-def describe(message: Received, secret: str | None) -> str:
-    """One line for a message that arrived: when, what, whether it is genuine, and what it is about."""
+def describe(message: Received, secret: str | None, path: str | None = None) -> str:
+    """One line for a message that arrived: when, what, whether it is genuine, and what it is about. With `path`,
+    a message sent to another path is for another endpoint that points here, whose secret is not known."""
     when = datetime.now().strftime("%H:%M:%S")
     try:
         payload = json.loads(message.body)
     except ValueError:
         return f"{when}  {message.path}: not JSON ({len(message.body)} bytes)"
-    if secret is None:
+    if path is not None and message.path != path:
+        check = f"unchecked (sent to {message.path}, another endpoint)"
+    elif secret is None:
         check = "unchecked"
     else:
         try:
@@ -52,7 +56,8 @@ async def listen(port: int, notify: str, key: str | None, secret: str | None, st
     """Listens on `port` until `stop` is set. With an API key, registers an endpoint pointing here first (its secret
     checks the signatures) and deletes it at the end."""
     receiver = Receiver(port, keep=False)
-    receiver.on_arrival = lambda message: say(describe(message, secret))
+    path = f"/hooks/{secrets.token_hex(4)}" if key else None  # its own, apart from endpoints registered by hand
+    receiver.on_arrival = lambda message: say(describe(message, secret, path))
     await receiver.start()
     endpoint_id = None
     try:
@@ -60,7 +65,7 @@ async def listen(port: int, notify: str, key: str | None, secret: str | None, st
                                      headers={"Authorization": f"Bearer {key}"} if key else {}) as http:
             if key:
                 answer = await http.post("/v1/webhooks", json={
-                    "url": f"{receiver.url}/hooks", "description": "python -m deploy.listen",
+                    "url": f"{receiver.url}{path}", "description": "python -m deploy.listen",
                     "event_types": event_types or []})
                 if answer.status_code != 201:
                     raise SystemExit(f"notify refused the endpoint ({answer.status_code}): {answer.text}")

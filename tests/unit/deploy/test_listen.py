@@ -49,3 +49,9 @@ async def test_a_port_already_in_use_is_an_error_from_start_not_the_end_of_the_p
         taken.listen()
         with pytest.raises(OSError):
             await Receiver(taken.getsockname()[1]).start()
+
+
+def test_a_message_for_another_endpoint_pointing_here_is_shown_unchecked_with_its_path() -> None:
+    line = describe(signed(PAYLOAD), SECRET, path="/hooks/mine")
+    assert " unchecked (sent to /hooks, another endpoint) " in line
+    assert " verified " in describe(signed(PAYLOAD), SECRET, path="/hooks")
