@@ -19,11 +19,16 @@ async def accepts(host: str, port: int) -> bool:
     return True
 
 
+def first_server(bootstrap: str) -> tuple[str, int]:
+    """The host and port of a bootstrap list's first server (`host:port`, `[v6]:port`)."""
+    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 async def kafka_ready(bootstrap: str) -> bool:
     """The broker answers metadata. The first server's port is tried first: aiokafka logs an error for a refused
     connection, which a broker still starting is not."""
-    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
-    if not await accepts(host, int(port)):
+    if not await accepts(*first_server(bootstrap)):
         return False
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, request_timeout_ms=2000)
     try:

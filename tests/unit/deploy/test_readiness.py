@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from deploy.readiness import accepts, kafka_ready
+from deploy.readiness import accepts, first_server, kafka_ready
 from deploy.stack import free_port
 
 
@@ -22,3 +22,10 @@ async def test_a_port_counts_as_listening_once_something_accepts_there() -> None
     server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", port)
     async with server:
         assert await accepts("127.0.0.1", port) is True
+
+
+
+def test_the_probe_tries_the_first_server_of_a_bootstrap_list() -> None:
+    assert first_server("127.0.0.1:9092,10.0.0.2:9093") == ("127.0.0.1", 9092)
+    assert first_server(" kafka:29092") == ("kafka", 29092)
+    assert first_server("[::1]:9092") == ("::1", 9092)
