@@ -55,9 +55,9 @@ async def listen(port: int, notify: str, key: str | None, secret: str | None, st
                  say: Callable[[str], None] = print, event_types: list[str] | None = None) -> None:
     """Listens on `port` until `stop` is set. With an API key, registers an endpoint pointing here first (its secret
     checks the signatures) and deletes it at the end."""
-    receiver = Receiver(port, keep=False)
     path = f"/hooks/{secrets.token_hex(4)}" if key else None  # its own, apart from endpoints registered by hand
-    receiver.on_arrival = lambda message: say(describe(message, secret, path))
+    # `secret` is read as each message arrives: with a key, the registered endpoint's, before anything is sent there
+    receiver = Receiver(port, keep=False, on_arrival=lambda message: say(describe(message, secret, path)))
     await receiver.start()
     endpoint_id = None
     try:

@@ -24,7 +24,6 @@ async def test_a_port_counts_as_listening_once_something_accepts_there() -> None
         assert await accepts("127.0.0.1", port) is True
 
 
-
 def test_the_probe_tries_the_first_server_of_a_bootstrap_list() -> None:
     assert first_server("127.0.0.1:9092,10.0.0.2:9093") == ("127.0.0.1", 9092)
     assert first_server(" kafka:29092") == ("kafka", 29092)
