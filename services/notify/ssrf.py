@@ -9,6 +9,10 @@ so a DNS answer that changes between the check and the connection (DNS rebinding
 host is replaced by the checked IP, the original host travels in the `Host` header, and for https the original
 host is also the TLS server name, which is what the certificate is verified against (see channels/poster.py).
 Redirects are never followed (3xx is a failed attempt).
+
+A host name written in other scripts (an internationalised domain name, common for Chinese organisations) is turned
+into its ASCII form once, by UTS #46 as browsers do (`faß.de` is `xn--fa-hia.de`, not `fass.de`), and that one form
+is what the allow-list, DNS, the TLS server name and the `Host` header all see.
 """
 
 import asyncio
@@ -16,6 +20,8 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import idna
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -44,12 +50,24 @@ def refused_address(ip: IPAddress) -> str | None:
         ip = ip.ipv4_mapped
     for test, what in ((ip.is_loopback, "loopback"), (ip.is_link_local, "link-local"),
                        (ip.is_multicast, "multicast"), (ip.is_unspecified, "unspecified"),
-                       (ip.is_reserved, "reserved"), (ip.is_private, "private")):
+                       (ip.is_reserved, "reserved"), (ip.is_private, "private"),
+                       (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "site-local")):
         if test:
             return what
     if not ip.is_global:
         return "not globally routable"
     return None
+
+
+def ascii_host(parts: SplitResult) -> str:
+    """The URL's host in lower case, a non-ASCII name in its ASCII (punycode) form; brackets of IPv6 removed."""
+    host = (parts.hostname or "").lower()
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as error:
+        raise UrlRefused(f"the host {host!r} is not a valid domain name: {error}") from error
 
 
 def check_form(url: str, allow_hosts: set[str]) -> SplitResult:
@@ -59,7 +77,7 @@ def check_form(url: str, allow_hosts: set[str]) -> SplitResult:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as error:
         raise UrlRefused(f"not a valid URL: {error}") from error
-    host = (parts.hostname or "").lower()
+    host = ascii_host(parts)
     if parts.scheme not in ("http", "https"):
         raise UrlRefused(f"scheme {parts.scheme!r} is not allowed: use https")
     if not host:
@@ -79,7 +97,7 @@ async def resolve(host: str, port: int, timeout: float = 5.0) -> list[IPAddress]
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
-    except (OSError, TimeoutError) as error:
+    except (OSError, TimeoutError, UnicodeError) as error:  # UnicodeError: an empty or over-long label
         raise UrlRefused(f"{host} cannot be resolved ({error or 'timeout'})") from error
     addresses = []
     for info in infos:
@@ -94,7 +112,7 @@ async def resolve(host: str, port: int, timeout: float = 5.0) -> list[IPAddress]
 async def pin(url: str, allow_hosts: set[str]) -> Pinned:
     """Checks the URL and resolves its host once; every address must pass, the first one is used."""
     parts = check_form(url, allow_hosts)
-    host = (parts.hostname or "").lower()
+    host = ascii_host(parts)
     tls = parts.scheme == "https"
     port = parts.port or (443 if tls else 80)
     addresses = await resolve(host, port)
@@ -107,7 +125,9 @@ async def pin(url: str, allow_hosts: set[str]) -> Pinned:
     netloc_ip = f"[{ip}]" if ip.version == 6 else str(ip)
     if parts.port:
         netloc_ip += f":{parts.port}"
-    host_header = parts.netloc.rsplit("@", 1)[-1]
+    host_header = f"[{host}]" if ":" in host else host
+    if parts.port:
+        host_header += f":{parts.port}"
     pinned = urlunsplit((parts.scheme, netloc_ip, parts.path or "/", parts.query, ""))
     target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
     return Pinned(url, host, str(ip), pinned, host_header, tls, port, target)

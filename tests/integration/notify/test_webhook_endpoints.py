@@ -63,6 +63,9 @@ async def test_an_endpoint_is_changed_and_deleted_by_its_owner_and_by_nobody_els
 
         refused = await http.patch(url, json={"url": "http://10.0.0.1/hooks"}, headers=owner)
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "url"]
+        for bad_name in ("https://a..b.example.com/hook", f"https://{'a' * 64}.example.com/hook"):
+            malformed = await http.patch(url, json={"url": bad_name}, headers=owner)
+            assert malformed.status_code == 422 and "URL refused" in malformed.text, bad_name
         typo = await http.patch(url, json={"event_types": ["match.acepted"]}, headers=owner)
         assert typo.status_code == 422 and "match.acepted" in typo.text
         unknown = await http.post(f"{stack.url('notify')}/v1/webhooks", headers=owner,
