@@ -54,8 +54,23 @@ def facts(notification: dict) -> list[tuple[str, str]]:
     return [*out, ("notification_id", notification["_id"])]
 
 
+MARKDOWN_VALUE_CHARS = 200  # a fact longer than this (a long URL, say) is cut in a chat message
+
+
+def clipped(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8 at a character's end, an ellipsis marking the cut."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[:limit - len("…".encode())].decode("utf-8", "ignore") + "…"
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= MARKDOWN_VALUE_CHARS else value[:MARKDOWN_VALUE_CHARS - 1] + "…"
+
+
 def markdown(notification: dict, locale: str = "zh-CN") -> tuple[str, str]:
-    """A robot message: (title, markdown body)."""
+    """A robot message: (title, markdown body), each fact at most `MARKDOWN_VALUE_CHARS` characters."""
     head = title(notification, locale)
-    lines = [f"### {head}", *(f"> {name}: {value}" for name, value in facts(notification))]
+    lines = [f"### {head}", *(f"> {name}: {_short(value)}" for name, value in facts(notification))]
     return head, "\n".join(lines)

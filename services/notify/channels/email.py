@@ -2,7 +2,7 @@
 
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -32,6 +32,7 @@ def compose(notification: dict, to: str, sender: str, locale: str) -> EmailMessa
     message["Subject"] = context["title"]
     message["From"] = sender
     message["To"] = to
+    message["Date"] = formatdate(usegmt=True)  # RFC 5322 requires it; neither EmailMessage nor aiosmtplib adds it
     message["Message-ID"] = make_msgid(idstring=notification["_id"], domain="duijie")
     message["X-Duijie-Notification-Id"] = notification["_id"]
     message.set_content(templates.get_template(f"notification.{locale}.txt.j2").render(context))

@@ -14,7 +14,9 @@ import time
 
 from services.notify.channels import Outcome
 from services.notify.channels.poster import Poster
-from services.notify.messages import markdown
+from services.notify.messages import clipped, markdown
+
+WECOM_MARKDOWN_BYTES = 4096  # WeCom refuses longer markdown content (errcode 40058), on every retry alike
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
@@ -24,7 +26,7 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 
 
 def wecom_payload(notification: dict) -> dict:
-    return {"msgtype": "markdown", "markdown": {"content": markdown(notification)[1]}}
+    return {"msgtype": "markdown", "markdown": {"content": clipped(markdown(notification)[1], WECOM_MARKDOWN_BYTES)}}
 
 
 def dingtalk_payload(notification: dict) -> dict:

@@ -45,6 +45,7 @@ async def test_an_email_goes_over_starttls_with_login_in_chinese_with_text_and_h
     message = message_from_bytes(raw, policy=policy.default)
     assert message["Subject"] == "新的对接推荐" and message["Content-Language"] == "zh-CN"
     assert message["X-Duijie-Notification-Id"] == "ntf_channels_1"
+    assert message["Message-ID"] and abs((message["Date"].datetime - datetime.now(UTC)).total_seconds()) < 60
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "对接编号：mt_42" in text and "匹配度：0.87" in text

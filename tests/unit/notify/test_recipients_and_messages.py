@@ -11,6 +11,7 @@ from standardwebhooks.webhooks import Webhook
 from services.contracts.envelope import Envelope
 from services.notify.channels.robots import dingtalk_payload, dingtalk_sign, wecom_payload
 from services.notify.channels.webhook import payload, signature, signing_secrets
+from services.notify.messages import clipped
 from services.notify.notifications import notification_id, recipients, seen_by, time_order
 from services.notify.webhooks import new_secret
 
@@ -102,6 +103,20 @@ def test_wecom_and_dingtalk_markdown_payloads() -> None:
     ding = dingtalk_payload(NOTIFICATION)
     assert ding["msgtype"] == "markdown" and list(ding["markdown"]) == ["title", "text"]
     assert ding["markdown"]["title"] == "新的对接推荐" and "> score: 0.82" in ding["markdown"]["text"]
+
+
+def test_a_long_fact_is_cut_and_a_wecom_message_stays_within_its_4096_bytes() -> None:
+    warning = {**NOTIFICATION, "type": "webhook.disabled",
+               "data": {"endpoint_id": "ep_1", "url": "https://hooks.example.cn/" + "钩" * 1990,
+                        "reason": "接收端返回 410 Gone，" * 300, "event_type": "match.proposed"}}
+    content = wecom_payload(warning)["markdown"]["content"]
+    assert len(content.encode()) <= 4096 and content.endswith("…") is False, "facts are cut, not the message"
+    assert "> endpoint_id: ep_1" in content and f"> notification_id: {NOTIFICATION['_id']}" in content
+    text = dingtalk_payload(warning)["markdown"]["text"]
+    url_line = next(line for line in text.splitlines() if line.startswith("> url: "))
+    assert len(url_line) == len("> url: ") + 200 and url_line.endswith("钩…")
+    assert clipped("对接" * 3000, 4096).encode() == ("对接" * 682 + "…").encode(), "cut at a character's end"
+    assert clipped("短", 4096) == "短"
 
 
 def test_the_dingtalk_signature_is_base64_hmac_sha256_of_timestamp_newline_secret() -> None:
