@@ -33,7 +33,7 @@ def revenue_ordinal(band: int | str | None) -> int:
     if isinstance(band, int):
         return max(0, min(band, len(REVENUE_BANDS) - 1))
     text = band.strip().lower()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²", which str.isdigit counts and int() refuses
         return revenue_ordinal(int(text))
     return REVENUE_BANDS.index(text) if text in REVENUE_BANDS else 0
 

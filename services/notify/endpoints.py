@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from services.notify.deps import Box, CurrentCaller, OwnEndpoint, StreamCaller
 from services.notify.event_types import unknown
 from services.notify.ssrf import UrlRefused, pin
-from services.notify.stream import MAX_SEQ, Cursor, NotificationBody, NotificationPublic, sse
+from services.notify.stream import MAX_SEQ, Cursor, NotificationBody, NotificationPublic, resume_point, sse
 
 router = APIRouter()
 NOT_OWN: dict[int | str, dict] = {404: {"description": "No such endpoint of the caller's"}}
@@ -207,7 +207,7 @@ async def recover_webhook(body: WebhookRecover, box: Box, endpoint: OwnEndpoint)
                         "(POST /v1/stream/tickets).")
 async def stream(box: Box, caller: StreamCaller,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None) -> StreamingResponse:
-    last = min(int(last_event_id), MAX_SEQ) if last_event_id and last_event_id.isdigit() else 0
+    last = resume_point(last_event_id)
     events = sse(box.db, box.pulse, caller.org_id, last, box.settings.sse_heartbeat_seconds,
                  settle=box.settings.sse_settle_seconds)
     return StreamingResponse(events,

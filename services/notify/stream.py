@@ -26,6 +26,12 @@ WINDOW = 500  # sequence numbers examined per step while moving the watermark
 MAX_SEQ = 2**63 - 1  # the largest sequence number a document can hold (a BSON int64)
 
 
+def resume_point(last_event_id: str | None) -> int:
+    """Where a stream resumes from its `Last-Event-ID`: 0 (from the start) for none or one that is no id we give."""
+    value = (last_event_id or "").strip()
+    return min(int(value), MAX_SEQ) if value.isascii() and value.isdigit() else 0
+
+
 class Cursor:
     """One stream's position: the watermark, and the numbers above it already sent."""
 

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services.matching.domain import Firm, Product
+from services.matching.domain import Firm, Product, revenue_ordinal
 from services.matching.scoring.budget import budget_fit
 from services.matching.scoring.cooperation import cooperation_fit
 from services.matching.scoring.field import field_fit
@@ -114,3 +114,7 @@ def test_amount_and_term_fit() -> None:
     assert amount_fit(product, None) is None
     assert term_fit(product, 12).score == 1.0
     assert term_fit(product, 36).score == pytest.approx(24 / 36, abs=1e-3)
+
+
+def test_a_revenue_band_is_read_from_its_ordinal_or_name_and_anything_else_is_the_lowest() -> None:
+    assert [revenue_ordinal(b) for b in (3, "3", " 5m_20m ", 9, None, "huge", "²", "３")] == [3, 3, 2, 5, 0, 0, 0, 0]

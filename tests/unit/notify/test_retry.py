@@ -47,6 +47,8 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now) == 90.0
     assert parse_retry_after("soon") is None
+    for unreadable in ("²", "١٢٠", "Fri, 99 Foo 2026 99:99:99 GMT", "Fri,"):
+        assert parse_retry_after(unreadable) is None, unreadable
     assert parse_retry_after(None) is None
 
 

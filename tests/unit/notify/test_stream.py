@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from mongoeco import AsyncMongoClient
 
-from services.notify.stream import Cursor
+from services.notify.stream import Cursor, resume_point
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -92,3 +92,10 @@ async def test_a_number_the_counter_never_handed_out_does_not_let_the_watermark_
     assert await sent(cursor) == [(1, "1"), (3, "1"), (10**9, "1")]
     await store.add(2)
     assert await sent(cursor) == [(2, "3")]
+
+
+def test_a_stream_resumes_from_an_id_it_gave_and_from_the_start_for_anything_else() -> None:
+    assert resume_point("42") == 42 and resume_point(" 42 ") == 42
+    assert resume_point(str(2**70)) == 2**63 - 1, "no further than a document's number can reach"
+    for unreadable in (None, "", "-1", "4e2", "abc", "²", "\udcb2", "٤٢"):
+        assert resume_point(unreadable) == 0, repr(unreadable)
