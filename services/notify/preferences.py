@@ -127,7 +127,10 @@ def _clock(hhmm: str) -> clock:
 
 
 def quiet_until(now: datetime, start: str, end: str, zone: ZoneInfo) -> datetime | None:
-    """The end of the quiet period `now` falls in (as UTC), or None outside it; handles periods over midnight."""
+    """The end of the quiet period `now` falls in (as UTC), or None outside it; handles periods over midnight.
+
+    The period is a daily wall-clock window: it ends at the first instant, not before `now`, at which the clock
+    reads `end` or later (see `_when_clock_reaches` for days the clocks change)."""
     local = now.astimezone(zone)
     begin, finish = _clock(start), _clock(end)
     t = local.time().replace(second=0, microsecond=0)
@@ -137,7 +140,29 @@ def quiet_until(now: datetime, start: str, end: str, zone: ZoneInfo) -> datetime
     if not inside:
         return None
     day = local.date() if t < finish else local.date() + timedelta(days=1)
-    return datetime.combine(day, finish, tzinfo=zone).astimezone(UTC)
+    return _when_clock_reaches(datetime.combine(day, finish), zone, now)
+
+
+def _when_clock_reaches(wall: datetime, zone: ZoneInfo, now: datetime) -> datetime:
+    """The first instant (UTC), not before `now`, at which the clock in `zone` reads `wall` or later: when `wall` is
+    repeated (clocks go back) the first reading not in the past; when it is skipped (clocks go forward) the jump."""
+    first, second = (wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
+    if second < first:  # skipped: fold=1 reads it with the later offset (before the jump), fold=0 after the jump
+        return _jump(second, first, zone)
+    return first if first >= now else second
+
+
+def _jump(before: datetime, after: datetime, zone: ZoneInfo) -> datetime:
+    """The instant between `before` and `after` (UTC) at which the offset of `zone` changes, to the second."""
+    offset_after = after.astimezone(zone).utcoffset()
+    low, high = int(before.timestamp()), int(after.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, UTC).astimezone(zone).utcoffset() == offset_after:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 def _stored(doc: dict) -> Preferences:

@@ -1,6 +1,6 @@
 """Preferences: which channels and event types, quiet hours in the organisation's time zone."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from services.notify.preferences import Preferences, quiet_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_YORK = ZoneInfo("America/New_York")  # 2026-03-08: 02:00 EST -> 03:00 EDT; 2026-11-01: 02:00 EDT -> 01:00 EST
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -28,6 +29,45 @@ def test_quiet_hours_within_a_day_and_the_result_is_utc() -> None:
     assert released == datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
     assert released is not None and released.tzinfo == UTC
     assert quiet_until(at(14, 0), "12:00", "14:00", SHANGHAI) is None
+
+
+def test_a_shanghai_night_window_ends_the_next_morning_as_a_utc_instant() -> None:
+    assert quiet_until(datetime(2026, 3, 10, 15, 30, tzinfo=UTC), "22:00", "08:00", SHANGHAI) == datetime(
+        2026, 3, 11, 0, 0, tzinfo=UTC)  # 23:30 -> 08:00 next day
+    assert quiet_until(datetime(2026, 3, 10, 16, 30, tzinfo=UTC), "22:00", "08:00", SHANGHAI) == datetime(
+        2026, 3, 11, 0, 0, tzinfo=UTC)  # 00:30, after midnight -> 08:00 the same day
+
+
+def test_when_the_clock_skips_the_end_of_quiet_hours_they_end_as_it_jumps_past_it() -> None:
+    # 02:30 does not exist on 2026-03-08 in New York: the clock reads 01:59 EST, then 03:00 EDT (07:00Z).
+    for now in (datetime(2026, 3, 8, 6, 0, tzinfo=UTC), datetime(2026, 3, 8, 6, 59, tzinfo=UTC)):  # 01:00, 01:59 EST
+        assert quiet_until(now, "01:00", "02:30", NEW_YORK) == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    assert quiet_until(datetime(2026, 3, 8, 7, 0, tzinfo=UTC), "01:00", "02:30", NEW_YORK) is None  # 03:00 EDT
+
+
+def test_when_the_clock_repeats_the_end_of_quiet_hours_they_end_at_its_next_reading() -> None:
+    # On 2026-11-01 New York reads 01:00-01:59 twice: EDT (05:00-05:59Z), then EST (06:00-06:59Z).
+    def release(now: datetime) -> datetime | None:
+        return quiet_until(now, "22:00", "01:30", NEW_YORK)
+    assert release(datetime(2026, 11, 1, 5, 10, tzinfo=UTC)) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:10 EDT
+    assert release(datetime(2026, 11, 1, 5, 40, tzinfo=UTC)) is None  # 01:40 EDT: past 01:30
+    assert release(datetime(2026, 11, 1, 6, 10, tzinfo=UTC)) == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:10 EST
+
+
+SPRING, FALL = datetime(2026, 3, 7, 20, 0, tzinfo=UTC), datetime(2026, 10, 31, 20, 0, tzinfo=UTC)  # 15:00/16:00 local
+
+
+@pytest.mark.parametrize(("night", "start", "end"), [
+    (SPRING, "01:00", "02:30"), (SPRING, "22:00", "02:00"), (FALL, "22:00", "01:30"), (FALL, "00:30", "01:00")])
+def test_around_clock_changes_a_held_message_goes_exactly_when_the_window_ends_never_earlier(
+        night: datetime, start: str, end: str) -> None:
+    for minute in range(0, 14 * 60, 7):
+        now = night + timedelta(minutes=minute)
+        released = quiet_until(now, start, end, NEW_YORK)
+        if released is not None:
+            assert released > now, now
+            assert quiet_until(released, start, end, NEW_YORK) is None, now  # the window has ended by then
+            assert quiet_until(released - timedelta(minutes=1), start, end, NEW_YORK) is not None, now  # and not before
 
 
 def test_the_time_zone_defaults_to_shanghai_and_decides_what_now_means() -> None:
