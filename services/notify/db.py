@@ -1,6 +1,8 @@
 """Notify's own MongoDB database: endpoints, preferences, notifications, dispatches (one per channel target),
 deliveries (one per attempt), dead letters."""
 
+from datetime import datetime
+
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -9,6 +11,12 @@ from services.contracts.shutdown import within
 CLOSE_SECONDS = 5.0  # at most this long to close the client at shutdown (see `contracts.shutdown`)
 # Made by earlier versions and replaced by one in `ensure_indexes`: dropped where they still exist.
 REPLACED_INDEXES = (("deliveries", "org_id_1_at_-1"), ("dead_letters", "org_id_1_at_-1"))
+
+
+def stored_time(at: datetime) -> datetime:
+    """`at` as the database keeps it (BSON dates hold milliseconds), so that what a creation answers, or a first
+    attempt sends, is what a read gives back later."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 class Database:

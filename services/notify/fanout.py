@@ -2,7 +2,9 @@
 the organisation's preferences and webhook endpoints ask for. Also tells an owner when its messages die."""
 
 import asyncio
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,7 +12,7 @@ from prometheus_client import Counter
 
 from services.contracts.envelope import Envelope
 from services.notify import notifications
-from services.notify.db import Database
+from services.notify.db import Database, stored_time
 from services.notify.deliveries import Dispatcher, dispatch_id, paused_until
 from services.notify.event_types import DEAD_LETTERED_SUFFIX, DISABLED_TYPE, TEST_TYPE, dead_lettered
 from services.notify.numbering import Numbers
@@ -41,6 +43,7 @@ class Batch:
     docs: dict[int, dict]
     plans: list[Plan]
     groups: list[list[int]]
+    numbered_at: float  # when their sequence numbers were taken (the notifier's clock)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ NOTIFIED = Counter("notify_notifications_total", "Notifications stored", ["type"
 # batch of 10 match events (20 notifications, three inserts) took notify p50 18.8 ms and 1.87 ms per event at
 # 50 postings/s, against 14.5 ms and 1.57 ms with the rest inserted together (one pair of runs).
 FIRST_GROUP, FIRST_GROUP_MAX, LATER_GROUP = 2, 16, 64
+# A group still waiting this long after its batch was numbered (a tail behind slow inserts) takes new numbers
+# before its insert: the live stream passes a missing number once a later notification is `sse_settle_seconds`
+# old, so a number must be used soon after it is taken (`numbering`: within about 8 s of its reservation with the
+# default 10 s). The numbers given up are never used, like any a reservation leaves over.
+RENUMBER_AFTER = 3.0
 
 
 def groups(order: list[int], first: int = FIRST_GROUP) -> list[list[int]]:
@@ -93,8 +101,9 @@ def in_line(recipients: list[str], sends_now: list[bool]) -> tuple[list[int], in
 
 class Notifier:
     def __init__(self, db: Database, endpoints: Endpoints, preferences: PreferenceStore, pulse: Pulse,
-                 numbers: Numbers) -> None:
+                 numbers: Numbers, clock: Callable[[], float] = time.monotonic) -> None:
         self.db, self.endpoints, self.preferences, self.pulse, self.numbers = db, endpoints, preferences, pulse, numbers
+        self.clock = clock
         self.dispatcher: Dispatcher | None = None  # set by the composition root (the dispatcher calls us back)
         self.tails = Tails()
 
@@ -166,7 +175,7 @@ class Notifier:
         numbers, *plans = await asyncio.gather(self.numbers.take(len(messages)), *(self._plan(m) for m in messages))
         order, first = in_line([m.org_id for m in messages], [p.sends_now for p in plans])
         docs = {i: self._document(messages[i], plans[i], numbers[rank]) for rank, i in enumerate(order)}
-        return Batch(docs, plans, groups(order, first))
+        return Batch(docs, plans, groups(order, first), self.clock())
 
     async def _store(self, cut: list[list[int]], batch: Batch) -> dict[int, dict]:
         """Inserts the groups one after another (concurrent inserts would interleave on the server), each group's
@@ -175,7 +184,15 @@ class Notifier:
         assert self.dispatcher is not None
         docs, plans, stored = batch.docs, batch.plans, {}
         for group in cut:
-            for i in group:  # the lease runs from the insert, however long the group waited for its turn
+            # The numbers (if they are old), the creation time and the lease all date from the insert, however long
+            # the group waited for its turn: the live stream takes a number below one created `settle` seconds ago
+            # as one that will never land.
+            if self.clock() - batch.numbered_at > RENUMBER_AFTER:
+                for i, seq in zip(group, await self.numbers.take(len(group)), strict=True):
+                    docs[i]["seq"] = seq
+            created = stored_time(datetime.now(UTC))
+            for i in group:
+                docs[i]["created_at"] = created
                 if "claimed_until" in docs[i]:
                     docs[i]["claimed_until"] = self.dispatcher.lease()
             with self.dispatcher.claiming([did for i in group for did in docs[i].get("undispatched", [])]):

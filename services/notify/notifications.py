@@ -7,7 +7,7 @@ from pymongo.errors import BulkWriteError
 from services.contracts.envelope import Envelope
 from services.contracts.events import owner_hidden
 from services.contracts.ids import created_second, time_ordered_id
-from services.notify.db import Database
+from services.notify.db import Database, stored_time
 from services.notify.group_insert import write_errors
 
 MATCH_TYPES = ("match.proposed", "match.retracted")
@@ -71,7 +71,8 @@ def new(org_id: str, type_: str, subject: str, data: dict, key: str, event_id: s
     """A notification document, its id derived from `key`, the recipient and `when`. `streamed` False keeps it off
     SSE. The notifier adds the claims on its first attempts before inserting it (`Notifier._document`)."""
     return {"_id": notification_id(key, org_id, when), "org_id": org_id, "type": type_, "event_id": event_id or key,
-            "subject": subject, "data": data, "created_at": datetime.now(UTC), "seq": seq, "streamed": streamed}
+            "subject": subject, "data": data, "created_at": stored_time(datetime.now(UTC)), "seq": seq,
+            "streamed": streamed}
 
 
 async def record_many(db: Database, docs: list[dict]) -> list[tuple[dict, bool]]:

@@ -8,18 +8,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.notify.changes import Changes
-from services.notify.db import Database
+from services.notify.db import Database, stored_time
 from services.notify.single_flight import SingleFlight
 
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def stored_time(at: datetime) -> datetime:
-    """`at` as the database keeps it (BSON dates hold milliseconds), so that what a creation answers is what a read
-    gives back later."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 TARGETED = ("active", "paused")  # the endpoints messages are for (a paused one's wait); not those disabled by a 410

@@ -12,7 +12,7 @@ from services.contracts.envelope import Envelope
 from services.notify.channels.robots import dingtalk_payload, dingtalk_sign, wecom_payload
 from services.notify.channels.webhook import payload, signature, signing_secrets
 from services.notify.messages import clipped
-from services.notify.notifications import notification_id, recipients, seen_by, time_order
+from services.notify.notifications import new, notification_id, recipients, seen_by, time_order
 from services.notify.webhooks import new_secret
 
 
@@ -79,6 +79,11 @@ NOTIFICATION = {"_id": "ntf_1", "org_id": "a", "type": "match.proposed", "create
 def test_the_webhook_payload_is_type_timestamp_and_data() -> None:
     assert payload(NOTIFICATION) == {"type": "match.proposed", "timestamp": "2026-01-01T00:00:00+00:00",
                                      "data": {**NOTIFICATION["data"], "notification_id": "ntf_1"}}
+
+
+def test_a_notification_is_timed_as_the_database_keeps_it_so_every_attempt_sends_the_same_timestamp() -> None:
+    fresh = new("org_a", "match.proposed", "mt_1", {}, "ev_1", None, 1)
+    assert fresh["created_at"].microsecond % 1000 == 0, "BSON dates hold milliseconds"
 
 
 def test_during_a_rotation_both_secrets_sign_and_either_verifies() -> None:
