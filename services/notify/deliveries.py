@@ -40,6 +40,7 @@ TargetLoader = Callable[[dict], Awaitable[dict | None]]
 DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
 GoneHook = Callable[[dict, dict], Awaitable[None]]
 RECORDED_LIMIT = 20_000  # notifications kept for a sweep that is not taking them in (25 s at 50 postings/s)
+NOTICE_WAITS = (0.0, 1.0, 5.0, 30.0)  # an owner's notice that failed (a database blip) is tried again after these
 
 
 PAUSE_RECHECK = timedelta(days=1)  # a message for a paused endpoint is looked at again after this, if not resumed
@@ -198,6 +199,12 @@ class Dispatcher:
             return  # another worker holds it, or it is not due
         notification = await self.db["notifications"].find_one({"_id": dispatch["notification_id"]})
         target = await self.load_target(dispatch)
+        if notification is not None and target is None and await self._disabled_endpoint(dispatch):
+            # Its endpoint answered 410 Gone, and the owner was told then: the message is kept as a dead letter,
+            # to be sent once the endpoint is enabled and recovered (POST /v1/webhooks/{id}/recover).
+            gone = Outcome(False, error="the endpoint was disabled after its receiver answered 410 Gone")
+            await self._dead_letter({**dispatch, "dead_lettered": True}, notification, dispatch["attempts"], gone)
+            return
         if notification is None or target is None:
             await self._set(dispatch, {"status": "cancelled", "reason": "the target no longer exists or is disabled"})
             return
@@ -296,15 +303,36 @@ class Dispatcher:
             "event_type": notification["type"], "attempt": attempts, "status": "succeeded" if outcome.ok else "failed",
             "response_code": outcome.code, "response_body": outcome.body, "error": outcome.error,
             "latency_ms": latency_ms, "at": at}
-        await self._settle(dispatch, notification, target, attempts, outcome)  # the dispatch's state first
+        notice = await self._settle(dispatch, notification, target, attempts, outcome)  # the dispatch's state first
         if await self._group("deliveries").insert(record):
             if attempts == 1:  # a first attempt's record settles its claim
                 self.settled[dispatch["_id"]] = time.monotonic()
         else:  # only if an attempt's number was ever reused
             await self._group("deliveries").insert({**record, "_id": f"dlv_{uuid.uuid4().hex[:20]}"})
+        if notice is not None:  # after the record: a notice that fails loses no trace of the attempt
+            self._spawn(self._tell_owner(notice))
+
+    async def _tell_owner(self, notice: Callable[[], Awaitable[None]]) -> None:
+        """A dead letter's or a disabled endpoint's notice to its owner, tried again if it fails: notices are keyed
+        by what they tell (`fanout.Notifier.dead_lettered`, `gone`), so trying again never tells twice."""
+        for wait in NOTICE_WAITS:
+            await asyncio.sleep(wait)
+            try:
+                return await notice()
+            except Exception as error:  # noqa: BLE001 - tried again; the dead letter itself is stored already
+                log.warning("an owner's notice failed (%s: %s)", type(error).__name__, error)
+        log.error("an owner's notice failed %d times; the dead letter or disabled endpoint still shows in the API",
+                  len(NOTICE_WAITS))
+
+    async def _disabled_endpoint(self, dispatch: dict) -> bool:
+        if dispatch["channel"] != "webhook":
+            return False
+        endpoint = await self.db["endpoints"].find_one({"_id": dispatch["target_id"]}, {"status": 1})
+        return endpoint is not None and endpoint.get("status") == "disabled"
 
     async def _settle(self, dispatch: dict, notification: dict, target: dict, attempts: int,
-                      outcome: Outcome) -> None:
+                      outcome: Outcome) -> Callable[[], Awaitable[None]] | None:
+        """Writes the attempt's outcome to the dispatch; returns the notice its owner is to get, if any."""
         if outcome.ok:
             if dispatch.get("unsaved") and self._unadoptable(notification):
                 dispatch["unsaved"] = False  # its delivery record, written next, is the whole trace
@@ -316,9 +344,9 @@ class Dispatcher:
         elif outcome.gone and dispatch["channel"] == "webhook":  # a robot has no endpoint to disable: it retries
             await self._set(dispatch, {"status": "cancelled", "attempts": attempts,
                                        "reason": "the receiver answered 410 Gone: endpoint disabled"})
-            await self.on_gone(dispatch, target)
+            return lambda: self.on_gone(dispatch, target)
         elif attempts >= dispatch.get("max_attempts", self.schedule.attempts):
-            await self._dead_letter(dispatch, notification, attempts, outcome)
+            return await self._dead_letter(dispatch, notification, attempts, outcome)
         else:
             wait = self.schedule.delay_after(attempts, outcome.retry_after)
             await self._set(dispatch, {"status": "pending", "attempts": attempts,
@@ -332,7 +360,9 @@ class Dispatcher:
         until = notification.get("claimed_until")
         return until is not None and datetime.now(UTC) < until - timedelta(seconds=1)
 
-    async def _dead_letter(self, dispatch: dict, notification: dict, attempts: int, outcome: Outcome) -> None:
+    async def _dead_letter(self, dispatch: dict, notification: dict, attempts: int,
+                           outcome: Outcome) -> Callable[[], Awaitable[None]] | None:
+        """Stores the message as a dead letter; returns the notice to its owner (none for one sent again by hand)."""
         await self._set(dispatch, {"status": "dead", "attempts": attempts, "dead_lettered": True})
         metrics.DEAD_LETTERED.labels(dispatch["channel"]).inc()
         await self.db["dead_letters"].replace_one({"_id": dispatch["_id"]}, {
@@ -340,8 +370,9 @@ class Dispatcher:
             "channel": dispatch["channel"], "target_id": dispatch["target_id"], "event_type": notification["type"],
             "attempts": attempts, "last_response_code": outcome.code, "last_error": outcome.error,
             "status": "dead", "at": datetime.now(UTC)}, upsert=True)
-        if not dispatch.get("dead_lettered"):  # a message sent again by hand: its owner asked, and knows already
-            await self.on_dead({**dispatch, "attempts": attempts}, notification)
+        if dispatch.get("dead_lettered"):  # a message sent again by hand: its owner asked, and knows already
+            return None
+        return lambda: self.on_dead({**dispatch, "attempts": attempts}, notification)
 
     def attempt_soon(self, dispatch_id_: str) -> None:
         """A pending, due dispatch attempted now rather than at the loop's next turn."""
