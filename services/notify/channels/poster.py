@@ -37,10 +37,11 @@ class Poster:
     """One pooled HTTP client for the channels that POST. `ssl_context` None trusts the system's certificate
     authorities; `allow_hosts` is the SSRF guard's allow-list.
 
-    One receiving address (IP and port, and TLS name) holds at most `per_receiver` of the `max_connections`: a
-    receiver that never answers otherwise took every connection within its timeout, and every other endpoint's and
-    robot's POSTs waited for one (measured: 1.7 s for another receiver behind 20 stuck POSTs on a pool of 8). Its
-    POSTs beyond its share wait for one of its own connections, within the same timeout, and fail as attempts do."""
+    One receiving host (the host name its URLs name, whatever addresses it resolves to and on any port) holds at
+    most `per_receiver` of the `max_connections`: a receiver that never answers otherwise took every connection
+    within its timeout, and every other endpoint's and robot's POSTs waited for one (measured: 1.7 s for another
+    receiver behind 20 stuck POSTs on a pool of 8). Its POSTs beyond its share wait for one of its own connections,
+    within the same timeout, and fail as attempts do."""
 
     def __init__(self, allow_hosts: set[str], timeout_seconds: float, ssl_context: ssl.SSLContext | None = None,
                  max_connections: int = 200, per_receiver: int = 32) -> None:

@@ -231,12 +231,14 @@ async def test_a_path_and_query_in_chinese_are_sent_percent_encoded(trusting: Po
         "POST /%E5%9B%9E%E8%B0%83/hooks?%E7%BB%84=%E7%94%B2%2F%E4%B9%99&t=a+b HTTP/1.1"
 
 
-async def test_a_receiver_that_never_answers_holds_only_its_share_of_the_connections() -> None:
-    poster = Poster({"127.0.0.1"}, 2.0, max_connections=8, per_receiver=3)
+async def test_a_receiver_that_never_answers_holds_only_its_share_of_the_connections(
+        dns: Callable[[str, list[str]], Dns]) -> None:
+    dns("stuck.test", ["127.0.0.1"])
+    poster = Poster({"127.0.0.1", "stuck.test"}, 2.0, max_connections=8, per_receiver=3)
     loop = asyncio.get_running_loop()
     try:
         async with TinyServer(None) as stuck, TinyServer(OK) as other:
-            hanging = [asyncio.create_task(poster.post(f"http://127.0.0.1:{stuck.port}/hooks", b"{}", {}))
+            hanging = [asyncio.create_task(poster.post(f"http://stuck.test:{stuck.port}/hooks", b"{}", {}))
                        for _ in range(20)]
             await asyncio.sleep(0.3)
             started = loop.time()
@@ -247,3 +249,25 @@ async def test_a_receiver_that_never_answers_holds_only_its_share_of_the_connect
     finally:
         await poster.close()
     assert all(not o.ok and "TimeoutError" in (o.error or "") for o in given_up), "failed attempts, retried later"
+
+
+async def test_endpoints_of_one_host_on_several_ports_share_its_share_of_the_connections(
+        dns: Callable[[str, list[str]], Dns]) -> None:
+    """The share is the host name's (what the URLs name), not each port's: a host with stuck endpoints on three
+    ports holds three connections in all, and the rest of the pool stays free for other receivers."""
+    dns("stuck.test", ["127.0.0.1"])
+    poster = Poster({"127.0.0.1", "stuck.test"}, 2.0, max_connections=4, per_receiver=3)
+    loop = asyncio.get_running_loop()
+    try:
+        async with TinyServer(None) as a, TinyServer(None) as b, TinyServer(None) as c, TinyServer(OK) as other:
+            hanging = [asyncio.create_task(poster.post(f"http://stuck.test:{stuck.port}/hooks", b"{}", {}))
+                       for stuck in (a, b, c) for _ in range(3)]
+            await asyncio.sleep(0.3)
+            started = loop.time()
+            outcome = await poster.post(f"http://127.0.0.1:{other.port}/hooks", b"{}", {})
+            assert outcome.ok and loop.time() - started < 1.0, "another receiver is not held up by the stuck host"
+            assert len(a.heads) + len(b.heads) + len(c.heads) == 3, "the stuck host has its share, over all ports"
+            given_up = await asyncio.gather(*hanging)
+    finally:
+        await poster.close()
+    assert all(not o.ok and "TimeoutError" in (o.error or "") for o in given_up)
