@@ -18,6 +18,7 @@ is what the allow-list, DNS, the TLS server name and the `Host` header all see.
 import asyncio
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -89,14 +90,48 @@ def check_form(url: str, allow_hosts: set[str]) -> SplitResult:
     return parts
 
 
-async def resolve(host: str, port: int, timeout: float = 5.0) -> list[IPAddress]:
+AddressInfo = list[tuple]  # socket.getaddrinfo's answer
+
+
+class Lookups:
+    """Host name lookups on threads of their own, at most one at a time per name: the POSTs that ask for a name
+    while it is being looked up share that lookup. A lookup cannot be cancelled, so a name whose DNS never answers
+    used to hold a thread of the event loop's default pool per POST to it, until all its threads were held and
+    every other endpoint's lookup timed out (a failed attempt each, enough to open their circuit breakers). Now
+    such a name holds one thread of `threads`; the others go on resolving."""
+
+    def __init__(self, threads: int = 16) -> None:
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="dns")
+        self._flights: dict[tuple[str, int], asyncio.Future[AddressInfo]] = {}
+
+    async def getaddrinfo(self, host: str, port: int) -> AddressInfo:
+        loop = asyncio.get_running_loop()
+        key = (host, port)
+        flight = self._flights.get(key)
+        if flight is None or flight.get_loop() is not loop:
+            flight = loop.run_in_executor(self._threads, socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+            self._flights[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+        return await asyncio.shield(flight)  # a caller's timeout leaves the shared lookup running
+
+    def _landed(self, key: tuple[str, int], flight: asyncio.Future[AddressInfo]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+
+async def resolve(host: str, port: int, timeout: float = 5.0, lookups: Lookups | None = None) -> list[IPAddress]:
+    """The host's addresses; with `lookups`, on its threads (see `Lookups`), else on the event loop's own."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
-    loop = asyncio.get_running_loop()
+    lookup = lookups.getaddrinfo(host, port) if lookups else asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM)
     try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
+        infos = await asyncio.wait_for(lookup, timeout)
     except (OSError, TimeoutError, UnicodeError) as error:  # UnicodeError: an empty or over-long label
         raise UrlRefused(f"{host} cannot be resolved ({error or 'timeout'})") from error
     addresses = []
@@ -109,13 +144,13 @@ async def resolve(host: str, port: int, timeout: float = 5.0) -> list[IPAddress]
     return addresses
 
 
-async def pin(url: str, allow_hosts: set[str]) -> Pinned:
+async def pin(url: str, allow_hosts: set[str], lookups: Lookups | None = None) -> Pinned:
     """Checks the URL and resolves its host once; every address must pass, the first one is used."""
     parts = check_form(url, allow_hosts)
     host = ascii_host(parts)
     tls = parts.scheme == "https"
     port = parts.port or (443 if tls else 80)
-    addresses = await resolve(host, port)
+    addresses = await resolve(host, port, lookups=lookups)
     if host not in allow_hosts:
         for address in addresses:
             why = refused_address(address)

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 from services.notify.channels import Outcome
 from services.notify.channels.http1 import Pool, decoded, request_bytes
 from services.notify.retry import parse_retry_after
-from services.notify.ssrf import UrlRefused, pin
+from services.notify.ssrf import Lookups, UrlRefused, pin
 
 BODY_LIMIT = 64 * 1024  # bytes of an answer read (the delivery record keeps 500 characters of it)
 USER_AGENT = "Duijie-Notify/1"
@@ -49,6 +49,7 @@ class Poster:
         self.ssl_context, self.max_connections, self.per_receiver = ssl_context, max_connections, per_receiver
         self._pool: Pool | None = None
         self._trust: ssl.SSLContext | None = None
+        self._lookups = Lookups()
 
     def _connections(self) -> Pool:
         """Made on first use, inside the running event loop."""
@@ -60,7 +61,7 @@ class Poster:
                    params: dict[str, str] | None = None) -> Outcome:
         """POSTs `content`; 2xx succeeds, anything else (and any transport error) is a failed attempt."""
         try:
-            pinned = await pin(url, self.allow_hosts)
+            pinned = await pin(url, self.allow_hosts, self._lookups)
         except UrlRefused as refused:
             return Outcome(False, error=f"refused: {refused}")
         # Sent as given, with only what may not appear in a request line percent-encoded (a path in Chinese, a space)
@@ -87,6 +88,7 @@ class Poster:
         return self._trust
 
     async def close(self) -> None:
+        self._lookups.close()
         if self._pool is not None:
             self._pool.close()
             await asyncio.sleep(0)  # lets the transports close before the loop does

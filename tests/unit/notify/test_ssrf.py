@@ -1,11 +1,13 @@
 """The SSRF guard: https only (except allow-listed hosts), public addresses only, the checked address is used."""
 
 import ipaddress
+import socket
+import threading
 from urllib.parse import urlsplit
 
 import pytest
 
-from services.notify.ssrf import UrlRefused, ascii_host, check_form, pin, refused_address
+from services.notify.ssrf import Lookups, UrlRefused, ascii_host, check_form, pin, refused_address, resolve
 
 
 @pytest.mark.parametrize(("url", "why"), [
@@ -73,3 +75,26 @@ async def test_a_host_name_in_another_script_is_used_in_its_one_ascii_form_every
 async def test_a_host_that_is_no_valid_domain_name_is_refused_not_an_error(url: str) -> None:
     with pytest.raises(UrlRefused):
         await pin(url, set())
+
+
+async def test_a_name_whose_dns_never_answers_holds_one_lookup_thread_and_other_names_still_resolve(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real, stuck, asked = socket.getaddrinfo, threading.Event(), []
+
+    def getaddrinfo(host: str, *args: object, **kwargs: object) -> list:
+        asked.append(host)
+        if host == "stuck.example.com":
+            stuck.wait(10)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    lookups = Lookups(threads=2)
+    try:
+        for _ in range(5):  # five POSTs to the name, one after another, each giving up after its timeout
+            with pytest.raises(UrlRefused, match="cannot be resolved"):
+                await resolve("stuck.example.com", 443, timeout=0.05, lookups=lookups)
+        assert asked.count("stuck.example.com") == 1, "they share the one lookup under way"
+        assert ipaddress.ip_address("127.0.0.1") in await resolve("localhost", 443, timeout=2.0, lookups=lookups)
+    finally:
+        stuck.set()
+        lookups.close()
