@@ -1,10 +1,12 @@
 """The daily digest, against the embedded database and a local SMTP server: with it on, ordinary messages are not
 e-mailed at once; once its local time has passed, one e-mail sums up the organisation's last day, and no second
-call or second replica sends another that day; urgent warnings are still e-mailed at once."""
+call or second replica sends another that day; urgent warnings are still e-mailed at once. Each digest starts where
+the last ended, whatever the time or zone is changed to and however late it is sent."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +17,8 @@ from services.notify import notifications
 from services.notify.changes import Changes
 from services.notify.db import Database
 from services.notify.deliveries import Dispatcher
-from services.notify.digest import DigestSender
+from services.notify.digest import ENDS, DigestSender
+from services.notify.event_types import DIGEST_TYPE
 from services.notify.fanout import Notifier
 from services.notify.numbering import Numbers
 from services.notify.preferences import Preferences, PreferenceStore
@@ -59,10 +62,10 @@ async def replicas(db: Database, smtp: tuple[Mailbox, int],
         await one.notifier.dispatcher.stop()
 
 
-def by_email(address: str, digest: bool = False, time_zone: str | None = None) -> Preferences:
-    """E-mail on (zh-CN), with or without the digest at 09:00, in `time_zone` or the default one."""
+def by_email(address: str, digest: bool = False, time_zone: str | None = None, at: str = "09:00") -> Preferences:
+    """E-mail on (zh-CN), with or without the digest at `at`, in `time_zone` or the default one."""
     return Preferences.model_validate({"channels": {"email": {"enabled": True, "address": address}},
-                                       "digest": {"enabled": digest, "at": "09:00"}}
+                                       "digest": {"enabled": digest, "at": at}}
                                       | ({"time_zone": time_zone} if time_zone else {}))
 
 
@@ -150,3 +153,120 @@ async def test_a_digest_sent_late_still_sums_up_everything_since_the_one_before(
     assert await notify.digest.send_due(nine + timedelta(minutes=10)) == 1, "today's, late (notify was restarting)"
     _, today = await mailbox.wait_for(2)
     assert "- count：1" in today.get_body(("plain",)).get_content(), "in today's digest, as in no other"
+
+
+def local(zone: str, *fields: int) -> datetime:
+    """A local time in `zone` (year, month, day, hour, minute), as UTC."""
+    return datetime(*fields, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+SH, NY = "Asia/Shanghai", "America/New_York"
+
+
+def counted(digest: EmailMessage) -> tuple[str, str]:
+    """The date and count a digest e-mail gives."""
+    facts = dict(x[2:].split("：", 1) for x in digest.get_body(("plain",)).get_content().splitlines()
+                 if x.startswith("- ") and "：" in x)
+    return facts["date"], facts["count"]
+
+
+async def test_a_digest_time_moved_later_after_that_days_digest_loses_no_hour_and_repeats_none(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True))
+    await came_at(db, local(SH, 2026, 3, 2, 8, 0))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 2, 9, 0)) == 1
+    await came_at(db, local(SH, 2026, 3, 2, 12, 0))  # after that digest, before the new time
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True, at="18:00"))
+
+    assert await notify.digest.send_due(local(SH, 2026, 3, 2, 18, 0)) == 0, "that day had its digest"
+    await came_at(db, local(SH, 2026, 3, 2, 20, 0))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 3, 18, 0)) == 1
+    assert [counted(m) for m in await mailbox.wait_for(2)] == [("2026-03-02", "1"), ("2026-03-03", "2")], \
+        "12:00 and 20:00 in the second, and 08:00 in the first alone"
+
+
+async def test_a_time_zone_changed_after_that_days_digest_skips_no_day_and_loses_no_hour(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 2, 9, 0)) == 1
+    await came_at(db, local(SH, 2026, 3, 2, 13, 0))  # midnight in New York
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True, time_zone=NY))
+
+    assert await notify.digest.send_due(local(NY, 2026, 3, 2, 9, 0)) == 1
+    assert [counted(m) for m in await mailbox.wait_for(2)] == [("2026-03-02", "0"), ("2026-03-02", "1")]
+
+
+async def test_a_digest_missed_while_notify_was_down_over_midnight_is_sent_when_it_is_back(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    (first, second), mailbox = replicas, smtp[0]
+    await first.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True, at="23:30"))
+    assert await first.digest.send_due(local(SH, 2026, 3, 1, 23, 30)) == 1
+    await came_at(db, local(SH, 2026, 3, 2, 12, 0))
+
+    # down from 23:25 to 00:05: no call at 23:30
+    assert await first.digest.send_due(local(SH, 2026, 3, 3, 0, 5)) == 1, "back after midnight: sent late"
+    assert await second.digest.send_due(local(SH, 2026, 3, 3, 0, 6)) == 0, "once"
+    assert await second.digest.send_due(local(SH, 2026, 3, 3, 23, 30)) == 1
+    assert [counted(m) for m in await mailbox.wait_for(3)] == [
+        ("2026-03-01", "0"), ("2026-03-02", "1"), ("2026-03-03", "0")]
+
+
+async def test_a_digest_time_the_clocks_skip_is_sent_when_they_jump_and_the_next_starts_there(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True, time_zone=NY, at="02:30"))
+    assert await notify.digest.send_due(local(NY, 2026, 3, 7, 2, 30)) == 1
+    jump = datetime(2026, 3, 8, 7, 0, tzinfo=UTC)  # 02:00 EST becomes 03:00 EDT
+    assert await notify.digest.send_due(jump - timedelta(minutes=1)) == 0
+    assert await notify.digest.send_due(jump) == 1
+    await came_at(db, jump + timedelta(minutes=10))  # 03:10 EDT, after that digest went
+
+    assert await notify.digest.send_due(local(NY, 2026, 3, 9, 2, 30)) == 1
+    assert [counted(m) for m in await mailbox.wait_for(3)] == [
+        ("2026-03-07", "0"), ("2026-03-08", "0"), ("2026-03-09", "1")]
+
+
+async def test_a_digest_stored_by_a_replica_that_stopped_before_storing_where_it_ended_is_not_sent_again(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    (first, second), mailbox = replicas, smtp[0]
+    await first.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True))
+    assert await first.digest.send_due(local(SH, 2026, 3, 2, 9, 0)) == 1
+    assert await first.digest.send_due(local(SH, 2026, 3, 3, 9, 0)) == 1
+    await db[ENDS].update_one({"_id": DIGESTED}, {"$set": {"until": local(SH, 2026, 3, 2, 9, 0)}})  # as if not
+
+    assert await second.digest.send_due(local(SH, 2026, 3, 3, 9, 5)) == 0
+    await came_at(db, local(SH, 2026, 3, 3, 12, 0))
+    assert await second.digest.send_due(local(SH, 2026, 3, 4, 9, 0)) == 1
+    assert [counted(m) for m in await mailbox.wait_for(3)] == [
+        ("2026-03-02", "0"), ("2026-03-03", "0"), ("2026-03-04", "1")]
+    assert len(await mailbox.wait_for(4, within=1.0)) == 3
+
+
+async def test_a_digest_sent_before_their_ends_were_stored_is_not_sent_again(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True))
+    key = f"digest:{DIGESTED}:2026-03-02"  # the key an earlier version gave that day's digest
+    await db["notifications"].insert_one(notifications.new(DIGESTED, DIGEST_TYPE, DIGESTED, {"date": "2026-03-02"},
+                                                           key, key, 0))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 2, 10, 0)) == 0
+    await came_at(db, local(SH, 2026, 3, 2, 12, 0))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 3, 9, 0)) == 1
+    assert [counted(m) for m in await mailbox.wait_for(1)] == [("2026-03-03", "1")]
+
+
+async def test_a_digest_switched_off_and_on_again_does_not_sum_up_what_was_emailed_meanwhile(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 2, 9, 0)) == 1
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test"))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 5, 9, 0)) == 0
+    await came_at(db, local(SH, 2026, 3, 4, 12, 0))  # e-mailed at once, the digest being off
+
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True))
+    assert await notify.digest.send_due(local(SH, 2026, 3, 6, 9, 0)) == 1
+    assert [counted(m) for m in await mailbox.wait_for(2)] == [("2026-03-02", "0"), ("2026-03-06", "0")], \
+        "from its time the day before, as a first digest"
