@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 15.0
     # At shutdown, how long the attempts under way may take to finish and record their outcome (`Dispatcher.stop`).
     shutdown_grace_seconds: float = Field(5.0, ge=0)
-    # Connections one receiving address may hold at once (channels/poster.py), of the 200 notify keeps.
+    # Connections one receiving host (the name its URLs give) may hold at once (channels/poster.py), of the 200.
     webhook_connections_per_receiver: int = Field(32, ge=1, le=200)
     # Standard Webhooks retry schedule (seconds); every interval is multiplied by retry_multiplier.
     retry_schedule: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
