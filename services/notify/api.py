@@ -4,21 +4,21 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from services.notify.deps import Box, CurrentCaller
 from services.notify.endpoints import guard
 from services.notify.event_types import known, unknown
 from services.notify.messages import title
-from services.notify.preferences import Preferences
-from services.notify.records import CURSOR_PATTERN, DeadLetterPage, DeliveryPage
-from services.notify.redeliveries import NotNow
+from services.notify.preferences import Preferences, Unreadable
+from services.notify.records import CURSOR_PATTERN, DeadLetterPage, DeliveryPage, page_cursor
+from services.notify.redeliveries import NoTarget, NotNow
 
 router = APIRouter()
 
 
 PageCursor = Annotated[str | None, Query(max_length=200, pattern=CURSOR_PATTERN,
-                                        description="`next_cursor` of the page before")]
+                                        description="`next_cursor` of the page before"), AfterValidator(page_cursor)]
 
 
 def chosen(filters: dict[str, str | None]) -> dict[str, str]:
@@ -43,12 +43,16 @@ async def list_deliveries(box: Box, caller: CurrentCaller, status: str | None = 
 
 
 @router.post("/v1/deliveries/{delivery_id}/retry", status_code=202, response_model=Redelivery, tags=["deliveries"],
-             summary="Redeliver a delivery's message once more, now (same webhook-id)")
+             summary="Redeliver a delivery's message once more, now (same webhook-id)",
+             responses={404: {"description": "No such delivery, or its webhook endpoint was deleted"},
+                        409: {"description": "Being sent right now, or its endpoint is disabled or its channel off"}})
 async def retry_delivery(delivery_id: str, box: Box, caller: CurrentCaller) -> Redelivery:
     try:
         dispatch = await box.redeliveries.again(caller.org_id, delivery_id)
     except NotNow as busy:
-        raise HTTPException(409, "that message is being sent right now; try again in a moment") from busy
+        raise HTTPException(busy.status_code, "that message is being sent right now; try again in a moment") from busy
+    except NoTarget as nowhere:
+        raise HTTPException(nowhere.status_code, str(nowhere)) from nowhere
     if dispatch is None:
         raise HTTPException(404, f"no delivery {delivery_id}")
     return Redelivery(dispatch_id=dispatch["_id"], status=dispatch["status"], attempts=dispatch["attempts"])
@@ -74,9 +78,14 @@ async def list_event_types(locale: Annotated[str, Query(pattern="^(zh-CN|en)$")]
     return [EventTypePublic(type=t, title=title({"type": t}, locale)) for t in known()]
 
 
-@router.get("/v1/preferences", response_model=Preferences, tags=["preferences"])
+@router.get("/v1/preferences", response_model=Preferences, tags=["preferences"],
+            responses={409: {"description": "The stored preferences are invalid (an older version took them): PUT "
+                                            "new ones"}})
 async def get_preferences(box: Box, caller: CurrentCaller) -> Preferences:
-    return await box.preferences.of(caller.org_id)
+    try:
+        return await box.preferences.of(caller.org_id)
+    except Unreadable as unreadable:
+        raise HTTPException(unreadable.status_code, str(unreadable)) from unreadable
 
 
 @router.put("/v1/preferences", response_model=Preferences, tags=["preferences"],
@@ -88,7 +97,8 @@ async def put_preferences(body: Preferences, box: Box, caller: CurrentCaller) ->
         robot = getattr(body.channels, name)
         if robot.url:
             await guard(box, robot.url)
+    now = datetime.now(UTC)  # messages held by the old quiet hours follow the new ones (worked out before storing)
+    release = body.release_at(now) or now
     saved = await box.preferences.put(caller.org_id, body)
-    now = datetime.now(UTC)  # messages held by the old quiet hours follow the new ones
-    await box.dispatcher.reschedule_held(caller.org_id, saved.release_at(now) or now)
+    await box.dispatcher.reschedule_held(caller.org_id, release)
     return saved

@@ -206,6 +206,11 @@ class Dispatcher:
             await self._dead_letter({**dispatch, "dead_lettered": True}, notification, dispatch["attempts"], gone)
             return
         if notification is None or target is None:
+            if dispatch.get("dead_lettered"):  # sent again by hand, and nowhere to go now: a dead letter still
+                await self._set(dispatch, {"status": "dead"})
+                await self.db["dead_letters"].update_one({"_id": dispatch["_id"], "status": "redelivering"},
+                                                         {"$set": {"status": "dead"}})
+                return
             await self._set(dispatch, {"status": "cancelled", "reason": "the target no longer exists or is disabled"})
             return
         if target.get("status") == "paused":

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.notify.background import Background
@@ -19,7 +19,7 @@ from services.notify.db import Database
 from services.notify.event_types import DIGEST_TYPE, TEST_TYPE
 from services.notify.fanout import Notifier
 from services.notify.notifications import notification_id
-from services.notify.preferences import Preferences, PreferenceStore
+from services.notify.preferences import Preferences, PreferenceStore, clock_of
 
 log = logging.getLogger("duijie.notify.digest")
 ENDS = "digest_ends"  # {_id: org_id, until: where its last digest ended (UTC)}
@@ -42,7 +42,7 @@ def _instant(wall: datetime, zone: ZoneInfo) -> datetime | None:
 def due_at(prefs: Preferences, day: date) -> datetime:
     """When the digest of local date `day` is sent (UTC): the first instant the clocks show its time or later, so the
     earlier one when they show it twice, and the end of the jump when they skip it (a DST gap)."""
-    zone, wall = ZoneInfo(prefs.time_zone), datetime.combine(day, time.fromisoformat(prefs.digest.at))
+    zone, wall = ZoneInfo(prefs.time_zone), datetime.combine(day, clock_of(prefs.digest.at))
     while (instant := _instant(wall, zone)) is None:
         wall += timedelta(minutes=1)  # clocks jump at a whole minute
     return instant
@@ -79,15 +79,19 @@ class DigestSender(Background):
         self.db, self.preferences, self.notifier, self.every = db, preferences, notifier, every
 
     async def send_due(self, now: datetime | None = None) -> int:
-        """Sends the digests due at `now`; returns how many this call sent."""
+        """Sends the digests due at `now`; returns how many this call sent. One organisation's that fails is logged
+        and tried again on the next call: the others' go all the same."""
         now = now or datetime.now(UTC)
         orgs = [(org_id, prefs) for org_id, prefs in await self.preferences.digest_orgs() if "email" in prefs.targets()]
         ends = await self._ends([org_id for org_id, _ in orgs])
         sent = 0
         for org_id, prefs in orgs:
-            digest = due(prefs, ends.get(org_id), now)
-            if digest is not None:
-                sent += await self._send(org_id, prefs, digest, first=org_id not in ends)
+            try:
+                digest = due(prefs, ends.get(org_id), now)
+                if digest is not None:
+                    sent += await self._send(org_id, prefs, digest, first=org_id not in ends)
+            except Exception:  # noqa: BLE001 - one organisation's digest holds up no other's
+                log.exception("the digest of %s failed; tried again on the next pass", org_id)
         return sent
 
     async def _ends(self, org_ids: list[str]) -> dict[str, datetime]:

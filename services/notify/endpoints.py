@@ -1,6 +1,6 @@
 """Notify's HTTP API, part one: webhook endpoints, the live stream (and its notifications polled), operations."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.notify.deps import Box, CurrentCaller, OwnEndpoint, StreamCaller
-from services.notify.event_types import unknown
+from services.notify.event_types import EventTypeList, unknown
 from services.notify.ssrf import UrlRefused, pin
 from services.notify.stream import MAX_SEQ, Cursor, NotificationBody, NotificationPublic, resume_point, sse
 
@@ -24,7 +24,16 @@ def known_event_types(event_types: list[str] | None) -> list[str] | None:
     return event_types
 
 
-EventTypes = Annotated[list[str], AfterValidator(known_event_types)]
+EventTypes = Annotated[EventTypeList, AfterValidator(known_event_types)]
+
+
+def storable(value: datetime) -> datetime:
+    """A time that is a date in UTC too (years 1 to 9999), as it is stored and compared."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("out of range: in UTC it falls outside the years 1 to 9999") from error
+    return value
 
 
 class WebhookCreate(BaseModel):
@@ -179,7 +188,8 @@ async def pause_webhook(box: Box, endpoint: OwnEndpoint, body: WebhookPause | No
 
 class WebhookRecover(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"since": "2026-12-01T08:00:00+08:00"}]})
-    since: AwareDatetime = Field(description="Messages dead-lettered at or after this time (with its UTC offset)")
+    since: Annotated[AwareDatetime, AfterValidator(storable)] = Field(
+        description="Messages dead-lettered at or after this time (with its UTC offset)")
 
 
 class WebhookRecovering(BaseModel):

@@ -1,5 +1,10 @@
 """The event types notify tells organisations of: what a webhook endpoint's or the preferences' `event_types` may
-name. A name outside them (a typo) would match nothing and silently filter out every message, so it is refused."""
+name. A name outside them (a typo) would match nothing and silently filter out every message, so it is refused; a
+list longer than there are types repeats one, and is refused too (before it is stored: it could outgrow a document)."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 from services.contracts import EVENT_TYPES
 from services.notify.notifications import SILENT_TYPES
@@ -29,3 +34,18 @@ def unknown(event_types: list[str]) -> str | None:
     if not strangers:
         return None
     return f"unknown event type(s): {', '.join(strangers)} (GET /v1/event-types lists them)"
+
+
+MAX_CHOSEN = len(known())  # a list naming more repeats one
+NAME_LENGTH = 100  # longer than any event type's name
+
+
+def once_each(event_types: list[str]) -> list[str]:
+    """`event_types` with each named once, in the order first named."""
+    return list(dict.fromkeys(event_types))
+
+
+# An `event_types` as a request gives it: at most MAX_CHOSEN short names, each kept once (`unknown` says if any is
+# no event type).
+EventTypeList = Annotated[list[Annotated[str, Field(max_length=NAME_LENGTH)]], Field(max_length=MAX_CHOSEN),
+                          AfterValidator(once_each)]

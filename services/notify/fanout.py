@@ -16,7 +16,7 @@ from services.notify.db import Database, stored_time
 from services.notify.deliveries import Dispatcher, dispatch_id, paused_until
 from services.notify.event_types import DEAD_LETTERED_SUFFIX, DISABLED_TYPE, TEST_TYPE, dead_lettered
 from services.notify.numbering import Numbers
-from services.notify.preferences import HELD_CHANNELS, PreferenceStore, urgent
+from services.notify.preferences import HELD_CHANNELS, PreferenceStore, Unreadable, urgent
 from services.notify.pulse import Pulse
 from services.notify.tails import Tails
 from services.notify.webhooks import TARGETED, Endpoints
@@ -142,11 +142,15 @@ class Notifier:
 
     async def _plan(self, message: Message) -> Plan:
         """The channel targets an organisation wants this message on, until when quiet hours hold the ones people
-        read, and whether it shows on the live stream."""
+        read, and whether it shows on the live stream. An organisation whose stored channels are invalid gets
+        its notification kept, and sent nowhere: the others in the batch are not held up by it."""
         org_id, type_, exclude, digestible = message.org_id, message.type, message.exclude, message.digestible
         if message.endpoint is not None:
             return Plan([("webhook", message.endpoint["_id"], message.endpoint)], None, streamed=False)
-        prefs = await self.preferences.of(org_id)
+        try:
+            prefs = await self.preferences.of(org_id)
+        except Unreadable:  # logged by the store
+            return Plan([], None, streamed=False)
         targets: list[tuple[str, str, dict]] = []
         if prefs.wants(type_):
             if prefs.channels.webhook and "webhook" not in exclude:
@@ -237,11 +241,16 @@ class Notifier:
                 self.dispatcher.send_first(notification, channel, target_id, target)
 
     async def load_target(self, dispatch: dict) -> dict | None:
-        """The current target of a dispatch (for retries): None when it was removed or disabled meanwhile."""
+        """The current target of a dispatch (for retries): None when it was removed or disabled meanwhile, or its
+        organisation's stored preferences are invalid."""
         if dispatch["channel"] == "webhook":
             endpoint = await self.endpoints.get(dispatch["target_id"])
             return endpoint if endpoint and endpoint["status"] in TARGETED else None
-        return (await self.preferences.of(dispatch["org_id"])).targets().get(dispatch["channel"])
+        try:
+            prefs = await self.preferences.of(dispatch["org_id"])
+        except Unreadable:
+            return None
+        return prefs.targets().get(dispatch["channel"])
 
     async def dead_lettered(self, dispatch: dict, notification: dict) -> None:
         """Tells the owner on its other channels (and the live stream) that a message went to the dead letters."""

@@ -6,20 +6,47 @@ quiet hours reschedules them. Urgent messages (a webhook dead-lettered or disabl
 machines and the SSE stream is the organisation's inbox: neither is held. The `sse` switch keeps notifications
 off the stream. A daily digest, when on, e-mails one summary of the day's notifications at the given time (and
 e-mail then carries only the digest and urgent messages).
+
+Preferences stored by an older version that no longer pass validation are logged; an invalid quiet hours, digest,
+event types or time zone is read as its default, and only invalid channels make the organisation unreadable: it
+alone then gets nothing on its channels and no digest until it puts new ones.
 """
 
+import logging
+import re
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from services.notify.changes import Changes
 from services.notify.db import Database
-from services.notify.event_types import DIGEST_TYPE
+from services.notify.event_types import DIGEST_TYPE, EventTypeList, once_each
 from services.notify.single_flight import SingleFlight
 
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+log = logging.getLogger("duijie.notify.preferences")
+
+# ASCII digits: `\d` takes any script's ("٩", "𐵀"), which `int()` and `time.fromisoformat` then refuse.
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def clock_of(hhmm: str) -> clock:
+    """The time of day an HH:MM names."""
+    hours, minutes = hhmm.split(":")
+    return clock(int(hours), int(minutes))
+
+
+def time_of_day(value: str) -> str:
+    """An HH:MM from 00:00 to 23:59 in ASCII digits, checked by reading it as quiet hours and the digest will."""
+    if not re.fullmatch(HHMM, value):
+        raise ValueError(f"not a time of day from 00:00 to 23:59: {value!r}")
+    clock_of(value)
+    return value
+
+
+TimeOfDay = Annotated[str, Field(pattern=HHMM), AfterValidator(time_of_day)]
 
 
 class EmailChannel(BaseModel):
@@ -63,13 +90,13 @@ class Channels(BaseModel):
 
 
 class QuietHours(BaseModel):
-    start: str = Field(pattern=HHMM, examples=["22:00"])
-    end: str = Field(pattern=HHMM, examples=["08:00"])
+    start: TimeOfDay = Field(examples=["22:00"])
+    end: TimeOfDay = Field(examples=["08:00"])
 
 
 class Digest(BaseModel):
     enabled: bool = False
-    at: str = Field(default="09:00", pattern=HHMM)
+    at: TimeOfDay = "09:00"
 
 
 class Preferences(BaseModel):
@@ -82,9 +109,9 @@ class Preferences(BaseModel):
         "digest": {"enabled": True, "at": "09:00"}}]})
 
     channels: Channels = Channels()
-    event_types: list[str] = Field(default=[], description="Empty: every event type")
+    event_types: EventTypeList = Field(default=[], description="Empty: every event type")
     quiet_hours: QuietHours | None = None
-    time_zone: str = "Asia/Shanghai"
+    time_zone: str = Field(default="Asia/Shanghai", max_length=100)
     digest: Digest = Digest()
 
     @field_validator("time_zone")
@@ -92,7 +119,7 @@ class Preferences(BaseModel):
     def known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: "Asia" is a folder, or too long
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
 
@@ -121,18 +148,13 @@ class Preferences(BaseModel):
         return quiet_until(now, self.quiet_hours.start, self.quiet_hours.end, ZoneInfo(self.time_zone))
 
 
-def _clock(hhmm: str) -> clock:
-    hours, minutes = hhmm.split(":")
-    return clock(int(hours), int(minutes))
-
-
 def quiet_until(now: datetime, start: str, end: str, zone: ZoneInfo) -> datetime | None:
     """The end of the quiet period `now` falls in (as UTC), or None outside it; handles periods over midnight.
 
     The period is a daily wall-clock window: it ends at the first instant, not before `now`, at which the clock
     reads `end` or later (see `_when_clock_reaches` for days the clocks change)."""
     local = now.astimezone(zone)
-    begin, finish = _clock(start), _clock(end)
+    begin, finish = clock_of(start), clock_of(end)
     t = local.time().replace(second=0, microsecond=0)
     if begin == finish:
         return None
@@ -165,20 +187,58 @@ def _jump(before: datetime, after: datetime, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(high, UTC)
 
 
-def _stored(doc: dict) -> Preferences:
-    return Preferences.model_validate({k: v for k, v in doc.items() if k not in ("_id", "updated_at")})
+class Unreadable(Exception):
+    """An organisation's stored preferences fail validation (an older version let them through)."""
+    status_code = 409
+
+    def __init__(self, org_id: str, why: str) -> None:
+        super().__init__(f"the stored preferences are invalid ({why}): PUT /v1/preferences to replace them")
+        self.org_id, self.why = org_id, why
+
+
+DROPPABLE = ("quiet_hours", "digest", "event_types", "time_zone")  # an invalid one is read as its default
+
+
+def _stored(doc: dict) -> Preferences | Unreadable:
+    """A stored document's preferences. Settings an older version let through and that no longer pass validation
+    are read as their defaults (logged): invalid quiet hours or digest time do not silence the organisation's
+    channels. Only invalid channels make it Unreadable. Repeated event types are read once each."""
+    fields = {k: v for k, v in doc.items() if k not in ("_id", "updated_at")}
+    if isinstance(fields.get("event_types"), list):
+        fields["event_types"] = once_each(fields["event_types"])
+    try:
+        return Preferences.model_validate(fields)
+    except ValidationError as error:
+        why = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        failed = {e["loc"][0] for e in error.errors() if e["loc"]}
+    if failed <= set(DROPPABLE):
+        try:
+            prefs = Preferences.model_validate({k: v for k, v in fields.items() if k not in failed})
+        except ValidationError:
+            pass
+        else:
+            log.error("the stored preferences of %s are invalid, read with the defaults of %s: %s",
+                      doc["_id"], ", ".join(sorted(failed)), why)
+            return prefs
+    log.error("the stored preferences of %s are invalid, nothing is sent on its channels: %s", doc["_id"], why)
+    return Unreadable(doc["_id"], why)
 
 
 class PreferenceStore:
     def __init__(self, db: Database, cache_seconds: float, changes: Changes) -> None:
         self.db, self.changes = db, changes
-        self._loads: SingleFlight[Preferences] = SingleFlight(self._load, keep_seconds=cache_seconds)
+        self._loads: SingleFlight[Preferences | Unreadable] = SingleFlight(self._load, keep_seconds=cache_seconds)
         changes.watch(self._loads)
 
     async def of(self, org_id: str) -> Preferences:
-        return await self._loads.load(org_id)
+        """The organisation's preferences (the defaults if it stored none); Unreadable if its stored ones are invalid:
+        that organisation's alone, loaded with others' or not."""
+        prefs = await self._loads.load(org_id)
+        if isinstance(prefs, Unreadable):
+            raise Unreadable(org_id, prefs.why)  # a new one each time: a kept one would gather tracebacks
+        return prefs
 
-    async def _load(self, org_ids: list[str]) -> dict[str, Preferences]:
+    async def _load(self, org_ids: list[str]) -> dict[str, Preferences | Unreadable]:
         stored = {d["_id"]: _stored(d) for d in await self.db["preferences"].find({"_id": {"$in": org_ids}}).to_list()}
         return {org_id: stored.get(org_id) or Preferences() for org_id in org_ids}
 
@@ -189,5 +249,8 @@ class PreferenceStore:
         return prefs
 
     async def digest_orgs(self) -> list[tuple[str, Preferences]]:
+        """The organisations with the digest on, with their preferences; those whose stored ones are invalid are left
+        out (logged), as are those whose invalid digest is read as the default (off: their e-mails go at once)."""
         docs = await self.db["preferences"].find({"digest.enabled": True}).to_list()
-        return [(d["_id"], _stored(d)) for d in docs]
+        read = [(d["_id"], _stored(d)) for d in docs]
+        return [(org_id, prefs) for org_id, prefs in read if isinstance(prefs, Preferences) and prefs.digest.enabled]

@@ -59,13 +59,27 @@ def cursor_of(doc: dict) -> str:
     return f"{round(doc['at'].timestamp() * 1000)}_{doc['_id']}"
 
 
-CURSOR_PATTERN = r"^\d{1,13}_\S+$"  # milliseconds up to the year 2286, then the id
+CURSOR_PATTERN = r"^[0-9]{1,13}_\S+$"  # milliseconds up to the year 2286 (ASCII digits: `\d` takes any script's)
+
+
+def cursor_point(cursor: str) -> tuple[datetime, str]:
+    """The time and id a page cursor names; ValueError for what no page gave."""
+    millis, _, last_id = cursor.partition("_")
+    if not (millis.isascii() and millis.isdigit() and len(millis) <= 13 and last_id):
+        raise ValueError(f"not a page's next_cursor: {cursor!r}")
+    return datetime.fromtimestamp(int(millis) / 1000, UTC), last_id
+
+
+def page_cursor(cursor: str | None) -> str | None:
+    """A `cursor` query parameter, refused (422) unless it is one a page gave."""
+    if cursor is not None:
+        cursor_point(cursor)
+    return cursor
 
 
 def older_than(cursor: str) -> dict:
-    """The query for items after `cursor` (which matches CURSOR_PATTERN) in newest-first order."""
-    millis, _, last_id = cursor.partition("_")
-    at = datetime.fromtimestamp(int(millis) / 1000, UTC)
+    """The query for items after `cursor` (a page's `next_cursor`) in newest-first order."""
+    at, last_id = cursor_point(cursor)
     return {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]}
 
 

@@ -4,7 +4,9 @@ endpoint since a time (`recover`, once its receiver is back after an outage).
 Each gets one more attempt, with the same `webhook-id`. Its dead letter, if it has one, says `redelivering`
 meanwhile, then `redelivered`; if that attempt fails too, the message is dead-lettered again, with a new time.
 One message goes at once; a recovery's messages are left to the dispatcher's loop, which takes up to a hundred
-due messages a second on each replica, so a receiver just back is not flooded.
+due messages a second on each replica, so a receiver just back is not flooded. A message whose target the dispatcher
+would not send to (a deleted or disabled endpoint, a channel switched off) is refused rather than reopened; one
+reopened all the same (its target went meanwhile) is a dead letter again, not left `redelivering`.
 """
 
 import contextlib
@@ -21,6 +23,16 @@ RECOVER_LIMIT = 1000  # dead letters reopened per recovery; the answer says when
 
 class NotNow(Exception):
     """The delivery's message cannot be sent again now: it is being sent, or it cannot be rebuilt."""
+    status_code = 409
+
+
+class NoTarget(Exception):
+    """The delivery's message has nowhere to go: its webhook endpoint was deleted (404), or is disabled, or its
+    channel is switched off (409)."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
 
 
 class Redeliveries:
@@ -29,24 +41,30 @@ class Redeliveries:
 
     async def again(self, org_id: str, delivery_id: str) -> dict | None:
         """A delivery's message once more, now; None when the organisation has no such delivery (NotNow when its
-        message is in flight, or cannot be rebuilt)."""
+        message is in flight, or cannot be rebuilt; NoTarget when it has nowhere to go). One for a paused endpoint
+        waits for it, as its other messages do."""
         delivery = await self.db["deliveries"].find_one({"_id": delivery_id, "org_id": org_id})
         if delivery is None:
             return None
         current = await self._dispatch_of(delivery)
         if current is None:
             raise NotNow(delivery_id)
+        await self._check_target(current)
         # A message still on its schedule keeps the rest of it; a dead or delivered one gets this attempt alone.
         pending = current["status"] == "pending"
         max_attempts = current["max_attempts"] if pending else current["attempts"] + 1
+        marked = False
         if current.get("dead_lettered"):  # marked first, as in `recover`
-            await self.db["dead_letters"].update_one({"_id": current["_id"], "status": "dead"},
-                                                     {"$set": {"status": "redelivering"}})
+            marked = (await self.db["dead_letters"].update_one({"_id": current["_id"], "status": "dead"},
+                                                               {"$set": {"status": "redelivering"}})).modified_count > 0
         dispatch = await self.db["dispatches"].find_one_and_update(
             {"_id": current["_id"], "status": {"$ne": "sending"}, "attempts": current["attempts"]},
             {"$set": {"status": "pending", "next_attempt_at": datetime.now(UTC), "max_attempts": max_attempts}},
             return_document=ReturnDocument.AFTER)
-        if dispatch is None:
+        if dispatch is None:  # an attempt got there first: its outcome, not this mark, says what became of it
+            if marked:
+                await self.db["dead_letters"].update_one({"_id": current["_id"], "status": "redelivering"},
+                                                         {"$set": {"status": "dead"}})
             raise NotNow(delivery_id)
         self.dispatcher.attempt_soon(dispatch["_id"])
         return dispatch
@@ -72,6 +90,19 @@ class Redeliveries:
                 {"$set": {"status": "pending", "next_attempt_at": now, "max_attempts": attempts + 1}})
             reopened += result.modified_count
         return reopened, len(letters) > RECOVER_LIMIT
+
+    async def _check_target(self, dispatch: dict) -> None:
+        """NoTarget unless the dispatcher would send `dispatch` (or hold it for its paused endpoint)."""
+        if await self.dispatcher.load_target(dispatch) is not None:
+            return
+        channel, target_id = dispatch["channel"], dispatch["target_id"]
+        if channel != "webhook":
+            raise NoTarget(409, f"the {channel} channel is switched off, or the preferences are invalid "
+                                "(GET /v1/preferences): switch it on first")
+        endpoint = await self.db["endpoints"].find_one({"_id": target_id}, {"status": 1})
+        if endpoint is None:
+            raise NoTarget(404, f"webhook endpoint {target_id}, which the message was for, was deleted")
+        raise NoTarget(409, f"webhook endpoint {target_id} is {endpoint.get('status')}: enable it first")
 
     async def _dispatch_of(self, delivery: dict) -> dict | None:
         """The dispatch a delivery record belongs to, written now if its first attempt succeeded without one."""

@@ -1,7 +1,8 @@
 """The daily digest, against the embedded database and a local SMTP server: with it on, ordinary messages are not
 e-mailed at once; once its local time has passed, one e-mail sums up the organisation's last day, and no second
 call or second replica sends another that day; urgent warnings are still e-mailed at once. Each digest starts where
-the last ended, whatever the time or zone is changed to and however late it is sent."""
+the last ended, whatever the time or zone is changed to and however late it is sent. An organisation whose stored
+preferences an older version let through, and which are invalid now, holds up no other's digest nor messages."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from services.notify.digest import ENDS, DigestSender
 from services.notify.event_types import DIGEST_TYPE
 from services.notify.fanout import Notifier
 from services.notify.numbering import Numbers
-from services.notify.preferences import Preferences, PreferenceStore
+from services.notify.preferences import Preferences, PreferenceStore, Unreadable
 from services.notify.pulse import Pulse
 from services.notify.settings import Settings
 from services.notify.webhooks import Endpoints
@@ -29,6 +30,7 @@ from tests.integration.notify.support import Mailbox, email_channel, match_event
 
 pytestmark = pytest.mark.integration
 DIGESTED, OTHER = "org_digested", "org_other"  # the organisation with the digest on, and the other party
+BROKEN = "org_broken"  # one whose stored preferences are invalid
 
 
 @dataclass
@@ -270,3 +272,52 @@ async def test_a_digest_switched_off_and_on_again_does_not_sum_up_what_was_email
     assert await notify.digest.send_due(local(SH, 2026, 3, 6, 9, 0)) == 1
     assert [counted(m) for m in await mailbox.wait_for(2)] == [("2026-03-02", "0"), ("2026-03-06", "0")], \
         "from its time the day before, as a first digest"
+
+
+async def stored_by_an_older_version(db: Database, org_id: str, **invalid: dict) -> None:
+    """E-mail on, and what an older notify let through and stored: `invalid` (a time in other digits)."""
+    doc = by_email(f"tto@{org_id}.test").model_dump() | invalid
+    await db["preferences"].insert_one({"_id": org_id, **doc, "updated_at": datetime.now(UTC)})
+
+
+async def test_an_organisation_whose_stored_digest_time_is_invalid_holds_up_no_other_organisations_digest(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await stored_by_an_older_version(db, BROKEN, digest={"enabled": True, "at": "0\u0669:00"})  # ARABIC-INDIC NINE
+    await notify.preferences.put(DIGESTED, by_email("tto@digested.test", digest=True))
+    await deliver(notify, match_event(DIGESTED, OTHER))
+
+    assert await notify.digest.send_due(next_nine(ZoneInfo("Asia/Shanghai"))) == 1
+    (digest,) = await mailbox.wait_for(1)
+    assert digest["To"] == "tto@digested.test"
+
+
+async def test_an_organisation_whose_stored_quiet_hours_are_invalid_is_still_told_without_them(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await stored_by_an_older_version(db, BROKEN, quiet_hours={"start": "0\U00010d40:00", "end": "08:00"})
+    await notify.preferences.put(OTHER, by_email("tto@other.test"))
+
+    await deliver(notify, match_event(BROKEN, OTHER))  # one batch naming both
+    assert {m["To"] for m in await mailbox.wait_for(2)} == {"tto@other.test", "tto@org_broken.test"}
+    assert (await notify.preferences.of(BROKEN)).quiet_hours is None, "read as none, not as silence"
+
+
+async def test_an_organisation_whose_stored_channels_are_invalid_gets_nothing_and_holds_up_no_other(
+        replicas: tuple[Replica, Replica], smtp: tuple[Mailbox, int], db: Database) -> None:
+    notify, mailbox = replicas[0], smtp[0]
+    await stored_by_an_older_version(db, BROKEN, channels={"email": {"enabled": True, "address": 42}})
+    await notify.preferences.put(OTHER, by_email("tto@other.test"))
+
+    await deliver(notify, match_event(BROKEN, OTHER))  # one batch naming both
+    (sent,) = await mailbox.wait_for(1)
+    assert sent["To"] == "tto@other.test", "the other party is told all the same"
+    assert len(await mailbox.wait_for(2, within=1.0)) == 1, "nothing goes to the one whose channels are invalid"
+    assert await db["notifications"].count_documents({"org_id": BROKEN}) == 1, "its notification is kept"
+    with pytest.raises(Unreadable, match="PUT /v1/preferences"):
+        await notify.preferences.of(BROKEN)
+
+    await notify.preferences.put(BROKEN, by_email("tto@org_broken.test"))
+    await deliver(notify, match_event(BROKEN, OTHER))
+    assert {m["To"] for m in await mailbox.wait_for(3)} == {"tto@other.test", "tto@org_broken.test"}, \
+        "new preferences put: it is told again"

@@ -1,12 +1,13 @@
 """Preferences: which channels and event types, quiet hours in the organisation's time zone."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
-from services.notify.preferences import Preferences, quiet_until
+from services.notify.event_types import MAX_CHOSEN
+from services.notify.preferences import Preferences, clock_of, quiet_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")  # 2026-03-08: 02:00 EST -> 03:00 EDT; 2026-11-01: 02:00 EDT -> 01:00 EST
@@ -94,8 +95,33 @@ def test_only_enabled_channels_with_an_address_are_targets() -> None:
     assert prefs.targets() == {"email": {"_id": "tto@example.edu.cn", "address": "tto@example.edu.cn", "locale": "en"}}
 
 
-@pytest.mark.parametrize("bad", [{"time_zone": "Mars/Olympus"}, {"quiet_hours": {"start": "25:00", "end": "08:00"}},
+@pytest.mark.parametrize("bad", [{"time_zone": "Mars/Olympus"}, {"time_zone": "Asia"}, {"time_zone": "x" * 300},
+                                 {"quiet_hours": {"start": "25:00", "end": "08:00"}},
                                  {"channels": {"email": {"address": "not-an-address"}}}, {"colour": "blue"}])
 def test_bad_preferences_are_refused(bad: dict) -> None:
     with pytest.raises(ValidationError):
         Preferences.model_validate(bad)
+
+
+@pytest.mark.parametrize("hhmm", ["0\u0669:00", "\u0660\u0669:00", "0\U00010d40:00", "09:\uff10\uff10",  # other digits
+                                  "9:00", "09:00\n", "24:00", "23:60", "-1:00"])
+def test_a_time_of_day_is_hh_mm_in_ascii_digits_from_00_00_to_23_59(hhmm: str) -> None:
+    with pytest.raises(ValidationError):
+        Preferences.model_validate({"quiet_hours": {"start": hhmm, "end": "08:00"}})
+    with pytest.raises(ValidationError):
+        Preferences.model_validate({"digest": {"enabled": True, "at": hhmm}})
+
+
+def test_every_time_of_day_accepted_is_one_quiet_hours_and_the_digest_can_read() -> None:
+    for hhmm in ("00:00", "09:05", "19:59", "23:59"):
+        prefs = Preferences.model_validate({"quiet_hours": {"start": hhmm, "end": hhmm},
+                                            "digest": {"enabled": True, "at": hhmm}})
+        assert clock_of(prefs.digest.at) == time.fromisoformat(hhmm)
+        assert prefs.release_at(datetime(2026, 3, 10, tzinfo=UTC)) is None, "a window that ends as it starts"
+
+
+def test_event_types_named_twice_are_kept_once_and_a_list_longer_than_there_are_types_is_refused() -> None:
+    assert Preferences(event_types=["deal.signed", "match.proposed", "deal.signed"]).event_types == \
+        ["deal.signed", "match.proposed"]
+    with pytest.raises(ValidationError, match=f"at most {MAX_CHOSEN} items"):
+        Preferences(event_types=["match.proposed"] * (MAX_CHOSEN + 1))
