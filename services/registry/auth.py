@@ -98,14 +98,20 @@ class KeyCache:
         self._forgotten[name] = now
 
 
+def same_key(presented: str, key: str) -> bool:
+    """Whether the presented key is `key`, in constant time; compared as UTF-8 bytes, as `compare_digest` compares
+    text only when it is ASCII (a header may carry any byte)."""
+    return hmac.compare_digest(presented.encode(), key.encode())
+
+
 async def authenticate(db: Database, keys: KeyCache, authorization: str | None, admin_key: str | None,
                        internal_key: str | None) -> Caller:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("missing API key: send `Authorization: Bearer <key>`")
     presented = authorization[7:].strip()
-    if admin_key and hmac.compare_digest(presented, admin_key):
+    if admin_key and same_key(presented, admin_key):
         return Caller(PLATFORM_ORG, "admin", "bootstrap-admin")
-    if internal_key and hmac.compare_digest(presented, internal_key):
+    if internal_key and same_key(presented, internal_key):
         return Caller(PLATFORM_ORG, "internal", "internal")
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != "dj":

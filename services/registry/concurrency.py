@@ -7,7 +7,7 @@ from fastapi import Header
 
 from services.registry.errors import Conflict, Invalid
 
-ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')  # ASCII digits, within a stored integer
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='The version you read, e.g. `"3"` (its ETag); '
                                        "a change to a newer version is refused with 409", examples=['"1"'])]

@@ -4,7 +4,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from services.contracts.catalogue import Patent, QualificationHeld
 from services.registry.identifiers import (
@@ -14,7 +22,9 @@ from services.registry.identifiers import (
     patent_number_problem,
 )
 
-HIGH_TECH_CERTIFICATE = re.compile(r"^G[RF]\d{12}$")
+HIGH_TECH_CERTIFICATE = re.compile(r"^G[RF][0-9]{12}$")
+MAX_AMOUNT = 1e12  # CNY: a trillion yuan, beyond any contract, budget or price the platform records
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _upper_stripped(value: object) -> object:
@@ -44,6 +54,23 @@ IndustryCode = Annotated[str, BeforeValidator(_upper_stripped), AfterValidator(_
 IndustryCodes = Annotated[list[IndustryCode], Field(max_length=20, description="GB/T 4754-2017 industry codes")]
 Region = Annotated[str, Field(min_length=1, max_length=64,
                               description="Administrative division code (e.g. 430121) or name")]
+Money = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False,
+                                description="CNY (元), a finite amount of at most 1e12")]
+
+
+def plausible(moment: datetime) -> bool:
+    """Whether `moment` (aware) lies in the years the platform plans for, 2000–2199 in UTC: any time of a summit,
+    and far from the ends of what dates can hold once shifted to UTC or stored."""
+    return EARLIEST <= moment < LATEST
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not plausible(moment):
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
 Keywords = Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(max_length=50)]
 
 

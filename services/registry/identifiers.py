@@ -20,9 +20,9 @@ SECTION_DIVISIONS: dict[str, tuple[int, int]] = {
     "H": (61, 62), "I": (63, 65), "J": (66, 69), "K": (70, 70), "L": (71, 72), "M": (73, 75), "N": (76, 79),
     "O": (80, 82), "P": (83, 83), "Q": (84, 85), "R": (86, 90), "S": (91, 96), "T": (97, 97),
 }
-INDUSTRY_CODE = re.compile(r"^([A-T])(\d{2}(\d{1,2})?)?$")
+INDUSTRY_CODE = re.compile(r"^([A-T])([0-9]{2}([0-9]{1,2})?)?$")
 
-PATENT_NUMBER = re.compile(r"^(?:ZL|CN)?\s*(\d{12}|\d{8})\.?([0-9X])$")
+PATENT_NUMBER = re.compile(r"^(?:ZL|CN)?\s*([0-9]{12}|[0-9]{8})\.?([0-9X])$")
 PATENT_TYPE_DIGITS = {"invention": "18", "utility_model": "29", "design": "3"}
 PATENT_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 
@@ -39,7 +39,7 @@ def credit_code_problem(code: str) -> str | None:
     bad = sorted({c for c in code if c not in CREDIT_CODE_ALPHABET})
     if bad:
         return f"may only contain digits and the capital letters {CREDIT_CODE_ALPHABET[10:]}; found {''.join(bad)}"
-    if not code[2:8].isdigit():
+    if not (code[2:8].isascii() and code[2:8].isdigit()):
         return "characters 3 to 8 must be the 6-digit administrative division code"
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:

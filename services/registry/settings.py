@@ -34,7 +34,7 @@ class Settings(BaseSettings):
                                      "`outbox_sent` together (a crash meanwhile re-sends them)")
     service_name: str = "/duijie/registry"
     deal_registration_pattern: str = Field(
-        default=r"^(19|20)\d{2}\d{6}\d{6}$",
+        default=r"^(19|20)[0-9]{2}[0-9]{6}[0-9]{6}$",
         description="技术合同登记号: 4-digit year + 6-digit administrative division code + 6-digit serial")
 
     @model_validator(mode="after")

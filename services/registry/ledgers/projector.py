@@ -25,8 +25,8 @@ from services.registry.ledgers.store import (
     Write,
 )
 
-CERTIFICATE_YEAR = re.compile(r"^[A-Z]{0,2}((?:19|20)\d{2})")
-PATENT_YEAR = re.compile(r"^(?:CN|ZL)?((?:19|20)\d{2})\d{8}\.")
+CERTIFICATE_YEAR = re.compile(r"^[A-Z]{0,2}((?:19|20)[0-9]{2})")
+PATENT_YEAR = re.compile(r"^(?:CN|ZL)?((?:19|20)[0-9]{2})[0-9]{8}\.")
 MARKS = ("match.proposed", "match.retracted")  # funnel marks written field by field, in bulk
 
 

@@ -6,12 +6,14 @@ from services.registry.deps import Box, CurrentCaller
 from services.registry.matches import service
 from services.registry.matches.schemas import Accept, Decline, MatchPage, MatchPublic
 
+CURSOR_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+\-Z]+(_[A-Za-z0-9_\-]+)?$"  # a time, then a match id
+
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 
 
 @router.get("", response_model=MatchPage, summary="The caller's matches, newest first, with explanations")
 async def list_matches(box: Box, caller: CurrentCaller, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                       cursor: Annotated[str | None, Query(max_length=64, pattern=r"^\d{4}-\d\d-\d\dT[\d:.+\-Z]+$",
+                       cursor: Annotated[str | None, Query(max_length=200, pattern=CURSOR_PATTERN,
                                                            description="`next_cursor` of the previous page")] = None,
                        ) -> MatchPage:
     return await service.list_matches(box, caller, limit, cursor)

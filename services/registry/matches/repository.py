@@ -37,19 +37,23 @@ class MatchRepository:
             else self._retracted(data["match_id"], data.get("reason", ""))
             for type_, data, event_id, at in events])
 
-    async def for_org(self, org_id: str, limit: int, after: datetime | None) -> list[dict]:
+    async def for_org(self, org_id: str, limit: int, after: tuple[datetime, str | None] | None) -> list[dict]:
+        """The organisation's matches, newest first (ties by id, descending), those after `after` only: the time
+        and id of the last match of the page before (a time alone: after every match of that time)."""
         query: dict = {"org_ids": org_id}
         if after:
-            query["proposed_at"] = {"$lt": after}
-        return await self.matches.find(query).sort("proposed_at", -1).limit(limit).to_list()
+            at, last_id = after
+            older: dict = {"proposed_at": {"$lt": at}}
+            query.update({"$or": [older, {"proposed_at": at, "_id": {"$lt": last_id}}]} if last_id else older)
+        return await self.matches.find(query).sort([("proposed_at", -1), ("_id", -1)]).limit(limit).to_list()
 
     async def get(self, match_id: str, session: AsyncClientSession | None = None) -> dict | None:
         return await self.matches.find_one({"_id": match_id}, session=session)
 
-    async def confidential_needs(self, need_ids: list[str]) -> set[str]:
-        docs = await self.needs.find({"_id": {"$in": need_ids}, "visibility": "confidential"},
-                                     projection={"_id": 1}).to_list()
-        return {d["_id"] for d in docs}
+    async def need_visibility(self, need_ids: list[str]) -> dict[str, str]:
+        """The visibility of each of the needs that still exist; a deleted need is absent."""
+        docs = await self.needs.find({"_id": {"$in": need_ids}}, projection={"visibility": 1}).to_list()
+        return {d["_id"]: d.get("visibility", "public") for d in docs}
 
     async def record_decision(self, match_id: str, org_id: str, decision: dict,
                               session: AsyncClientSession) -> dict:

@@ -16,7 +16,8 @@ from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.errors import Conflict, Invalid, NotFound
 from services.registry.events import commit
-from services.registry.matches.privacy import hides_owner
+from services.registry.fields import plausible
+from services.registry.matches.privacy import confidential_matches, hides_owner
 from services.registry.matches.repository import MatchRepository
 from services.registry.matches.schemas import MatchPage, MatchPublic
 
@@ -32,17 +33,30 @@ def to_public(doc: dict, org_id: str, confidential: bool) -> MatchPublic:
         "mutual": mutual})
 
 
-async def list_matches(box: Container, caller: Caller, limit: int, cursor: str | None) -> MatchPage:
-    repo = MatchRepository(box.db)
+def cursor_of(doc: dict) -> str:
+    """A page's `next_cursor`: its last match's time and id, so the next page goes on among matches of that time."""
+    return f"{doc['proposed_at'].astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}_{doc['_id']}"
+
+
+def after_cursor(cursor: str) -> tuple[datetime, str | None]:
+    """Where the page after `cursor` starts: a time and a match id (None in a cursor given before ids were)."""
+    when, _, last_id = cursor.partition("_")
     try:
-        after = datetime.fromisoformat(cursor) if cursor else None
+        at = datetime.fromisoformat(when)
     except ValueError as error:
         raise Invalid("is not a cursor this API returned", field="query parameter cursor") from error
-    docs = await repo.for_org(caller.org_id, limit + 1, after)
-    secret = await repo.confidential_needs([d["need_id"] for d in docs[:limit]])
-    items = [to_public(d, caller.org_id, d["need_id"] in secret) for d in docs[:limit]]
-    next_cursor = items[-1].proposed_at.isoformat() if len(docs) > limit else None
-    return MatchPage(items=items, next_cursor=next_cursor)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    if not plausible(at):
+        raise Invalid("is not a cursor this API returned", field="query parameter cursor")
+    return at, last_id or None
+
+
+async def list_matches(box: Container, caller: Caller, limit: int, cursor: str | None) -> MatchPage:
+    repo = MatchRepository(box.db)
+    docs = await repo.for_org(caller.org_id, limit + 1, after_cursor(cursor) if cursor else None)
+    secret = await confidential_matches(repo, docs[:limit])
+    items = [to_public(d, caller.org_id, d["_id"] in secret) for d in docs[:limit]]
+    return MatchPage(items=items, next_cursor=cursor_of(docs[limit - 1]) if len(docs) > limit else None)
 
 
 ARRIVAL_POLL_SECONDS = 0.05
@@ -70,25 +84,25 @@ async def _party_to(repo: MatchRepository, caller: Caller, match_id: str, wait_s
 async def get_match(box: Container, caller: Caller, match_id: str) -> MatchPublic:
     repo = MatchRepository(box.db)
     doc = await _party_to(repo, caller, match_id, box.settings.match_wait_seconds)
-    return to_public(doc, caller.org_id, bool(await repo.confidential_needs([doc["need_id"]])))
+    return to_public(doc, caller.org_id, bool(await confidential_matches(repo, [doc])))
 
 
 async def decide(box: Container, caller: Caller, match_id: str, decision: str, reason: str | None,
                  text: str | None) -> MatchPublic:
     repo = MatchRepository(box.db)
     doc = await _party_to(repo, caller, match_id, box.settings.match_wait_seconds)
-    confidential = bool(await repo.confidential_needs([doc["need_id"]]))
+    secret = bool(await confidential_matches(repo, [doc]))
     if doc["status"] in ("retracted", "declined"):
         raise Conflict(f"match {match_id} is {doc['status']} and can no longer be answered")
     mine = doc.get("decisions", {}).get(caller.org_id, {})
     if mine.get("decision") == decision and mine.get("reason") == reason:
-        return to_public(doc, caller.org_id, confidential)  # answered the same way already: nothing new
+        return to_public(doc, caller.org_id, secret)  # answered the same way already: nothing new
     now = datetime.now(UTC)
     answer = FeedbackData(match_id=match_id, org_id=caller.org_id, need_id=doc["need_id"],
                           counterpart_id=doc["counterpart_id"], counterpart_kind=doc["counterpart_kind"],
                           decision=decision, reason=reason, text=text, at=now,  # type: ignore[arg-type]
                           need_org_id=doc["need_org_id"], counterpart_org_id=doc["counterpart_org_id"],
-                          need_confidential=confidential)
+                          need_confidential=secret)
     record = {"decision": decision, "reason": reason, "text": text, "at": now}
 
     async def change(session: AsyncClientSession) -> tuple[dict, FeedbackData]:
@@ -98,4 +112,4 @@ async def decide(box: Container, caller: Caller, match_id: str, decision: str, r
         return updated, feedback
 
     updated, _ = await commit(box, change, lambda done: [(topics.FEEDBACK, f"match.{decision}", match_id, done[1])])
-    return to_public(updated, caller.org_id, confidential)
+    return to_public(updated, caller.org_id, secret)

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.catalogue import CooperationMode
-from services.registry.fields import IndustryCodes, Keywords
+from services.registry.fields import IndustryCodes, Keywords, Money
 
 
 class NeedCreate(BaseModel):
@@ -22,8 +22,8 @@ class NeedCreate(BaseModel):
     industry_codes: IndustryCodes = []
     trl_min: int | None = Field(default=None, ge=1, le=9)
     trl_max: int | None = Field(default=None, ge=1, le=9)
-    budget_min: float | None = Field(default=None, ge=0)
-    budget_max: float | None = Field(default=None, ge=0)
+    budget_min: Money | None = None
+    budget_max: Money | None = None
     cooperation_modes: list[CooperationMode] = []
     deadline: date | None = None
     region: str | None = Field(default=None, max_length=64)

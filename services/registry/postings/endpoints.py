@@ -31,7 +31,7 @@ def router_for(kind: PostingKind, tag: str) -> APIRouter:
     async def list_(box: Box, caller: CurrentCaller,
                     status: Annotated[str | None, Query(max_length=20)] = None,
                     kind_: Annotated[str | None, Query(alias="kind", max_length=40, description=kind_doc)] = None,
-                    industry_code: Annotated[str | None, Query(pattern=r"^[A-T]\d{0,4}$",
+                    industry_code: Annotated[str | None, Query(pattern=r"^[A-T][0-9]{0,4}$",
                                                                description="GB/T 4754 code or prefix")] = None,
                     region: Annotated[str | None, Query(max_length=64)] = None,
                     q: Annotated[str | None, Query(min_length=1, max_length=100,

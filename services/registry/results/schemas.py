@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.catalogue import CooperationMode, Patent
-from services.registry.fields import IndustryCodes, Keywords, PatentIn
+from services.registry.fields import IndustryCodes, Keywords, Money, PatentIn
 
 
 class ResultCreate(BaseModel):
@@ -24,8 +24,8 @@ class ResultCreate(BaseModel):
     trl: int | None = Field(default=None, ge=1, le=9)
     patents: list[PatentIn] = Field(default=[], max_length=100)
     transfer_modes: list[CooperationMode] = []
-    price_min: float | None = Field(default=None, ge=0)
-    price_max: float | None = Field(default=None, ge=0)
+    price_min: Money | None = None
+    price_max: Money | None = None
     inventors: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default=[], max_length=100)
     region: str | None = Field(default=None, max_length=64)
     status: Literal["draft", "open"] = "open"

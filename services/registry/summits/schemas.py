@@ -3,10 +3,11 @@
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.deals import DealKind
 from services.contracts.summits import FollowupOutcome, SlotData, TableData
+from services.registry.fields import Moment
 
 SUMMIT_EXAMPLE = {
     "title": "2026 长沙种业科技成果对接会", "venue": "长沙国际会展中心 B2 厅",
@@ -20,8 +21,8 @@ SUMMIT_EXAMPLE = {
 class SessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime = Field(description="With its UTC offset, e.g. 2026-06-18T09:00:00+08:00")
-    end: AwareDatetime
+    start: Moment = Field(description="With its UTC offset, e.g. 2026-06-18T09:00:00+08:00")
+    end: Moment
     slot_minutes: Literal[15, 20, 30] = Field(description="Length of one meeting slot")
 
 
@@ -40,8 +41,8 @@ class SummitCreate(BaseModel):
     timezone: str = Field(default="Asia/Shanghai", max_length=64, description="IANA zone the agenda is shown in")
     sessions: list[SessionIn] = Field(max_length=50, description="Non-overlapping; each a whole number of slots")
     tables: TablesIn
-    registration_opens: AwareDatetime
-    registration_closes: AwareDatetime
+    registration_opens: Moment
+    registration_closes: Moment
     request_expiry: timedelta = Field(default=timedelta(days=3),
                                       description="A pending meeting request expires after this: `PT6H`, `P3D` or "
                                                   "seconds")
@@ -57,8 +58,8 @@ class SummitUpdate(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     venue: str | None = Field(default=None, min_length=1, max_length=300)
     tables: TablesIn | None = None
-    registration_opens: AwareDatetime | None = None
-    registration_closes: AwareDatetime | None = None
+    registration_opens: Moment | None = None
+    registration_closes: Moment | None = None
     request_expiry: timedelta | None = None
     max_meetings_per_participant: int | None = Field(default=None, ge=1, le=100)
 
@@ -107,8 +108,8 @@ class SummitPage(BaseModel):
 class WindowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
 
 
 class ParticipantCreate(BaseModel):

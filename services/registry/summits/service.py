@@ -53,7 +53,7 @@ def slots_of(doc: dict) -> list[plan.SlotTime]:
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: a directory, a name too long, ...
         raise Invalid(f"{name!r} is not an IANA time zone such as Asia/Shanghai", field="timezone") from error
 
 

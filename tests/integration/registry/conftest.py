@@ -1,11 +1,16 @@
-"""Fixtures for the registry's integration tests: its URL on the shared stack, an admin, fresh organisations."""
+"""Fixtures for the registry's integration tests: its URL on the shared stack, an admin, fresh organisations, a
+direct line to its database (to store matches as its consumer does)."""
 
 import random
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
+from deploy.stack import Stack
+from services.registry.db import Database
 from services.registry.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_character
+from services.registry.settings import Settings
 from tests.support.api import register_org
 
 
@@ -20,3 +25,10 @@ def firm_factory(http: httpx.AsyncClient, registry: str):
     async def make(name: str = "测试企业", **extra) -> dict:
         return await register_org(http, registry, name, "firm", credit_code=new_credit_code(), **extra)
     return make
+
+
+@pytest.fixture
+async def registry_db(stack: Stack) -> AsyncIterator[Database]:
+    db = Database(stack.mongo_url, Settings().registry_db)  # retries while the embedded engine is busy
+    yield db
+    await db.close()

@@ -1,6 +1,7 @@
 """Matches as users answer them, and confidential needs seen only by those they were matched with."""
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from deploy.stack import Stack
 from services.contracts.wire import decode
 from services.registry.db import Database
+from services.registry.matches.repository import MatchRepository
 from services.registry.settings import Settings
 from tests.support.api import bearer, eventually, register_org
 
@@ -118,3 +120,60 @@ async def test_a_confidential_need_is_anonymised_until_both_accept(stack: Stack,
     answers = [decode(e["value"]).data for e in await outbox_events(stack, match["id"])]
     assert [(a["org_id"], a["need_confidential"], a["mutual"]) for a in answers] == \
         [(firm["id"], True, False), (uni["id"], True, True)], "answers say what notify may reveal, and when"
+
+
+async def test_a_confidential_needs_owner_stays_hidden_once_the_need_is_deleted(
+        http: httpx.AsyncClient, registry: str, firm_factory) -> None:
+    firm, uni, need, match = await matched_pair(http, registry, firm_factory, "confidential")
+    url = f"{registry}/v1/matches/{match['id']}"
+    deleted = await http.delete(f"{registry}/v1/needs/{need['id']}", headers=bearer(firm["api_key"]))
+    assert deleted.status_code == 204, deleted.text
+
+    async def retracted() -> dict | None:
+        seen = (await http.get(url, headers=bearer(uni["api_key"]))).json()
+        return seen if seen["status"] == "retracted" else None
+
+    assert (await eventually(retracted, within=30))["need_org_id"] is None
+    listed = (await http.get(f"{registry}/v1/matches", headers=bearer(uni["api_key"]))).json()["items"]
+    assert [m["need_org_id"] for m in listed if m["id"] == match["id"]] == [None], "nor in the list"
+    assert (await http.get(url, headers=bearer(firm["api_key"]))).json()["need_org_id"] == firm["id"]
+
+
+async def test_a_match_stored_before_matching_flagged_confidentiality_hides_a_deleted_needs_owner(
+        http: httpx.AsyncClient, registry: str, registry_db: Database, firm_factory) -> None:
+    firm = await firm_factory("早期保密需求企业")
+    uni = await register_org(http, registry, "早期匹配大学", "university")
+    older = {"match_id": uuid.uuid4().hex, "need_id": "need_deleted_long_ago", "counterpart_id": "result_x",
+             "counterpart_kind": "result", "need_org_id": firm["id"], "counterpart_org_id": uni["id"], "score": 0.7,
+             "proposed_at": datetime.now(UTC).isoformat()}  # no need_confidential: nothing tells it was public
+    await MatchRepository(registry_db).record_events([("match.proposed", older, "ev-older", datetime.now(UTC))])
+    seen = await http.get(f"{registry}/v1/matches/{older['match_id']}", headers=bearer(uni["api_key"]))
+    assert seen.status_code == 200 and seen.json()["need_org_id"] is None, "taken as confidential: fail closed"
+
+
+async def test_matches_proposed_at_one_time_are_each_paged_exactly_once(
+        http: httpx.AsyncClient, registry: str, registry_db: Database, firm_factory) -> None:
+    firm = await firm_factory("同时匹配企业")
+    uni = await register_org(http, registry, "同时匹配大学", "university")
+    at = datetime.now(UTC).replace(microsecond=0).isoformat()  # one need's matches share their proposal time
+    proposed = [{"match_id": uuid.uuid4().hex, "need_id": f"need_{i}", "counterpart_id": f"result_{i}",
+                 "counterpart_kind": "result", "need_org_id": firm["id"], "counterpart_org_id": uni["id"],
+                 "score": 0.5, "proposed_at": at, "need_confidential": False} for i in range(5)]
+    await MatchRepository(registry_db).record_events(
+        [("match.proposed", data, f"ev-{data['match_id']}", datetime.now(UTC)) for data in proposed])
+    me, url = bearer(firm["api_key"]), f"{registry}/v1/matches"
+    for limit in (1, 2, 3):
+        seen, cursor = [], None
+        while True:
+            page = await http.get(url, headers=me, params={"limit": limit, **({"cursor": cursor} if cursor else {})})
+            assert page.status_code == 200, page.text
+            seen += [m["id"] for m in page.json()["items"]]
+            if not (cursor := page.json()["next_cursor"]):
+                break
+        assert sorted(seen) == sorted(d["match_id"] for d in proposed) and len(seen) == len(proposed), limit
+    older_cursor = await http.get(url, headers=me, params={"cursor": "2199-12-31T00:00:00+00:00"})
+    assert len(older_cursor.json()["items"]) == 5, "a cursor of a time alone, as pages gave before, still works"
+    for cursor in ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "２０２６-01-01T00:00:00+00:00"):
+        refused = await http.get(url, headers=me, params={"cursor": cursor})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["field"] == "query parameter cursor"

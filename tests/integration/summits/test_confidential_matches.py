@@ -1,5 +1,6 @@
 """A match with a confidential need does not lead its counterpart to the need's owner (no summit suggestion, no
-meeting request or deal through the match) until both sides accepted; the owner may use it from the start."""
+meeting request or deal through the match) until both sides accepted, even once the need is deleted; the owner may
+use it from the start."""
 
 import httpx
 import pytest
@@ -45,3 +46,27 @@ async def test_a_confidential_needs_counterpart_is_led_to_its_owner_only_once_bo
     assert asked.status_code == 201 and asked.json()["source"] == "match", asked.text
     drafted = await http.post(f"{registry}/v1/deals", headers=bearer(university["api_key"]), json=deal)
     assert drafted.status_code == 201, drafted.text
+
+
+async def test_a_deleted_confidential_need_still_leads_no_counterpart_to_its_owner(
+        http: httpx.AsyncClient, registry: str, summit: dict, seed_match) -> None:
+    sid = summit["id"]
+    firm = await register_org(http, registry, "已删保密需求企业", "firm")
+    university = await register_org(http, registry, "已删需求对方大学", "university")
+    need = await http.post(f"{registry}/v1/needs", headers=bearer(firm["api_key"]), json={
+        "title": "设施农业智能灌溉控制", "keywords": ["灌溉"], "visibility": "confidential"})
+    [li] = await people(http, registry, sid, firm["api_key"], "李明")
+    [wang] = await people(http, registry, sid, university["api_key"], "王教授")
+    match_id = await seed_match(firm["id"], university["id"], 0.8, need_id=need.json()["id"])  # no retraction
+    deleted = await http.delete(f"{registry}/v1/needs/{need.json()['id']}", headers=bearer(firm["api_key"]))
+    assert deleted.status_code == 204, deleted.text
+
+    page = await http.get(f"{registry}/v1/summits/{sid}/suggestions", headers=bearer(university["api_key"]))
+    assert firm["id"] not in [s["counterpart_org_id"] for s in page.json()["items"]]
+    through_match = await http.post(f"{registry}/v1/summits/{sid}/requests", headers=bearer(university["api_key"]),
+                                    json={"from_participant": wang["id"], "to_participant": li["id"],
+                                          "match_id": match_id})
+    assert through_match.status_code == 422 and through_match.json()["field"] == "match_id"
+    deal = {"match_id": match_id, "kind": "licence", "amount": 300000, "signed_on": "2026-11-30"}
+    early = await http.post(f"{registry}/v1/deals", headers=bearer(university["api_key"]), json=deal)
+    assert early.status_code == 422 and early.json()["field"] == "match_id", "a draft would name the owner"

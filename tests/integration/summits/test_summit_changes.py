@@ -34,6 +34,29 @@ async def test_bad_summits_get_a_422_that_says_which_problem(http: httpx.AsyncCl
     assert (await http.post(url, headers=bearer(member["api_key"]), json=summit_body(soon))).status_code == 403
 
 
+async def test_a_time_zone_or_a_moment_out_of_reach_is_a_422(http: httpx.AsyncClient, registry: str,
+                                                             organiser: dict, summit: dict, soon: datetime) -> None:
+    url, headers = f"{registry}/v1/summits", organiser["headers"]
+    first = summit_body(soon)["sessions"][0]
+    for zone in ("Asia", "Asia/", "../etc/passwd", "Mars/Olympus"):
+        r = await http.post(url, headers=headers, json=summit_body(soon, timezone=zone))
+        assert r.status_code == 422 and r.json()["field"] == "timezone", (zone, r.text)
+    for moment in ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "2200-01-01T00:00:00+00:00"):
+        cases = {"registration_opens": summit_body(soon, registration_opens=moment),
+                 "sessions[0].start": summit_body(soon, sessions=[{**first, "start": moment}]),
+                 "sessions[0].end": summit_body(soon, sessions=[{**first, "end": moment}])}
+        for field, body in cases.items():
+            r = await http.post(url, headers=headers, json=body)
+            assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, (moment, field, r.text)
+        changed = await http.patch(f"{url}/{summit['id']}", headers=headers, json={"registration_closes": moment})
+        assert changed.status_code == 422 and changed.json()["detail"][0]["field"] == "registration_closes"
+        firm = await register_org(http, registry, "时间测试企业", "firm")
+        window = {"start": first["start"], "end": moment}
+        joined = await http.post(f"{url}/{summit['id']}/participants", headers=bearer(firm["api_key"]),
+                                 json={"name": "甲", "unavailable_windows": [window]})
+        assert joined.status_code == 422 and joined.json()["detail"][0]["field"] == "unavailable_windows[0].end"
+
+
 async def test_availability_outside_the_summit_is_refused(http: httpx.AsyncClient, registry: str,
                                                           summit: dict, soon: datetime) -> None:
     firm = await register_org(http, registry, "可用性测试企业", "firm")
