@@ -30,6 +30,7 @@ from services.notify import metrics
 from services.notify.channels import Channel, Outcome
 from services.notify.claims import CLAIM_FIELDS
 from services.notify.db import Database
+from services.notify.dead_letters import DeadLetters
 from services.notify.group_insert import GroupInsert
 from services.notify.retry import Breaker, Schedule
 from services.notify.settings import Settings
@@ -40,7 +41,6 @@ TargetLoader = Callable[[dict], Awaitable[dict | None]]
 DeadLetterHook = Callable[[dict, dict], Awaitable[None]]
 GoneHook = Callable[[dict, dict], Awaitable[None]]
 RECORDED_LIMIT = 20_000  # notifications kept for a sweep that is not taking them in (25 s at 50 postings/s)
-NOTICE_WAITS = (0.0, 1.0, 5.0, 30.0)  # an owner's notice that failed (a database blip) is tried again after these
 
 
 PAUSE_RECHECK = timedelta(days=1)  # a message for a paused endpoint is looked at again after this, if not resumed
@@ -61,7 +61,7 @@ def delivery_id(dispatch_id_: str, attempt: int) -> str:
     return "dlv_" + dispatch_id_[4:12] + deterministic_id(dispatch_id_, attempt)[:20]
 
 
-class Dispatcher:
+class Dispatcher(DeadLetters):
     def __init__(self, db: Database, settings: Settings, channels: dict[str, Channel], load_target: TargetLoader,
                  on_dead: DeadLetterHook, on_gone: GoneHook) -> None:
         self.db, self.settings, self.channels = db, settings, channels
@@ -199,19 +199,8 @@ class Dispatcher:
             return  # another worker holds it, or it is not due
         notification = await self.db["notifications"].find_one({"_id": dispatch["notification_id"]})
         target = await self.load_target(dispatch)
-        if notification is not None and target is None and await self._disabled_endpoint(dispatch):
-            # Its endpoint answered 410 Gone, and the owner was told then: the message is kept as a dead letter,
-            # to be sent once the endpoint is enabled and recovered (POST /v1/webhooks/{id}/recover).
-            gone = Outcome(False, error="the endpoint was disabled after its receiver answered 410 Gone")
-            await self._dead_letter({**dispatch, "dead_lettered": True}, notification, dispatch["attempts"], gone)
-            return
         if notification is None or target is None:
-            if dispatch.get("dead_lettered"):  # sent again by hand, and nowhere to go now: a dead letter still
-                await self._set(dispatch, {"status": "dead"})
-                await self.db["dead_letters"].update_one({"_id": dispatch["_id"], "status": "redelivering"},
-                                                         {"$set": {"status": "dead"}})
-                return
-            await self._set(dispatch, {"status": "cancelled", "reason": "the target no longer exists or is disabled"})
+            await self._nowhere_to_go(dispatch, notification)
             return
         if target.get("status") == "paused":
             await self._set(dispatch, {"status": "pending", "paused": True, "next_attempt_at": paused_until()})
@@ -317,24 +306,6 @@ class Dispatcher:
         if notice is not None:  # after the record: a notice that fails loses no trace of the attempt
             self._spawn(self._tell_owner(notice))
 
-    async def _tell_owner(self, notice: Callable[[], Awaitable[None]]) -> None:
-        """A dead letter's or a disabled endpoint's notice to its owner, tried again if it fails: notices are keyed
-        by what they tell (`fanout.Notifier.dead_lettered`, `gone`), so trying again never tells twice."""
-        for wait in NOTICE_WAITS:
-            await asyncio.sleep(wait)
-            try:
-                return await notice()
-            except Exception as error:  # noqa: BLE001 - tried again; the dead letter itself is stored already
-                log.warning("an owner's notice failed (%s: %s)", type(error).__name__, error)
-        log.error("an owner's notice failed %d times; the dead letter or disabled endpoint still shows in the API",
-                  len(NOTICE_WAITS))
-
-    async def _disabled_endpoint(self, dispatch: dict) -> bool:
-        if dispatch["channel"] != "webhook":
-            return False
-        endpoint = await self.db["endpoints"].find_one({"_id": dispatch["target_id"]}, {"status": 1})
-        return endpoint is not None and endpoint.get("status") == "disabled"
-
     async def _settle(self, dispatch: dict, notification: dict, target: dict, attempts: int,
                       outcome: Outcome) -> Callable[[], Awaitable[None]] | None:
         """Writes the attempt's outcome to the dispatch; returns the notice its owner is to get, if any."""
@@ -364,20 +335,6 @@ class Dispatcher:
         first attempt's dispatch is written, so that an adopter finds it delivered instead of sending it again."""
         until = notification.get("claimed_until")
         return until is not None and datetime.now(UTC) < until - timedelta(seconds=1)
-
-    async def _dead_letter(self, dispatch: dict, notification: dict, attempts: int,
-                           outcome: Outcome) -> Callable[[], Awaitable[None]] | None:
-        """Stores the message as a dead letter; returns the notice to its owner (none for one sent again by hand)."""
-        await self._set(dispatch, {"status": "dead", "attempts": attempts, "dead_lettered": True})
-        metrics.DEAD_LETTERED.labels(dispatch["channel"]).inc()
-        await self.db["dead_letters"].replace_one({"_id": dispatch["_id"]}, {
-            "_id": dispatch["_id"], "org_id": notification["org_id"], "notification_id": notification["_id"],
-            "channel": dispatch["channel"], "target_id": dispatch["target_id"], "event_type": notification["type"],
-            "attempts": attempts, "last_response_code": outcome.code, "last_error": outcome.error,
-            "status": "dead", "at": datetime.now(UTC)}, upsert=True)
-        if dispatch.get("dead_lettered"):  # a message sent again by hand: its owner asked, and knows already
-            return None
-        return lambda: self.on_dead({**dispatch, "attempts": attempts}, notification)
 
     def attempt_soon(self, dispatch_id_: str) -> None:
         """A pending, due dispatch attempted now rather than at the loop's next turn."""

@@ -99,10 +99,10 @@ class Redeliveries:
         if channel != "webhook":
             raise NoTarget(409, f"the {channel} channel is switched off, or the preferences are invalid "
                                 "(GET /v1/preferences): switch it on first")
-        endpoint = await self.db["endpoints"].find_one({"_id": target_id}, {"status": 1})
-        if endpoint is None:
+        status = await self.dispatcher.webhook_status(dispatch)
+        if status is None:
             raise NoTarget(404, f"webhook endpoint {target_id}, which the message was for, was deleted")
-        raise NoTarget(409, f"webhook endpoint {target_id} is {endpoint.get('status')}: enable it first")
+        raise NoTarget(409, f"webhook endpoint {target_id} is {status}: enable it first")
 
     async def _dispatch_of(self, delivery: dict) -> dict | None:
         """The dispatch a delivery record belongs to, written now if its first attempt succeeded without one."""
