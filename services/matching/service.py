@@ -23,14 +23,21 @@ class Proposed(NamedTuple):
     need_org_id: str
     counterpart_org_id: str
     need_confidential: bool
+    need_version: int
+    counterpart_version: int
+
+    def version_of(self, posting_id: str) -> int:
+        """The version of `posting_id` (one of the two sides) the match was proposed for."""
+        return self.need_version if posting_id == self.need_id else self.counterpart_version
 
 
-Parties = tuple[str, str, str, str, bool]  # `Proposed`'s fields as a plain tuple (what the book stores)
+Parties = tuple[str, str, str, str, bool, int, int]  # `Proposed`'s fields as a plain tuple (what the book stores)
 
 
 def parties(match: MatchData) -> Parties:
     """A proposed match's `Proposed` fields as a plain tuple."""
-    return match.need_id, match.counterpart_id, match.need_org_id, match.counterpart_org_id, match.need_confidential
+    return (match.need_id, match.counterpart_id, match.need_org_id, match.counterpart_org_id, match.need_confidential,
+            match.need_version, match.counterpart_version)
 
 
 @dataclass
@@ -61,6 +68,11 @@ class MatchBook:
 
     def of(self, posting_id: str) -> set[str]:
         return set(self.by_posting.get(posting_id, ()))
+
+    def superseded(self, posting_id: str, version: int) -> set[str]:
+        """The matches of `posting_id` proposed for another version of it than `version`."""
+        return {match_id for match_id in self.by_posting.get(posting_id, ())
+                if Proposed(*self.matches[match_id]).version_of(posting_id) != version}
 
 
 @dataclass
@@ -109,8 +121,10 @@ class MatchingService:
         self.engine.upsert(posting)
         if index_only:
             return []
+        # Only the matches of another version are retracted: those of this version stay, whether this event is a
+        # replay or they came from the other side (a counterpart's own top matches, beyond this posting's `limit`).
+        out = self._retract(self.book.superseded(posting.id, posting.version), f"{aggregate} changed")
         found = self.engine.matches_for(posting.id, limit=self.limit)
-        out = self._retract(self.book.of(posting.id) - {m.match_id for m in found}, f"{aggregate} changed")
         for m in found:
             if m.match_id in self.book.matches:
                 continue  # already proposed: a replay changes nothing

@@ -46,6 +46,19 @@ def test_replaying_an_event_changes_nothing() -> None:
     assert s.on_posting("result", "result.published", result()) == []
 
 
+def test_a_replayed_event_keeps_the_matches_its_counterparts_proposed_beyond_its_own_top() -> None:
+    s = MatchingService(MatchingEngine(min_score=0.2), limit=1)
+    s.on_posting("result", "result.published", result("result_best"))
+    assert proposals(s.on_posting("need", "need.posted", need()))[0]["counterpart_id"] == "result_best"
+    weaker = proposals(s.on_posting("result", "result.published", result("result_weak", title="水稻", abstract="",
+                                                                           keywords=["水稻"])))
+    assert [p["need_id"] for p in weaker] == ["need_rice"], "the need is the weaker result's best"
+
+    assert s.on_posting("need", "need.posted", need()) == [], "a replay retracts nothing"
+    assert s.on_posting("result", "result.published", result("result_best")) == []
+    assert weaker[0]["match_id"] in s.book.matches
+
+
 def test_a_fresh_service_replaying_the_topic_proposes_the_same_match_ids() -> None:
     one, two = service(), service()
     for s in (one, two):
@@ -70,7 +83,7 @@ def test_a_proposed_match_is_remembered_by_its_parties_alone_out_of_the_collecto
     match_id = proposals(s.on_posting("need", "need.posted", need()))[0]["match_id"]
     gc.collect()  # a pass untracks tuples of strings and booleans
 
-    assert s.book.matches[match_id] == ("need_rice", "result_rice", "org_seedco", "org_hunau", False)
+    assert s.book.matches[match_id] == ("need_rice", "result_rice", "org_seedco", "org_hunau", False, 1, 1)
     assert not gc.is_tracked(s.book.matches[match_id])
 
 
