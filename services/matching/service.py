@@ -82,6 +82,7 @@ class MatchingService:
     versions: dict[str, int] = field(default_factory=dict)
     book: MatchBook = field(default_factory=MatchBook)
     confidential: set[str] = field(default_factory=set)  # needs whose owner is not named to a counterpart
+    declines: set[tuple[str, str]] = field(default_factory=set)  # (match id, organisation) of the declines learnt
 
     def _match_data(self, m: ScoredMatch) -> MatchData:
         return MatchData(
@@ -144,7 +145,8 @@ class MatchingService:
 
     def on_feedback(self, data: dict) -> list[Outgoing]:
         feedback = FeedbackData.model_validate(data)
-        if feedback.decision == "declined":
+        if feedback.decision == "declined" and (feedback.match_id, feedback.org_id) not in self.declines:
+            self.declines.add((feedback.match_id, feedback.org_id))  # a replayed decline must not weigh twice
             self.engine.record_decline(feedback.need_id, feedback.counterpart_id, feedback.org_id,
                                        feedback.reason or "other")
         return []

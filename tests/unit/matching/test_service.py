@@ -118,6 +118,19 @@ def test_a_declined_pair_is_never_proposed_again() -> None:
     assert not [d for d in proposals(out) if d["counterpart_id"] == "result_rice"]
 
 
+def test_a_replayed_decline_shapes_the_organisations_preferences_once() -> None:
+    s = service()
+    s.on_posting("result", "result.published", result())
+    match = proposals(s.on_posting("need", "need.posted", need()))[0]
+    decline = {"match_id": match["match_id"], "org_id": "org_seedco", "need_id": "need_rice",
+               "counterpart_id": "result_rice", "counterpart_kind": "result", "decision": "declined",
+               "reason": "not_relevant", "at": "2026-11-29T08:00:00Z"}
+    s.on_feedback(decline)
+    once = dict(s.engine._preferences["org_seedco"].term_weights)
+    s.on_feedback(decline)  # redelivered, or read from the snapshot and then again from the topic
+    assert once and s.engine._preferences["org_seedco"].term_weights == once
+
+
 def test_garbage_text_is_indexed_by_structure_and_never_crashes() -> None:
     s = service()
     s.on_posting("result", "result.published", result(title="!!!", abstract="🙂🙂", keywords=[]))
