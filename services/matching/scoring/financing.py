@@ -1,7 +1,8 @@
 """Financing products: hard eligibility first, then amount and term fit.
 
 Eligibility (all must hold, else the product is never proposed to the firm):
-required qualifications held; at least ``min_patents`` patents — and an ``ip_pledge_loan`` always
+the organisation is a firm (not a university, institute, financier or organiser); required qualifications held;
+at least ``min_patents`` patents — and an ``ip_pledge_loan`` always
 needs at least one (nothing to pledge otherwise); revenue band ≥ ``min_revenue_band``; years since
 founding ≥ ``min_years_since_founding``; the firm's region inside the product's regions (empty =
 anywhere). Then: the amount sought inside [amount_min, amount_max] fits fully, and the term fits
@@ -23,6 +24,8 @@ from services.matching.scoring.region import region_allowed
 
 def eligibility(product: Product, firm: Firm, today: date) -> tuple[bool, str]:
     """(eligible, explanation). The explanation names the first failed rule, or what was met."""
+    if firm.kind != "firm":
+        return False, "仅面向企业"
     missing = [q for q in product.required_qualifications if q not in firm.qualifications]
     if missing:
         return False, "缺少资质: " + "、".join(QUALIFICATION_NAMES.get(q, q) for q in missing)

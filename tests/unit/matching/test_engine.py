@@ -180,6 +180,15 @@ def test_three_way_financing_attached_when_price_exceeds_budget() -> None:
     assert "50万元" in match.financing[0].explanation
 
 
+def test_a_financing_product_is_proposed_to_firms_only() -> None:
+    engine = _engine()
+    engine.upsert_firm(Firm(id="firm"))
+    for kind in ("university", "institute", "financier", "organiser"):
+        engine.upsert_firm(Firm(id=kind, kind=kind, patents_held=300))
+    engine.upsert(Product(id="p", org_id="bank", product_type="credit_loan"))
+    assert [m.need_org_id for m in engine.matches_for("p")] == ["firm"]
+
+
 def test_ip_pledge_loan_never_matches_a_firm_without_patents() -> None:
     engine = _engine()
     engine.upsert_firm(Firm(id="nopat", patents_held=0))
