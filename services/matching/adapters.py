@@ -36,6 +36,7 @@ def product_from(d: ProductData) -> Product:
 
 def firm_from(d: OrgData) -> Firm:
     return Firm(id=d.id, kind=d.kind, qualifications=tuple(q.code for q in d.qualifications),
+                expiring=tuple((q.code, q.expires_on) for q in d.qualifications if q.expires_on),
                 industry_codes=tuple(d.industry_codes), region=d.region, founded_year=d.founded_year,
                 revenue_band=d.revenue_band, patents_held=d.patents_held)
 

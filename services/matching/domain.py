@@ -5,6 +5,7 @@ codes (``"430102"``) or names; a shorter code is a prefix region (``"43"`` = 湖
 """
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Literal
 
 CooperationMode = Literal["transfer", "licence", "joint_development", "commissioned_rnd", "equity"]
@@ -121,6 +122,12 @@ class Firm:
     founded_year: int | None = None
     revenue_band: int | str | None = None
     patents_held: int = 0
+    expiring: tuple[tuple[str, date], ...] = ()  # (qualification, the last day its certificate is valid)
+
+    def holds(self, qualification: str, today: date) -> bool:
+        """Whether the firm holds ``qualification`` on ``today``: an expired certificate is not held."""
+        return qualification in self.qualifications and all(
+            until >= today for code, until in self.expiring if code == qualification)
 
 
 Posting = Need | Result | Expert | Product

@@ -43,7 +43,7 @@ POOL_PER_MATCH = 3  # ... and this many per match asked for (30 vs 60: nDCG −0
 class MatchingEngine:
     def __init__(self, weights: Weights = Weights(), min_score: float = 0.25,
                  today: date | None = None) -> None:
-        self.weights, self.min_score, self.today = weights, min_score, today or date.today()
+        self.weights, self.min_score, self._today = weights, min_score, today
         self._supply = InvertedIndex()  # results and experts, searched by needs
         self._demand = InvertedIndex()  # open needs, searched by results and experts
         self._postings: dict[str, Posting] = {}
@@ -56,6 +56,11 @@ class MatchingEngine:
         self._blocked: set[frozenset[str]] = set()
         self._solved: set[str] = set()
         self._preferences: dict[str, OrgPreferences] = {}
+
+    @property
+    def today(self) -> date:
+        """The date eligibility is judged on: the given one, else the current date (not the start-up date)."""
+        return self._today or date.today()
 
     # ---- catalogue -------------------------------------------------------------------------------
     def upsert(self, posting: Posting) -> None:

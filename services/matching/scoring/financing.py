@@ -1,7 +1,8 @@
 """Financing products: hard eligibility first, then amount and term fit.
 
 Eligibility (all must hold, else the product is never proposed to the firm):
-the organisation is a firm (not a university, institute, financier or organiser); required qualifications held;
+the organisation is a firm (not a university, institute, financier or organiser); required qualifications held
+(a certificate past its expiry date is not);
 at least ``min_patents`` patents — and an ``ip_pledge_loan`` always
 needs at least one (nothing to pledge otherwise); revenue band ≥ ``min_revenue_band``; years since
 founding ≥ ``min_years_since_founding``; the firm's region inside the product's regions (empty =
@@ -26,7 +27,7 @@ def eligibility(product: Product, firm: Firm, today: date) -> tuple[bool, str]:
     """(eligible, explanation). The explanation names the first failed rule, or what was met."""
     if firm.kind != "firm":
         return False, "仅面向企业"
-    missing = [q for q in product.required_qualifications if q not in firm.qualifications]
+    missing = [q for q in product.required_qualifications if not firm.holds(q, today)]
     if missing:
         return False, "缺少资质: " + "、".join(QUALIFICATION_NAMES.get(q, q) for q in missing)
     min_patents = max(product.min_patents, 1 if product.product_type == "ip_pledge_loan" else 0)

@@ -1,7 +1,11 @@
 from datetime import UTC, date, datetime
 
+import pytest
 from bson import ObjectId
 
+from services.contracts.catalogue import OrgData
+from services.matching import engine as engine_module
+from services.matching.adapters import firm_from
 from services.matching.domain import Expert, Firm, Need, Product, Result
 from services.matching.engine import MatchingEngine, match_id
 
@@ -178,6 +182,30 @@ def test_three_way_financing_attached_when_price_exceeds_budget() -> None:
     match = engine.matches_for("n-rice")[0]
     assert [option.product_id for option in match.financing] == ["p-pledge"]
     assert "50万元" in match.financing[0].explanation
+
+
+def test_a_firm_whose_certificate_has_expired_no_longer_qualifies() -> None:
+    engine = _engine()
+    engine.upsert_firm(firm_from(OrgData.model_validate({
+        "id": "lapsed", "version": 1, "name": "L", "kind": "firm",
+        "qualifications": [{"code": "high_tech_enterprise", "expires_on": "2025-05-31"}]})))
+    engine.upsert_firm(firm_from(OrgData.model_validate({
+        "id": "valid", "version": 1, "name": "V", "kind": "firm",
+        "qualifications": [{"code": "high_tech_enterprise", "expires_on": "2025-06-01"}]})))
+    engine.upsert(Product(id="p", org_id="bank", required_qualifications=("high_tech_enterprise",)))
+    assert [m.need_org_id for m in engine.matches_for("p")] == ["valid"], f"today is {TODAY}"
+
+
+def test_eligibility_is_judged_on_the_current_date_not_the_start_up_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = MatchingEngine()
+
+    class Later(date):
+        @classmethod
+        def today(cls) -> date:
+            return date(2099, 1, 1)
+
+    monkeypatch.setattr(engine_module, "date", Later)
+    assert engine.today == date(2099, 1, 1)
 
 
 def test_a_financing_product_is_proposed_to_firms_only() -> None:
