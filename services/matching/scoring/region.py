@@ -33,4 +33,5 @@ def region_allowed(regions: tuple[str, ...], region: str | None) -> bool:
         return True
     if not region:
         return False
-    return any(region_level(allowed, region) == 1.0 or region.startswith(allowed) for allowed in regions)
+    place = region.strip()  # a broader region (43 for a product serving 430121) may lie outside the product's
+    return any(place.startswith(allowed.strip()) for allowed in regions if allowed.strip())

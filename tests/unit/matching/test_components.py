@@ -9,7 +9,7 @@ from services.matching.scoring.field import field_fit
 from services.matching.scoring.financing import amount_fit, eligibility, term_fit
 from services.matching.scoring.industry import industry_match
 from services.matching.scoring.keywords import keyword_overlap
-from services.matching.scoring.region import region_fit
+from services.matching.scoring.region import region_allowed, region_fit
 from services.matching.scoring.text import text_relevance
 from services.matching.scoring.trl import trl_fit
 from services.matching.text import compact
@@ -104,6 +104,14 @@ def test_financing_eligibility_rules() -> None:
     elsewhere = Firm(id="f", qualifications=("high_tech_enterprise",), revenue_band=3, founded_year=2010,
                      region="110101")
     assert not eligibility(strict, elsewhere, today)[0]
+
+
+def test_a_product_serving_some_districts_is_not_proposed_to_a_firm_known_only_by_its_city_or_province() -> None:
+    districts = ("430121", "430104")
+    assert region_allowed(districts, "430121") and region_allowed(districts, " 430104001 ")
+    assert not region_allowed(districts, "4301") and not region_allowed(districts, "43")
+    assert region_allowed(("湖南省",), "湖南省长沙市") and not region_allowed(("湖南省长沙市",), "湖南省")
+    assert region_allowed((), None) and not region_allowed(districts, None)
 
 
 def test_amount_and_term_fit() -> None:
