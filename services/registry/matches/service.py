@@ -25,10 +25,13 @@ from services.registry.matches.schemas import MatchPage, MatchPublic
 def to_public(doc: dict, org_id: str, confidential: bool) -> MatchPublic:
     decisions = doc.get("decisions", {})
     theirs = [d["decision"] for o, d in decisions.items() if o != org_id]
-    owner = None if hides_owner(doc, org_id, confidential) else doc.get("need_org_id")
+    hidden = hides_owner(doc, org_id, confidential)
     mutual = doc.get("status") == "accepted"
+    # The financing options are the owner's: the products it qualifies for, by its qualifications and patents (all
+    # public in its profile), would name a hidden owner.
     return MatchPublic.model_validate({
-        **doc, "id": doc["_id"], "need_org_id": owner,
+        **doc, "id": doc["_id"], "need_org_id": None if hidden else doc.get("need_org_id"),
+        "financing": [] if hidden else doc.get("financing", []),
         "my_decision": decisions.get(org_id, {}).get("decision"), "their_decision": theirs[0] if theirs else None,
         "mutual": mutual})
 

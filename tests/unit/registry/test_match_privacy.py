@@ -1,7 +1,10 @@
 """Who may learn who posted a matched need: the owner of a confidential need is hidden from the counterpart only,
 and only until both sides accepted, whatever becomes of the need meanwhile."""
 
+from datetime import UTC, datetime
+
 from services.registry.matches.privacy import hides_owner, known_to, need_confidential
+from services.registry.matches.service import to_public
 
 PROPOSED = {"need_org_id": "firm", "counterpart_org_id": "uni", "status": "proposed"}
 
@@ -54,3 +57,13 @@ async def test_a_deleted_confidential_need_leads_no_counterpart_to_its_owner_bef
         assert await known_to(gone, "uni", [mutual]) == [mutual], "both accepted: known"  # type: ignore[arg-type]
     assert await known_to(gone, "uni", [OPEN]) == [OPEN], "a need public when matched was never secret"  # type: ignore[arg-type]
     assert await known_to(Needs(need_1="public"), "uni", [OLDER]) == [OLDER]  # type: ignore[arg-type]
+
+
+def test_the_counterpart_of_a_confidential_need_is_not_shown_the_owners_financing_options() -> None:
+    option = {"product_id": "p", "org_id": "bank", "explanation": "知识产权质押贷款准入条件满足: 专利 137 件 ≥ 1"}
+    match = {**SECRET, "need_id": "need_1", "counterpart_id": "result_1", "counterpart_kind": "result", "score": 0.8,
+             "proposed_at": datetime(2026, 12, 1, tzinfo=UTC), "financing": [option]}
+    assert to_public(match, "uni", confidential=True).financing == [], "the owner's profile would name it"
+    assert [f.product_id for f in to_public(match, "firm", confidential=True).financing] == ["p"]
+    assert [f.product_id for f in to_public({**match, "status": "accepted"}, "uni", True).financing] == ["p"]
+    assert [f.product_id for f in to_public(match, "uni", confidential=False).financing] == ["p"]
