@@ -8,7 +8,8 @@ def need_from(d: NeedData) -> Need:
     return Need(id=d.id, org_id=d.org_id, version=d.version, title=d.title, description=d.description,
                 keywords=tuple(d.keywords), industry_codes=tuple(d.industry_codes), trl_min=d.trl_min,
                 trl_max=d.trl_max, budget_min=d.budget_min, budget_max=d.budget_max,
-                cooperation_modes=tuple(d.cooperation_modes), region=d.region, status=d.status)
+                cooperation_modes=tuple(d.cooperation_modes), region=d.region, status=d.status,
+                confidential=d.visibility == "confidential")
 
 
 def result_from(d: ResultData) -> Result:

@@ -55,6 +55,7 @@ class Need:
     cooperation_modes: tuple[str, ...] = ()
     region: str | None = None
     status: str = OPEN
+    confidential: bool = False  # shown only to the parties it is matched with, on its content
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,9 +279,12 @@ class MatchingEngine:
         return [word for word, hit in zip(query.words, found, strict=True) if hit]
 
     def _open_needs_by_org(self) -> dict[str, list[Need]]:
+        """The open needs a financing product may name as what a firm would finance: not a confidential one (the
+        product is matched with the firm, not with that need's content, and the need's owner would be told apart
+        by its profile's facts the match explains)."""
         grouped: dict[str, list[Need]] = {}
         for posting in self._postings.values():
-            if isinstance(posting, Need) and posting.id not in self._solved:
+            if isinstance(posting, Need) and posting.id not in self._solved and not posting.confidential:
                 grouped.setdefault(posting.org_id, []).append(posting)
         return grouped
 

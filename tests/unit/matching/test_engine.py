@@ -208,6 +208,17 @@ def test_eligibility_is_judged_on_the_current_date_not_the_start_up_one(monkeypa
     assert engine.today == date(2099, 1, 1)
 
 
+def test_a_financing_product_never_names_a_firms_confidential_need() -> None:
+    engine = _engine()
+    engine.upsert_firm(Firm(id="firm", patents_held=3))
+    engine.upsert(_rice_need(id="n-secret", budget_max=300e4, confidential=True))
+    engine.upsert(_rice_need(id="n-open", budget_max=50e4))
+    engine.upsert(Product(id="p", org_id="bank", amount_min=1e4, amount_max=1e6))
+    assert [m.need_id for m in engine.matches_for("p")] == ["n-open"]
+    engine.remove("n-open")
+    assert [m.need_id for m in engine.matches_for("p")] == ["firm"], "the firm itself, its secret need unnamed"
+
+
 def test_a_financing_product_is_proposed_to_firms_only() -> None:
     engine = _engine()
     engine.upsert_firm(Firm(id="firm"))
