@@ -38,11 +38,15 @@ def recipients(event: Envelope) -> list[str]:
 
 def seen_by(event_type: str, data: dict, org_id: str) -> dict:
     """The event's data as `org_id` may read it. A confidential need's owner is named only to itself until both
-    sides accepted: to the other party, `need_org_id` is null, and so is `org_id` on the owner's own answer."""
+    sides accepted: to the other party, `need_org_id` is null, and so is `org_id` on the owner's own answer. So are
+    the match's `financing` options: the products the owner qualifies for, by its qualifications and patent count,
+    which its public profile shows, would name it as well."""
     if not owner_hidden(org_id, data.get("need_org_id"), bool(data.get("need_confidential")),
                         mutual=bool(data.get("mutual"))):
         return data
     hidden: dict = {"need_org_id": None}
+    if data.get("financing"):
+        hidden["financing"] = []
     if event_type in FEEDBACK_TYPES and data.get("org_id") == data.get("need_org_id"):
         hidden["org_id"] = None
     return {**data, **hidden}

@@ -48,6 +48,14 @@ def test_a_confidential_needs_owner_is_named_only_to_itself_until_both_sides_acc
     assert seen_by("match.declined", counterparts_answer, "firm") == counterparts_answer
 
 
+def test_a_confidential_needs_financing_options_are_the_owners_alone() -> None:
+    options = ["知识产权质押贷款准入条件满足: 高新技术企业、专利 137 件 ≥ 1"]
+    proposed = {**SECRET_MATCH, "financing": options}
+    assert seen_by("match.proposed", proposed, "uni")["financing"] == [], "the owner's facts would name it"
+    assert seen_by("match.proposed", proposed, "firm")["financing"] == options
+    assert seen_by("match.proposed", {**proposed, "need_confidential": False}, "uni")["financing"] == options
+
+
 def test_a_public_needs_events_are_read_whole_by_both_sides() -> None:
     public = {**SECRET_MATCH, "need_confidential": False}
     assert seen_by("match.proposed", public, "uni") == public
