@@ -43,6 +43,12 @@ def next_status(deal: dict, action: Action) -> str:
     return after
 
 
+def proposer(deal: dict) -> str:
+    """The party that set a draft's current terms: its drafter, or whoever amended it last; the other confirms."""
+    terms = [h["by"] for h in deal.get("history", []) if h["action"] in ("draft", "amend")]
+    return terms[-1] if terms else deal["drafted_by"]
+
+
 def registration_number_problem(number: str, pattern: str) -> str | None:
     if not re.fullmatch(pattern, number):
         return f"{number!r} is not a technology-contract registration number (技术合同登记号): {REGISTRATION_HINT}"

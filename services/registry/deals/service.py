@@ -146,9 +146,10 @@ async def confirm_deal(box: Container, caller: Caller, deal_id: str) -> DealPubl
     repo = DealRepository(box.db)
     deal = await _existing(repo, deal_id)
     _ensure_party(caller, deal, "confirm")
-    if caller.org_id == deal["drafted_by"]:
+    if caller.org_id == domain.proposer(deal):
         other = next(o for o in deal["party_org_ids"] if o != caller.org_id)
-        raise Forbidden(f"the other party, organisation {other}, confirms the deal that {caller.org_id} drafted")
+        raise Forbidden(f"the other party, organisation {other}, confirms the terms that {caller.org_id} "
+                        "drafted or last amended")
     after = domain.advance(deal, "confirm", caller.org_id, datetime.now(UTC), confirmed_by=caller.org_id)
     return await _save(box, repo, deal, after, "confirm")
 

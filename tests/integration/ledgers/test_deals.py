@@ -99,3 +99,20 @@ async def test_a_deal_from_a_summit_meeting_carries_the_summit(
     register = await http.post(f"{registry}/v1/deals/{loan.json()['id']}/register", headers=bank["headers"],
                                json={"registration_number": "2026430102000999"})
     assert register.status_code == 409 and "only technology contracts" in register.text
+
+
+async def test_a_party_that_amended_the_draft_cannot_confirm_its_own_terms(
+        http: httpx.AsyncClient, registry: str, org, matched) -> None:
+    firm, university = await org("改稿企业", "firm"), await org("改稿大学", "university")
+    match_id = await matched(firm, university)
+    deal = (await http.post(f"{registry}/v1/deals", headers=firm["headers"], json={
+        "match_id": match_id, "kind": "licence", "amount": 100000, "signed_on": "2026-03-18"})).json()
+    url = f"{registry}/v1/deals/{deal['id']}"
+    amended = await http.patch(url, headers=university["headers"], json={"amount": 9000000})
+    assert amended.status_code == 200, amended.text
+
+    own_terms = await http.post(f"{url}/confirm", headers=university["headers"])
+    assert own_terms.status_code == 403 and "other party" in own_terms.text, own_terms.text
+    signed = await http.post(f"{url}/confirm", headers=firm["headers"])
+    assert signed.status_code == 200 and signed.json()["status"] == "signed", signed.text
+    assert signed.json()["amount"] == 9000000 and signed.json()["confirmed_by"] == firm["id"]
