@@ -7,7 +7,6 @@ spreadsheet (header = row 1 when the sheet starts at the top), and blank rows ar
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -125,27 +124,38 @@ def _csv_rows(content: bytes):
         raise Invalid(f"the CSV file cannot be read: {error}", field="file") from error
 
 
+def _unreadable_xlsx() -> Invalid:
+    return Invalid("the file looks like an XLSX workbook but cannot be opened: save it again as .xlsx", field="file")
+
+
 def _xlsx_rows(content: bytes):
     from openpyxl import load_workbook  # imported here: only XLSX uploads pay for it
 
+    # A damaged part fails with whatever openpyxl's parsers raise (ParseError, KeyError, IndexError, ...), on opening
+    # or, in read-only mode, while the rows are read: every such failure is the file's.
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise Invalid("the file looks like an XLSX workbook but cannot be opened: save it again as .xlsx",
-                      field="file") from error
+    except Exception as error:
+        raise _unreadable_xlsx() from error
     try:
-        sheet = book.worksheets[0]
-        out = []
-        for row in sheet.iter_rows(max_col=MAX_COLUMNS + 1):
-            cells = [c for c in row if getattr(c, "row", None) is not None and c.value is not None]
-            if not cells:
-                continue
-            values: list[object] = [None] * max(c.column for c in cells)
-            for c in cells:
-                values[c.column - 1] = c.value
-            out.append((cells[0].row, values))
-            if len(out) > MAX_ROWS + 1:  # the header and one row too many: enough to refuse the file
-                break
-        return out
+        return _worksheet_rows(book)
+    except Exception as error:
+        raise _unreadable_xlsx() from error
     finally:
         book.close()
+
+
+def _worksheet_rows(book) -> list[tuple[int, list[object]]]:
+    sheet = book.worksheets[0]
+    out = []
+    for row in sheet.iter_rows(max_col=MAX_COLUMNS + 1):
+        cells = [c for c in row if getattr(c, "row", None) is not None and c.value is not None]
+        if not cells:
+            continue
+        values: list[object] = [None] * max(c.column for c in cells)
+        for c in cells:
+            values[c.column - 1] = c.value
+        out.append((cells[0].row, values))
+        if len(out) > MAX_ROWS + 1:  # the header and one row too many: enough to refuse the file
+            break
+    return out

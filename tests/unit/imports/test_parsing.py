@@ -105,3 +105,29 @@ def test_cells_become_text_the_way_the_organiser_typed_them() -> None:
 
 def test_column_letters_are_those_of_the_spreadsheet() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 27, 701)] == ["A", "Z", "AA", "AB", "ZZ"]
+
+
+def rewritten(content: bytes, part: str, replacement: bytes | None) -> bytes:
+    """The workbook with one of its parts replaced (or left out when `replacement` is None)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name) if name != part else replacement
+            if data is not None:
+                target.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("part", "replacement"), [
+    ("xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row r='1'><c r='A1' t='inlineStr'>"),
+    ("xl/workbook.xml", b"<workbook"),
+    ("xl/styles.xml", b"<styleSheet"),
+    ("[Content_Types].xml", b"<Types"),
+    ("xl/worksheets/sheet1.xml", None),
+])
+def test_a_damaged_xlsx_is_a_422_not_a_crash(part: str, replacement: bytes | None) -> None:
+    content = rewritten(xlsx([["名称", "类型"], ["隆平种业", "企业"]]), part, replacement)
+    with pytest.raises(Invalid, match="cannot be opened"):
+        read_sheet(content, "orgs.xlsx")
