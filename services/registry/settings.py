@@ -1,6 +1,8 @@
 """Registry settings, read once from the environment (prefix DUIJIE_)."""
 
-from pydantic import Field, model_validator
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,9 +35,18 @@ class Settings(BaseSettings):
     relay_log_seconds: float = Field(0.2, ge=0, description="How long published outbox rows wait to be moved to "
                                      "`outbox_sent` together (a crash meanwhile re-sends them)")
     service_name: str = "/duijie/registry"
+    district_timezone: str = Field(
+        default="Asia/Shanghai", description="IANA zone of the bureau's calendar: the day a deal is signed or "
+        "registered on is not in the future there")
     deal_registration_pattern: str = Field(
         default=r"^(19|20)[0-9]{2}[0-9]{6}[0-9]{6}$",
         description="技术合同登记号: 4-digit year + 6-digit administrative division code + 6-digit serial")
+
+    @field_validator("district_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        ZoneInfo(name)  # an unknown zone fails at start, not on the first deal
+        return name
 
     @model_validator(mode="after")
     def _matches_arrive_while_requests_wait(self) -> "Settings":

@@ -2,6 +2,7 @@
 performed or terminated, amended in versions. Every change and its `deal.*` event commit in one transaction."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
@@ -30,8 +31,9 @@ def event_data(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k not in ("_id", "history", "party_org_ids")} | {"id": doc["_id"]}
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def _today(box: Container) -> date:
+    """Today in the district: before 08:00 in Beijing the UTC date is still yesterday."""
+    return datetime.now(ZoneInfo(box.settings.district_timezone)).date()
 
 
 async def _origin(repo: DealRepository, caller: Caller, body: DealCreate) -> tuple[list[str], dict]:
@@ -90,7 +92,7 @@ async def _financing(repo: DealRepository, body: DealCreate, parties: list[dict]
 
 
 async def draft_deal(box: Container, caller: Caller, body: DealCreate) -> DealPublic:
-    if problem := domain.signed_on_problem(body.signed_on, _today()):
+    if problem := domain.signed_on_problem(body.signed_on, _today(box)):
         raise Invalid(problem, field="signed_on")
     repo = DealRepository(box.db)
     org_ids, origin = await _origin(repo, caller, body)
@@ -161,8 +163,8 @@ async def register_deal(box: Container, caller: Caller, deal_id: str, body: Deal
     number = body.registration_number.strip()
     if problem := domain.registration_number_problem(number, box.settings.deal_registration_pattern):
         raise Invalid(problem, field="registration_number")
-    registered_on = body.registered_on or _today()
-    if registered_on.isoformat() < deal["signed_on"] or registered_on > _today():
+    registered_on = body.registered_on or _today(box)
+    if registered_on.isoformat() < deal["signed_on"] or registered_on > _today(box):
         raise Invalid(f"{registered_on} must lie between the signing date {deal['signed_on']} and today",
                       field="registered_on")
     holder = await repo.with_registration_number(number)
@@ -189,7 +191,7 @@ async def amend_deal(box: Container, caller: Caller, deal_id: str, body: DealUpd
     deal = await _existing(repo, deal_id)
     _ensure_party(caller, deal, "amend")
     ensure_current(expected, deal["version"], f"deal {deal_id}")
-    if body.signed_on is not None and (problem := domain.signed_on_problem(body.signed_on, _today())):
+    if body.signed_on is not None and (problem := domain.signed_on_problem(body.signed_on, _today(box))):
         raise Invalid(problem, field="signed_on")
     if body.signed_on is not None and deal.get("registered_on") and body.signed_on.isoformat() > deal["registered_on"]:
         raise Invalid(f"{body.signed_on} is after the registration date {deal['registered_on']}", field="signed_on")

@@ -1,10 +1,11 @@
 """Deal rules: the life of a deal, amendments as versions, registration numbers."""
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from services.registry.deals import domain
+from services.registry.deals import domain, service
 from services.registry.errors import Conflict, Invalid
 from services.registry.settings import Settings
 
@@ -58,3 +59,18 @@ def test_registration_numbers_follow_the_configured_pattern(number: str, ok: boo
 def test_a_deal_signed_in_the_future_is_refused() -> None:
     assert domain.signed_on_problem(date(2026, 5, 2), date(2026, 5, 1))
     assert domain.signed_on_problem(date(2026, 5, 1), date(2026, 5, 1)) is None
+
+
+def test_today_is_the_districts_calendar_day_not_utcs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 07:30 in Beijing on 5 December it is still 4 December in UTC: a deal signed that morning is not in the
+    future, and registering it that day is not either."""
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None) -> datetime:  # type: ignore[override]
+            return datetime(2026, 12, 4, 23, 30, tzinfo=UTC).astimezone(tz)
+
+    monkeypatch.setattr(service, "datetime", Clock)
+    today = service._today(SimpleNamespace(settings=Settings()))  # type: ignore[arg-type]
+    assert today == date(2026, 12, 5)
+    assert domain.signed_on_problem(date(2026, 12, 5), today) is None
