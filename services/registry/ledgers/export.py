@@ -4,6 +4,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from services.registry.ledgers.tables import Table
@@ -15,6 +16,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _looks_like_formula(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def _storable(value: object) -> object:
+    """A worksheet cannot hold control characters (openpyxl refuses the whole workbook): they are left out."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _lines(table: Table) -> list[list]:
@@ -38,7 +44,7 @@ def to_xlsx(table: Table) -> bytes:
     sheet.title = table.title[:31]
     lines = _lines(table)
     for line in lines:
-        sheet.append(line)
+        sheet.append([_storable(v) for v in line])
         for cell in sheet[sheet.max_row]:
             if _looks_like_formula(cell.value):
                 cell.data_type = "s"  # text, shown as written

@@ -113,3 +113,13 @@ async def test_a_cell_that_looks_like_a_formula_stays_text_in_csv_and_xlsx() -> 
     sheet = load_workbook(io.BytesIO(export.to_xlsx(table))).active
     cells = sheet[2][1:3]
     assert [(c.value, c.data_type) for c in cells] == [(name, "s"), (region, "s")]
+
+
+async def test_a_control_character_in_a_name_does_not_break_the_xlsx() -> None:
+    store = MemoryLedgerStore()
+    await Projector(store).handle(event("org.registered", "o1", {
+        "id": "o1", "version": 1, "name": "坏\x01名\x0b", "kind": "firm", "qualifications": [{"code": "tech_sme"}]},
+        datetime(YEAR, 3, 1, tzinfo=UTC)))
+    table = await service.ledger(store, "firms", date(YEAR, 1, 1), date(YEAR, 12, 31), as_of=date(YEAR, 12, 31))
+    sheet = load_workbook(io.BytesIO(export.to_xlsx(table))).active
+    assert sheet["B2"].value == "坏名", "a worksheet cannot hold control characters: they are left out"
