@@ -46,7 +46,7 @@ def build_container(settings: Settings) -> Container:
     container = Container(settings, db, broker, relay)
     handlers = {topics.named(topics.SCHEDULES, settings.topic_prefix): schedule_consumer(db)}
     batches = {topics.named(topics.MATCHES, settings.topic_prefix): lambda events: on_match_events(db, events)}
-    subscribe_batches(broker, with_ledgers(db, settings.topic_prefix, handlers, batches),
+    subscribe_batches(broker, with_ledgers(db, settings.topic_prefix, handlers, batches, settings.district_timezone),
                       settings.consumer_group, on_dead_letter=lambda t: DEAD_LETTERS.labels(t).inc(),
                       fetch_max_wait_ms=settings.consume_wait_ms, max_records=settings.consume_max_records,
                       linger_seconds=settings.consume_linger_seconds)

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DISTRICT_TIMEZONE = "Asia/Shanghai"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUIJIE_", extra="ignore")
@@ -36,8 +38,8 @@ class Settings(BaseSettings):
                                      "`outbox_sent` together (a crash meanwhile re-sends them)")
     service_name: str = "/duijie/registry"
     district_timezone: str = Field(
-        default="Asia/Shanghai", description="IANA zone of the bureau's calendar: the day a deal is signed or "
-        "registered on is not in the future there")
+        default=DISTRICT_TIMEZONE, description="IANA zone of the bureau's calendar: the day a deal is signed or "
+        "registered on is not in the future there, and the ledgers date events by its days")
     deal_registration_pattern: str = Field(
         default=r"^(19|20)[0-9]{2}[0-9]{6}[0-9]{6}$",
         description="技术合同登记号: 4-digit year + 6-digit administrative division code + 6-digit serial")

@@ -7,7 +7,8 @@ counters, make that exact; the tables aggregate the rows of the asked period (se
 """
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from services.contracts.catalogue import OrgData, ResultData
 from services.contracts.deals import DEAL_EVENTS, DealData
@@ -24,6 +25,7 @@ from services.registry.ledgers.store import (
     LedgerStore,
     Write,
 )
+from services.registry.settings import DISTRICT_TIMEZONE
 
 CERTIFICATE_YEAR = re.compile(r"^[A-Z]{0,2}((?:19|20)[0-9]{2})")
 PATENT_YEAR = re.compile(r"^(?:CN|ZL)?((?:19|20)[0-9]{2})[0-9]{8}\.")
@@ -63,13 +65,19 @@ def firm_row(org: OrgData, previous: dict | None, seen_on: str) -> dict:
             "qualifications": qualifications}
 
 
+def local_day(moment: datetime, zone: tzinfo) -> date:
+    """The district's calendar day of a moment (a naive one is UTC): 2025-12-31T17:00Z is 1 January in Beijing."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date()
+
+
 def _newer(current: dict | None, version: int) -> bool:
     return current is None or version >= current.get("version", 0)
 
 
 class Projector:
-    def __init__(self, store: LedgerStore) -> None:
+    def __init__(self, store: LedgerStore, zone: tzinfo = ZoneInfo(DISTRICT_TIMEZONE)) -> None:
         self.store = store
+        self.zone = zone
 
     async def handle(self, event: Envelope) -> bool:
         """Apply one event; False when it was applied before (a replay changes nothing). Match proposals and
@@ -89,7 +97,7 @@ class Projector:
         for event in events:
             if event.type == "match.proposed":
                 match = MatchData.model_validate(event.data)
-                proposed.append((match.match_id, match.proposed_at.date().isoformat(),
+                proposed.append((match.match_id, local_day(match.proposed_at, self.zone).isoformat(),
                                  [match.need_org_id, match.counterpart_org_id]))
             elif event.type == "match.retracted":
                 retracted.append(event.data["match_id"])
@@ -122,7 +130,7 @@ class Projector:
         current = await self.store.get(FIRMS, org.id)
         if not _newer(current, org.version):
             return []
-        return [(FIRMS, org.id, firm_row(org, current, at.date().isoformat()))]
+        return [(FIRMS, org.id, firm_row(org, current, local_day(at, self.zone).isoformat()))]
 
     async def _result(self, result: ResultData, deleted: bool) -> list[Write]:
         current = await self.store.get(RESULTS, result.id)

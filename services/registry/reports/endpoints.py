@@ -1,5 +1,6 @@
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -23,7 +24,7 @@ async def yearly_report(
     """Organisers and admins. JSON, or an HTML page with an inline SVG chart per KPI (`format=html` or
     `Accept: text/html`)."""
     caller.require("organiser")
-    year = year or datetime.now(UTC).year
+    year = year or datetime.now(ZoneInfo(box.settings.district_timezone)).year
     store = MongoLedgerStore(box.db)
     contracts = await store.rows(CONTRACTS, f"{year - 5}-01-01", f"{year}-12-31", "signed_on")
     report = yearly(year, contracts, await store.rows(FIRMS), await store.rows(PATENTS))

@@ -2,7 +2,7 @@
 
 import random
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -167,3 +167,21 @@ async def test_match_events_projected_in_batches_give_the_same_funnel_as_one_by_
     batched = await service.ledger(store, "funnel", FROM, TO, "quarter")
     one_by_one = await service.ledger(await project(year.events), "funnel", FROM, TO, "quarter")
     assert batched.rows == one_by_one.rows and batched.totals == one_by_one.totals
+
+
+async def test_a_match_proposed_on_new_years_morning_in_the_district_counts_in_the_new_year() -> None:
+    """2025-12-31T17:00Z is 1 January 2026, 01:00 in the district (Asia/Shanghai): the funnel's period and the
+    year a firm was first seen holding a qualification are the district's calendar days, not UTC's."""
+    night = datetime(YEAR, 12, 31, 17, tzinfo=UTC)
+    events = [event("match.proposed", "mny", {
+        "match_id": "mny", "need_id": "n", "counterpart_id": "r", "counterpart_kind": "result",
+        "need_org_id": "firm_a", "counterpart_org_id": "uni", "score": 0.5, "proposed_at": night.isoformat()}, night),
+        event("org.registered", "firm_ny", {"id": "firm_ny", "version": 1, "name": "元旦企业", "kind": "firm",
+                                            "qualifications": [{"code": "tech_sme"}]}, night)]
+    store = await project(events)
+    new_year = date(YEAR + 1, 1, 1), date(YEAR + 1, 12, 31)
+    funnel = await service.ledger(store, "funnel", *new_year)
+    assert [(r["period"], r["proposed"]) for r in funnel.rows] == [(f"{YEAR + 1}-01", 1)]
+    assert (await service.ledger(store, "funnel", FROM, TO)).totals["proposed"] == 0
+    firms = await service.ledger(store, "firms", *new_year, as_of=new_year[0])
+    assert [r["qualified_year"] for r in firms.rows] == [YEAR + 1]
