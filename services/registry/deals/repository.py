@@ -33,6 +33,11 @@ class DealRepository:
     async def with_registration_number(self, number: str) -> dict | None:
         return await self.deals.find_one({"registration_number": number})
 
+    async def claim_registration_number(self, number: str, deal_id: str, session: AsyncClientSession) -> None:
+        """One document per number, keyed by it: a second deal registering the same number at the same time gets a
+        DuplicateKeyError and its transaction is undone (the look-up above cannot see a registration in flight)."""
+        await self.db["deal_registration_numbers"].insert_one({"_id": number, "deal_id": deal_id}, session=session)
+
     async def match(self, match_id: str) -> dict | None:
         return await self.db["matches"].find_one({"_id": match_id})
 

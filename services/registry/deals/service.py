@@ -1,10 +1,13 @@
 """Recording deals: drafted by one party of a match or summit meeting, confirmed by the other, registered,
 performed or terminated, amended in versions. Every change and its `deal.*` event commit in one transaction."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
 from services.contracts import topics
 from services.contracts.deals import FINANCING_KINDS, category_of
@@ -122,8 +125,12 @@ def _ensure_party(caller: Caller, deal: dict, doing: str) -> None:
                         "is not one of them")
 
 
-async def _save(box: Container, repo: DealRepository, before: dict, after: dict, action: domain.Action) -> DealPublic:
+async def _save(box: Container, repo: DealRepository, before: dict, after: dict, action: domain.Action,
+                claim: Callable[[AsyncClientSession], Awaitable[None]] | None = None) -> DealPublic:
+    """`claim`: a write that must succeed in the same transaction (a registration number taken)."""
     async def change(session) -> None:
+        if claim is not None:
+            await claim(session)
         if not await repo.replace(after, before["version"], session):
             raise Conflict(f"deal {before['_id']} changed meanwhile: read it again and reapply your change")
 
@@ -173,7 +180,12 @@ async def register_deal(box: Container, caller: Caller, deal_id: str, body: Deal
                        field="registration_number")
     after = domain.advance(deal, "register", caller.org_id, datetime.now(UTC), registration_number=number,
                            registered_on=registered_on.isoformat())
-    return await _save(box, repo, deal, after, "register")
+    try:
+        return await _save(box, repo, deal, after, "register",
+                           lambda session: repo.claim_registration_number(number, deal_id, session))
+    except DuplicateKeyError as error:
+        raise Conflict(f"registration number {number} is already recorded for another deal",
+                       field="registration_number") from error
 
 
 async def close_deal(box: Container, caller: Caller, deal_id: str, action: domain.Action) -> DealPublic:

@@ -1,5 +1,7 @@
 """Deals through the API: drafted by one party, confirmed by the other, registered; bad input and permissions."""
 
+import asyncio
+import uuid
 from datetime import UTC, datetime
 
 import httpx
@@ -116,3 +118,21 @@ async def test_a_party_that_amended_the_draft_cannot_confirm_its_own_terms(
     signed = await http.post(f"{url}/confirm", headers=firm["headers"])
     assert signed.status_code == 200 and signed.json()["status"] == "signed", signed.text
     assert signed.json()["amount"] == 9000000 and signed.json()["confirmed_by"] == firm["id"]
+
+
+async def test_two_deals_registered_at_once_with_one_number_get_it_once(
+        http: httpx.AsyncClient, registry: str, org, matched) -> None:
+    firm, university = await org("同号企业", "firm"), await org("同号大学", "university")
+    urls = []
+    for _ in range(2):
+        match_id = await matched(firm, university)
+        deal = (await http.post(f"{registry}/v1/deals", headers=firm["headers"], json={
+            "match_id": match_id, "kind": "licence", "amount": 100000, "signed_on": "2026-03-18"})).json()
+        url = f"{registry}/v1/deals/{deal['id']}"
+        assert (await http.post(f"{url}/confirm", headers=university["headers"])).status_code == 200
+        urls.append(url)
+    number = f"2026430102{uuid.uuid4().int % 10**6:06}"
+    answers = await asyncio.gather(*(http.post(f"{url}/register", headers=firm["headers"],
+                                               json={"registration_number": number}) for url in urls))
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    assert "already recorded" in next(a for a in answers if a.status_code == 409).text
