@@ -1,14 +1,26 @@
 """Deals: DealCreate / DealUpdate / DealRegistration in, DealPublic out."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.deals import FINANCING_KINDS, DealCategory, DealKind, DealParty, DealStatus
 
 KIND_HELP = ("technology contracts: development 技术开发, transfer 技术转让, licence 技术许可, consulting 技术咨询, "
              "service 技术服务; financing: loan, equity, guarantee")
+
+
+def in_fen(amount: float) -> float:
+    """The amount to the fen (分): a float's noise (0.1 + 0.2) is rounded away, a fraction of a fen is refused (the
+    ledgers round each group to the fen, the yearly report the year's sum: they would disagree)."""
+    fen = round(amount, 2)
+    if abs(amount - fen) > 1e-6:
+        raise ValueError(f"{amount} is not a whole number of fen (分): give at most two decimals")
+    return fen
+
+
+Yuan = Annotated[float, AfterValidator(in_fen)]
 Amount = Field(gt=0, le=1e12, description="Contract amount in CNY (元), greater than 0", examples=[1200000])
 
 
@@ -25,7 +37,7 @@ class DealCreate(BaseModel):
     meeting_id: str | None = Field(default=None, min_length=1, max_length=100,
                                    description="The summit meeting the deal came from (give this or match_id)")
     kind: DealKind = Field(description=KIND_HELP)
-    amount: float = Amount
+    amount: Yuan = Amount
     signed_on: date = Field(description="Signing date (not in the future)")
     product_id: str | None = Field(default=None, max_length=100,
                                    description="Financing deals only: the financing product granted")
@@ -48,7 +60,7 @@ class DealUpdate(BaseModel):
 
     version: int | None = Field(default=None, ge=1, description="The version you read; 409 if it changed since")
     kind: DealKind | None = Field(default=None, description=KIND_HELP)
-    amount: float | None = Field(default=None, gt=0, le=1e12, description="Contract amount in CNY (元), > 0")
+    amount: Yuan | None = Field(default=None, gt=0, le=1e12, description="Contract amount in CNY (元), > 0")
     signed_on: date | None = None
 
 

@@ -4,8 +4,10 @@ from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
+from pydantic import ValidationError
 
 from services.registry.deals import domain, service
+from services.registry.deals.schemas import DealCreate, DealUpdate
 from services.registry.errors import Conflict, Invalid
 from services.registry.settings import Settings
 
@@ -74,3 +76,17 @@ def test_today_is_the_districts_calendar_day_not_utcs(monkeypatch: pytest.Monkey
     today = service._today(SimpleNamespace(settings=Settings()))  # type: ignore[arg-type]
     assert today == date(2026, 12, 5)
     assert domain.signed_on_problem(date(2026, 12, 5), today) is None
+
+
+@pytest.mark.parametrize(("amount", "stored"), [(100.004, None), (0.001, None), (0.07, 0.07), (0.1 + 0.2, 0.3),
+                                                (100.1, 100.1), (1200000, 1200000), (999999999999.99, 999999999999.99)])
+def test_an_amount_is_a_whole_number_of_fen(amount: float, stored: float | None) -> None:
+    """A ledger rounds each group to the fen and the report the year's sum: 100.004 in January and in February
+    gave 200.00 in the ledger and 200.01 in the yearly report. A float's noise (0.1 + 0.2) is rounded away."""
+    base = {"match_id": "m1", "kind": "licence", "signed_on": "2026-03-18"}
+    for model, body in ((DealCreate, {**base, "amount": amount}), (DealUpdate, {"amount": amount})):
+        if stored is not None:
+            assert model.model_validate(body).amount == stored
+        else:
+            with pytest.raises(ValidationError, match="fen"):
+                model.model_validate(body)
