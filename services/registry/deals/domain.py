@@ -23,6 +23,9 @@ AMENDABLE_FIELDS = ("kind", "amount", "signed_on")
 EVENT_OF: dict[str, str] = {"draft": "deal.drafted", "amend": "deal.amended", "confirm": "deal.signed",
                             "register": "deal.registered", "perform": "deal.performed",
                             "terminate": "deal.terminated"}
+# The deal kind a financing product is granted as (the ledgers count a financing deal by its product);
+# leasing and insurance go with any.
+KIND_OF_PRODUCT = {"ip_pledge_loan": "loan", "credit_loan": "loan", "equity": "equity", "guarantee": "guarantee"}
 REGISTRATION_HINT = ("4-digit year + 6-digit administrative division code + 6-digit serial, "
                      "e.g. 2026430102000123")
 
@@ -47,6 +50,13 @@ def proposer(deal: dict) -> str:
     """The party that set a draft's current terms: its drafter, or whoever amended it last; the other confirms."""
     terms = [h["by"] for h in deal.get("history", []) if h["action"] in ("draft", "amend")]
     return terms[-1] if terms else deal["drafted_by"]
+
+
+def product_problem(kind: str, product_type: str | None) -> str | None:
+    fits = KIND_OF_PRODUCT.get(product_type or "")
+    if fits is None or fits == kind:
+        return None
+    return f"a {product_type} product is granted as a {fits} deal, not as a {kind}"
 
 
 def registration_number_problem(number: str, pattern: str) -> str | None:
@@ -80,6 +90,8 @@ def amend(deal: dict, changes: dict[str, Any], by: str, at: datetime) -> dict | 
     if category_of(kind) != deal["category"]:
         raise Invalid(f"{kind} is not a {deal['category']} deal kind: a {deal['category']} deal stays one "
                       "(terminate it and record a new deal instead)", field="kind")
+    if problem := product_problem(kind, deal.get("product_type")):
+        raise Invalid(problem, field="kind")
     diff = {k: [deal[k], v] for k, v in changes.items() if k in AMENDABLE_FIELDS and v is not None and deal[k] != v}
     if not diff:
         return None

@@ -91,6 +91,8 @@ async def _financing(repo: DealRepository, body: DealCreate, parties: list[dict]
         raise Invalid(f"no financing product {body.product_id}", field="product_id")
     if product.get("org_id") not in {p["org_id"] for p in parties}:
         raise Invalid(f"product {body.product_id} is not offered by a party of this deal", field="product_id")
+    if problem := domain.product_problem(body.kind, product.get("product_type")):
+        raise Invalid(problem, field="product_id")
     return {"product_id": body.product_id, "product_type": product.get("product_type")}
 
 

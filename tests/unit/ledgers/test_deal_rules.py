@@ -90,3 +90,16 @@ def test_an_amount_is_a_whole_number_of_fen(amount: float, stored: float | None)
         else:
             with pytest.raises(ValidationError, match="fen"):
                 model.model_validate(body)
+
+
+def test_a_financing_deal_keeps_to_the_kind_of_its_product() -> None:
+    """The financing ledger and the report's 知识产权质押贷款 figure go by the product: an equity investment made
+    with an IP-pledge-loan product (or a loan amended into one) was counted as an IP-pledge loan."""
+    assert domain.product_problem("equity", "ip_pledge_loan")
+    assert domain.product_problem("loan", "guarantee")
+    assert domain.product_problem("loan", "ip_pledge_loan") is None
+    assert domain.product_problem("guarantee", "insurance") is None, "leasing and insurance go with any kind"
+    pledged = deal("financing", "signed", product_id="p1", product_type="ip_pledge_loan")
+    with pytest.raises(Invalid, match="ip_pledge_loan"):
+        domain.amend(pledged, {"kind": "equity"}, "org_a", NOW)
+    assert domain.amend(deal("financing", "signed", product_type=None), {"kind": "equity"}, "org_a", NOW)
