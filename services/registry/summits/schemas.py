@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.deals import DealKind
 from services.contracts.summits import FollowupOutcome, SlotData, TableData
+from services.registry.deals.schemas import Yuan
 from services.registry.fields import Moment
 
 SUMMIT_EXAMPLE = {
@@ -243,7 +244,7 @@ class DealTerms(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: DealKind
-    amount: float = Field(gt=0, le=1e12, description="Contract amount in CNY (元)")
+    amount: Yuan = Field(gt=0, le=1e12, description="Contract amount in CNY (元), to the fen")
     signed_on: date
     product_id: str | None = Field(default=None, max_length=100, description="Financing deals: the product")
 

@@ -10,6 +10,7 @@ from services.registry.deals import domain, service
 from services.registry.deals.schemas import DealCreate, DealUpdate
 from services.registry.errors import Conflict, Invalid
 from services.registry.settings import Settings
+from services.registry.summits.schemas import DealTerms
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -84,7 +85,9 @@ def test_an_amount_is_a_whole_number_of_fen(amount: float, stored: float | None)
     """A ledger rounds each group to the fen and the report the year's sum: 100.004 in January and in February
     gave 200.00 in the ledger and 200.01 in the yearly report. A float's noise (0.1 + 0.2) is rounded away."""
     base = {"match_id": "m1", "kind": "licence", "signed_on": "2026-03-18"}
-    for model, body in ((DealCreate, {**base, "amount": amount}), (DealUpdate, {"amount": amount})):
+    terms = {"kind": "licence", "signed_on": "2026-03-18", "amount": amount}  # a summit follow-up's signed deal
+    for model, body in ((DealCreate, {**base, "amount": amount}), (DealUpdate, {"amount": amount}),
+                        (DealTerms, terms)):
         if stored is not None:
             assert model.model_validate(body).amount == stored
         else:
