@@ -43,8 +43,12 @@ async def amend(deal_id: str, body: DealUpdate, box: Box, caller: CurrentCaller,
 
 
 @router.post("/{deal_id}/confirm", response_model=DealPublic, summary="The other party confirms: signed")
-async def confirm(deal_id: str, box: Box, caller: CurrentCaller) -> DealPublic:
-    return await service.confirm_deal(box, caller, deal_id)
+async def confirm(deal_id: str, box: Box, caller: CurrentCaller, response: Response,
+                  if_match: IfMatch = None) -> DealPublic:
+    """Send the version whose terms you read (`If-Match`): 409 if the other party amended them since."""
+    deal = await service.confirm_deal(box, caller, deal_id, expected_version(if_match, None))
+    response.headers["ETag"] = etag(deal.version)
+    return deal
 
 
 @router.post("/{deal_id}/register", response_model=DealPublic, summary="Record its 技术合同登记: registered")

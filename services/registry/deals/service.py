@@ -153,10 +153,12 @@ async def list_deals(box: Container, caller: Caller, status: str | None, limit: 
     return DealPage(items=[to_public(d) for d in docs[:limit]], next_cursor=next_cursor)
 
 
-async def confirm_deal(box: Container, caller: Caller, deal_id: str) -> DealPublic:
+async def confirm_deal(box: Container, caller: Caller, deal_id: str, expected: int | None = None) -> DealPublic:
+    """`expected`: the version whose terms the caller read; signing a later one would sign terms it has not seen."""
     repo = DealRepository(box.db)
     deal = await _existing(repo, deal_id)
     _ensure_party(caller, deal, "confirm")
+    ensure_current(expected, deal["version"], f"deal {deal_id}")
     if caller.org_id == domain.proposer(deal):
         other = next(o for o in deal["party_org_ids"] if o != caller.org_id)
         raise Forbidden(f"the other party, organisation {other}, confirms the terms that {caller.org_id} "

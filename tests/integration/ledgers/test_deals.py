@@ -120,6 +120,24 @@ async def test_a_party_that_amended_the_draft_cannot_confirm_its_own_terms(
     assert signed.json()["amount"] == 9000000 and signed.json()["confirmed_by"] == firm["id"]
 
 
+async def test_a_confirmation_names_the_terms_it_read_and_is_refused_once_they_changed(
+        http: httpx.AsyncClient, registry: str, org, matched) -> None:
+    firm, university = await org("读稿企业", "firm"), await org("读稿大学", "university")
+    match_id = await matched(firm, university)
+    drafted = await http.post(f"{registry}/v1/deals", headers=firm["headers"], json={
+        "match_id": match_id, "kind": "licence", "amount": 100000, "signed_on": "2026-03-18"})
+    url, read = f"{registry}/v1/deals/{drafted.json()['id']}", drafted.headers["ETag"]
+    raised = await http.patch(url, headers=firm["headers"], json={"amount": 9000000})
+    assert raised.status_code == 200, raised.text
+
+    stale = await http.post(f"{url}/confirm", headers={**university["headers"], "If-Match": read})
+    assert stale.status_code == 409 and "version" in stale.text, stale.text
+    assert (await http.get(url, headers=university["headers"])).json()["status"] == "draft"
+    signed = await http.post(f"{url}/confirm", headers={**university["headers"], "If-Match": raised.headers["ETag"]})
+    assert signed.status_code == 200 and signed.json()["amount"] == 9000000, signed.text
+    assert signed.headers["ETag"] == f'"{signed.json()["version"]}"'
+
+
 async def test_two_deals_registered_at_once_with_one_number_get_it_once(
         http: httpx.AsyncClient, registry: str, org, matched) -> None:
     firm, university = await org("同号企业", "firm"), await org("同号大学", "university")
