@@ -28,13 +28,33 @@ def meeting_public(doc: dict) -> MeetingPublic:
     return MeetingPublic.model_validate({**doc, "id": doc["_id"], "checked_in": sorted(doc.get("check_ins") or {})})
 
 
+def _kept(meeting: dict | None, now: datetime) -> bool:
+    """A meeting a new schedule leaves where it is: held, missed, or in a slot that has begun."""
+    if meeting is None:
+        return False
+    return meeting["status"] in DONE or (meeting["status"] == "scheduled" and meeting["start"] <= now)
+
+
+def _participant_data(summit: dict, p: dict, kept: int) -> dict:
+    """A participant as the scheduler sees it; meetings kept from earlier count against the cap."""
+    cap = p.get("max_meetings")
+    if kept:
+        cap = max(0, min(cap or summit["max_meetings_per_participant"], summit["max_meetings_per_participant"]) - kept)
+    return {"participant_id": p["_id"], "org_id": p["org_id"], "unavailable_slots": p["unavailable_slots"],
+            "max_meetings": cap}
+
+
 def instance_data(summit: dict, participants: list[dict], accepted: list[dict], stored: dict[str, dict],
                   run: int, final: bool, time_limit_s: float, now: datetime) -> dict:
-    """The scheduling instance: accepted requests not yet held or missed, with their last placement."""
+    """The scheduling instance: the slots still to come and the accepted requests not kept where they are (held,
+    missed or begun), with their last placement."""
     meetings = []
+    kept: dict[str, int] = {}
     for r in accepted:
         m = stored.get(r["_id"])
-        if m is not None and m["status"] in DONE:
+        if _kept(m, now):
+            for pid in (r["from_participant"], r["to_participant"]):
+                kept[pid] = kept.get(pid, 0) + 1
             continue
         placed = m is not None and m["status"] == "scheduled"
         meetings.append({"meeting_id": r["_id"], "a": r["from_participant"], "b": r["to_participant"],
@@ -42,10 +62,8 @@ def instance_data(summit: dict, participants: list[dict], accepted: list[dict], 
                          "previous_table": m["table"] if placed else None})
     return {
         "summit_id": summit["_id"], "run": run, "kind": "final" if final else "preliminary",
-        "slots": summit["slots"], "tables": summit["tables"],
-        "participants": [{"participant_id": p["_id"], "org_id": p["org_id"],
-                          "unavailable_slots": p["unavailable_slots"], "max_meetings": p.get("max_meetings")}
-                         for p in participants],
+        "slots": [s for s in summit["slots"] if s["start"] > now], "tables": summit["tables"],
+        "participants": [_participant_data(summit, p, kept.get(p["_id"], 0)) for p in participants],
         "meetings": meetings, "max_meetings_per_participant": summit["max_meetings_per_participant"],
         "time_limit_s": time_limit_s, "requested_at": now}
 
@@ -58,6 +76,8 @@ async def request_schedule(box: Container, caller: Caller, summit_id: str, final
     accepted = await repo.accepted_requests(summit_id)
     if not accepted:
         raise Conflict("no meeting request has been accepted yet: nothing to schedule")
+    if summit["slots"][-1]["start"] <= now:
+        raise Conflict("the summit's last slot has begun: there is no slot left to schedule into")
     participants = await repo.participants_of(summit_id)
     stored = {m["_id"]: m for m in await repo.meetings_of(summit_id)}
     run = await retrying(lambda: _next_run(box.db, repo, summit_id))

@@ -43,8 +43,9 @@ def summits(draw: st.DrawFn) -> tuple[dict, list[dict], list[dict], dict[str, di
     stored = {}
     for r in accepted:  # some meetings had a placement in an earlier schedule
         if draw(st.booleans()):
-            stored[r["_id"]] = {"status": "scheduled", "slot": draw(st.integers(0, len(slots) - 1)),
-                                "table": draw(st.integers(0, len(tables) - 1))}
+            slot = draw(st.integers(0, len(slots) - 1))
+            stored[r["_id"]] = {"status": "scheduled", "slot": slot, "table": draw(st.integers(0, len(tables) - 1)),
+                                "start": slots[slot].start}
     return summit, people, accepted, stored
 
 
@@ -52,7 +53,8 @@ def summits(draw: st.DrawFn) -> tuple[dict, list[dict], list[dict], dict[str, di
 @given(summits())
 async def test_published_schedules_never_double_book_or_break_availability(case) -> None:
     summit, people, accepted, stored = case
-    data = instance_data(summit, people, accepted, stored, run=1, final=False, time_limit_s=2.0, now=START)
+    data = instance_data(summit, people, accepted, stored, run=1, final=False, time_limit_s=2.0,
+                         now=START - timedelta(days=1))
     published = await schedule_for(new_event("schedule.requested", "sum_p", data, source="/test"))
     assert published is not None
     result = SchedulePublishedData.model_validate(published.data)
