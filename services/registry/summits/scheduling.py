@@ -2,6 +2,7 @@
 schedule it publishes: placements into `summit_meetings`, the summary (objective, bound, gap) on the summit.
 """
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -22,6 +23,9 @@ from services.registry.summits.service import ensure_organiser, is_organiser, lo
 
 log = logging.getLogger("duijie.registry.summits")
 DONE = ("held", "missed")
+MAX_INSTANCE_BYTES = 900_000
+"""Below the broker's 1 MiB message limit: a bigger schedule.requested could never be published, and every event
+committed after it would wait behind it in the outbox."""
 
 
 def meeting_public(doc: dict) -> MeetingPublic:
@@ -35,13 +39,14 @@ def _kept(meeting: dict | None, now: datetime) -> bool:
     return meeting["status"] in DONE or (meeting["status"] == "scheduled" and meeting["start"] <= now)
 
 
-def _participant_data(summit: dict, p: dict, kept: int) -> dict:
-    """A participant as the scheduler sees it; meetings kept from earlier count against the cap."""
+def _participant_data(summit: dict, p: dict, kept: int, meets: bool) -> dict:
+    """A participant as the scheduler sees it; meetings kept from earlier count against the cap. One without a
+    meeting to schedule is only told of the schedule: its availability is left out."""
     cap = p.get("max_meetings")
     if kept:
         cap = max(0, min(cap or summit["max_meetings_per_participant"], summit["max_meetings_per_participant"]) - kept)
-    return {"participant_id": p["_id"], "org_id": p["org_id"], "unavailable_slots": p["unavailable_slots"],
-            "max_meetings": cap}
+    return {"participant_id": p["_id"], "org_id": p["org_id"],
+            "unavailable_slots": p["unavailable_slots"] if meets else [], "max_meetings": cap}
 
 
 def instance_data(summit: dict, participants: list[dict], accepted: list[dict], stored: dict[str, dict],
@@ -60,10 +65,12 @@ def instance_data(summit: dict, participants: list[dict], accepted: list[dict], 
         meetings.append({"meeting_id": r["_id"], "a": r["from_participant"], "b": r["to_participant"],
                          "score": r["score"], "previous_slot": m["slot"] if placed else None,
                          "previous_table": m["table"] if placed else None})
+    meeting = {pid for m in meetings for pid in (m["a"], m["b"])}
     return {
         "summit_id": summit["_id"], "run": run, "kind": "final" if final else "preliminary",
         "slots": [s for s in summit["slots"] if s["start"] > now], "tables": summit["tables"],
-        "participants": [_participant_data(summit, p, kept.get(p["_id"], 0)) for p in participants],
+        "participants": [_participant_data(summit, p, kept.get(p["_id"], 0), p["_id"] in meeting)
+                         for p in participants],
         "meetings": meetings, "max_meetings_per_participant": summit["max_meetings_per_participant"],
         "time_limit_s": time_limit_s, "requested_at": now}
 
@@ -80,10 +87,14 @@ async def request_schedule(box: Container, caller: Caller, summit_id: str, final
         raise Conflict("the summit's last slot has begun: there is no slot left to schedule into")
     participants = await repo.participants_of(summit_id)
     stored = {m["_id"]: m for m in await repo.meetings_of(summit_id)}
-    run = await retrying(lambda: _next_run(box.db, repo, summit_id))
-    data = instance_data(summit, participants, accepted, stored, run, final, time_limit_s, now)
+    data = instance_data(summit, participants, accepted, stored, 1, final, time_limit_s, now)
+    size = len(json.dumps(data, default=str, ensure_ascii=False).encode())
+    if size > MAX_INSTANCE_BYTES:
+        raise Conflict(f"the summit is too large to schedule in one run ({size // 1000} kB of meetings, participants "
+                       f"and slots; at most {MAX_INSTANCE_BYTES // 1000} kB)")
+    data["run"] = await retrying(lambda: _next_run(box.db, repo, summit_id))
     await commit(box, _nothing, [(topics.SUMMITS, "schedule.requested", summit_id, data)])
-    return ScheduleRequested(summit_id=summit_id, run=run, kind=data["kind"], meetings=len(data["meetings"]),
+    return ScheduleRequested(summit_id=summit_id, run=data["run"], kind=data["kind"], meetings=len(data["meetings"]),
                              participants=len(participants))
 
 
