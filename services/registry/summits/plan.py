@@ -45,6 +45,9 @@ def slots_of(sessions: list[Session]) -> list[SlotTime]:
         if sessions[after].start < sessions[before].end:
             raise Invalid(f"overlaps sessions[{before}] ({_when(sessions[before].start)}–"
                           f"{_when(sessions[before].end)})", field=f"sessions[{after}]")
+    count = sum((s.end - s.start) // timedelta(minutes=s.slot_minutes) for s in sessions)
+    if count > MAX_SLOTS:  # counted before they are cut: a session of years would take seconds and gigabytes
+        raise Invalid(f"the sessions make {count} slots; at most {MAX_SLOTS} are supported", field="sessions")
     slots: list[SlotTime] = []
     for i in order:
         s = sessions[i]
@@ -53,8 +56,6 @@ def slots_of(sessions: list[Session]) -> list[SlotTime]:
         while t < s.end:
             slots.append(SlotTime(len(slots), t, t + step))
             t += step
-    if len(slots) > MAX_SLOTS:
-        raise Invalid(f"the sessions make {len(slots)} slots; at most {MAX_SLOTS} are supported", field="sessions")
     return slots
 
 

@@ -67,3 +67,18 @@ def test_request_expiry_and_registration_window() -> None:
     assert error.value.field == "registration_closes"
     with pytest.raises(Invalid):
         plan.check_window(NINE - timedelta(days=9), NINE + timedelta(days=1), slots)
+
+
+def test_too_many_slots_are_refused_before_they_are_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session of 150 years (15-minute slots) is a 422 at once, not seconds of work and gigabytes of slots."""
+    cut = []
+
+    def slot(*args: object) -> plan.SlotTime:
+        cut.append(args)
+        assert len(cut) <= plan.MAX_SLOTS, "cutting slots past the limit"
+        return plan.SlotTime(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plan, "SlotTime", slot)
+    with pytest.raises(Invalid) as error:
+        plan.slots_of([session(0, 150 * 365 * 24, 15)])
+    assert error.value.field == "sessions" and "5256000 slots" in error.value.message and cut == []
