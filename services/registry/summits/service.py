@@ -131,6 +131,9 @@ async def update_summit(box: Container, caller: Caller, summit_id: str, body: Su
     ensure_organiser(caller, current)
     changes = _shape(body, current)
     if "tables" in changes and len(changes["tables"]) < len(current["tables"]):
+        if current.get("schedule_run", 0) > (current.get("schedule") or {}).get("run", 0):
+            raise Conflict("a schedule is being computed for the current tables; remove tables once it is published",
+                           field="tables.count")
         used = {m.get("table") for m in await repo.meetings_of(summit_id) if m["status"] == "scheduled"}
         dropped = {t["id"] for t in current["tables"][len(changes["tables"]):]}
         if used & dropped:
