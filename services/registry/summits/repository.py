@@ -37,8 +37,10 @@ class SummitRepository:
     async def list_summits(self, limit: int) -> list[dict]:
         return await self.summits.find({}).sort("_id", -1).limit(limit).to_list()
 
-    async def replace_summit(self, doc: dict, expected_version: int, session: Session = None) -> bool:
-        result = await self.summits.replace_one({"_id": doc["_id"], "version": expected_version}, doc, session=session)
+    async def update_summit(self, summit_id: str, fields: dict, expected_version: int, session: Session = None) -> bool:
+        """Sets `fields` only: the schedule run and summary, written meanwhile without a new version, stay."""
+        result = await self.summits.update_one({"_id": summit_id, "version": expected_version}, {"$set": fields},
+                                               session=session)
         return result.matched_count == 1
 
     async def next_schedule_run(self, summit_id: str, session: Session = None) -> int:

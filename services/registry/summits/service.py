@@ -138,8 +138,9 @@ async def update_summit(box: Container, caller: Caller, summit_id: str, body: Su
         dropped = {t["id"] for t in current["tables"][len(changes["tables"]):]}
         if used & dropped:
             raise Conflict("a scheduled meeting uses a table you would remove; reschedule first", field="tables.count")
-    doc = {**current, **changes, "version": current["version"] + 1, "updated_at": now}
-    stored = await commit_when(box, lambda s: repo.replace_summit(doc, current["version"], s),
+    fields = {**changes, "version": current["version"] + 1, "updated_at": now}
+    doc = {**current, **fields}
+    stored = await commit_when(box, lambda s: repo.update_summit(summit_id, fields, current["version"], s),
                                [(topics.SUMMITS, "summit.updated", summit_id, event_data(doc))])
     if not stored:
         raise Conflict(f"summit {summit_id} changed meanwhile; read it again and retry")

@@ -1,11 +1,20 @@
 """Bad summits are refused with a 422 naming the problem; only organisers create them; a late registration
 and a reschedule keep the meetings already placed where they were."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from services.registry.auth import Caller
+from services.registry.container import Container
+from services.registry.db import retrying
+from services.registry.outbox import Relay
+from services.registry.settings import Settings
+from services.registry.summits import service
+from services.registry.summits.repository import SummitRepository
+from services.registry.summits.scheduling import _next_run
+from services.registry.summits.schemas import SummitUpdate
 from tests.integration.summits.conftest import people, summit_body
 from tests.integration.summits.test_summit_day import schedule_of
 from tests.support.api import bearer, eventually, register_org
@@ -102,3 +111,24 @@ async def test_a_late_registration_is_scheduled_without_moving_earlier_meetings(
     after = {m["id"]: (m["slot"], m["table"]) for m in second["items"]}
     assert newcomer in after and second["schedule"]["scheduled"] == 4
     assert second["schedule"]["moved"] == 0 and {i: after[i] for i in before} == before, "nobody was moved"
+
+
+async def test_a_change_keeps_a_schedule_run_asked_for_meanwhile(http: httpx.AsyncClient, registry: str,
+                                                                organiser: dict, summit: dict, registry_db,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The organiser renames the venue while asking for a schedule: the run counted between the change's read and
+    its write stays counted (else the next request reused the run, and its schedule was never stored)."""
+    box = Container(Settings(), registry_db, None, Relay(registry_db, None, "", 1, 1.0))  # type: ignore[arg-type]
+    read = SummitRepository.summit
+
+    async def read_then_schedule(repo: SummitRepository, summit_id: str) -> dict | None:
+        doc = await read(repo, summit_id)
+        await retrying(lambda: _next_run(registry_db, repo, summit_id))  # POST .../schedule, meanwhile
+        return doc
+
+    monkeypatch.setattr(SummitRepository, "summit", read_then_schedule)
+    owner = Caller(org_id=organiser["id"], role="organiser", key_id="test")
+    await service.update_summit(box, owner, summit["id"], SummitUpdate(venue="C1 厅"), datetime.now(UTC))
+    monkeypatch.undo()
+    stored = (await http.get(f"{registry}/v1/summits/{summit['id']}", headers=organiser["headers"])).json()
+    assert (stored["venue"], stored["schedule_run"]) == ("C1 厅", 1)
