@@ -16,6 +16,11 @@ outbox is still read at every poll, after a failure and after a burst larger tha
 other replicas are found by those reads. So one replica's events keep their order, as before; an event committed
 through another replica may now go out after a later one committed here (consumers keep the newest version of an
 aggregate, and the reads' `_id` order across replicas was never commit order either).
+
+A row no broker will ever take (larger than the producer's or the broker's message limit, or for a topic name the
+broker refuses) would be retried forever and hold up every event committed after it, platform-wide. Such a row is
+parked instead: moved to `outbox_parked` with the error, logged, and counted (`registry_outbox_parked_total`); the
+rows after it go out in order.
 """
 
 import asyncio
@@ -25,8 +30,10 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 
+from aiokafka.errors import InvalidTopicError, MessageSizeTooLargeError, RecordListTooLargeError
 from bson import ObjectId
 from faststream.kafka import KafkaBroker
+from prometheus_client import Counter
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -36,6 +43,9 @@ from services.contracts.wire import encode, record_headers
 from services.registry.db import Database, only_duplicates
 
 log = logging.getLogger("duijie.registry.outbox")
+# What no retry can publish: raised by the producer before sending, or answered by the broker.
+UNPUBLISHABLE = (MessageSizeTooLargeError, RecordListTooLargeError, InvalidTopicError)
+PARKED = Counter("registry_outbox_parked_total", "Outbox rows no broker would take, moved to outbox_parked", ["topic"])
 
 
 def _row(topic: str, event: Envelope) -> dict:
@@ -133,27 +143,59 @@ class Relay:
     async def _publish(self, rows: list[dict]) -> int:
         """Hands the rows to the producer in order, then waits for their acknowledgements; the acknowledged prefix
         is left out of later reads. After a failure the relay reads the outbox again before trusting hand-overs."""
-        acks = []
+        acks: list[asyncio.Future] = []
         try:
             for row in rows:
-                acks.append(await self.broker.publish(
-                    row["value"], named(row["topic"], self.prefix), key=row["key"].encode(),
-                    headers=record_headers(row["type"], row["event_id"]), no_confirm=True))
+                acks.append(await self._hand_over(row))
         finally:
             outcomes = await asyncio.gather(*acks, return_exceptions=True)
-            sent = next((i for i, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)),
+            sent = next((i for i, outcome in enumerate(outcomes)
+                         if isinstance(outcome, BaseException) and not isinstance(outcome, UNPUBLISHABLE)),
                         len(outcomes))
-            if sent:
+            unpublishable = [(row, outcome) for row, outcome in zip(rows[:sent], outcomes, strict=False)
+                             if isinstance(outcome, UNPUBLISHABLE)]
+            if unpublishable:
+                await self._park(unpublishable)
+            if sent > len(unpublishable):
                 if not self._unlogged:
                     self._log_due = time.monotonic() + self.log_seconds
-                self._unlogged.update((row["_id"], row) for row in rows[:sent])
-                self.published += sent
+                parked = {row["_id"] for row, _ in unpublishable}
+                self._unlogged.update((row["_id"], row) for row in rows[:sent] if row["_id"] not in parked)
+                self.published += sent - len(unpublishable)
             if sent < len(rows):
                 self._caught_up = False
                 self._committed.clear()
         if sent < len(outcomes):
             raise outcomes[sent]  # type: ignore[misc]
         return sent
+
+    async def _hand_over(self, row: dict) -> asyncio.Future:
+        """The row handed to the producer: the future of its acknowledgement, or one failed already when the producer
+        refused it (too large)."""
+        try:
+            return await self.broker.publish(
+                row["value"], named(row["topic"], self.prefix), key=row["key"].encode(),
+                headers=record_headers(row["type"], row["event_id"]), no_confirm=True)
+        except UNPUBLISHABLE as error:
+            refused = asyncio.get_running_loop().create_future()
+            refused.set_exception(error)
+            return refused
+
+    async def _park(self, rows: list[tuple[dict, BaseException]]) -> None:
+        """Moves rows no broker will take out of the way, to `outbox_parked`, each with its error."""
+        at = datetime.now(UTC)
+        for row, error in rows:
+            log.error("outbox relay: event %s (%s, %d bytes) cannot be published and is parked in outbox_parked: "
+                      "%s", row["event_id"], row["type"], len(row["value"]), error)
+            PARKED.labels(row["topic"]).inc()
+        try:
+            await self.db["outbox_parked"].insert_many(
+                [{**row, "error": f"{type(error).__name__}: {error}"[:1000], "parked_at": at} for row, error in rows],
+                ordered=False)
+        except BulkWriteError as error:  # parked by an earlier attempt that crashed before the delete
+            if only_duplicates(error) is None:
+                raise
+        await self.db["outbox"].delete_many({"_id": {"$in": [row["_id"] for row, _ in rows]}})
 
     def _unsent(self) -> dict:
         if not self._unlogged:

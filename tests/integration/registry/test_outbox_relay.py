@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError
 
 from deploy.stack import Stack
+from services.contracts.broker import kafka_broker
 from services.contracts.envelope import new_event
 from services.registry import outbox
 from services.registry.db import Database
@@ -33,10 +35,14 @@ class RecordingBroker:
         self.held = 0
         self.failures = 0
         self.on_publish: Callable[[], None] | None = None
+        self.too_large: set[bytes] = set()  # keys the producer refuses before sending
+        self.refused: set[bytes] = set()  # keys the broker answers MESSAGE_SIZE_TOO_LARGE for
 
     async def publish(self, value: bytes, topic: str, *, key: bytes, headers: dict, no_confirm: bool) -> object:
         if self.on_publish is not None:
             self.on_publish()
+        if key in self.too_large:
+            raise MessageSizeTooLargeError(f"the message is {len(value)} bytes")
         if self.hold is not None:
             self.held += 1
             await self.hold.wait()
@@ -44,6 +50,9 @@ class RecordingBroker:
         if self.failures:
             self.failures -= 1
             done.set_exception(ConnectionError("broker unavailable"))
+            return done
+        if key in self.refused:
+            done.set_exception(MessageSizeTooLargeError())
             return done
         self.published.append((topic, key))
         done.set_result(None)
@@ -227,6 +236,40 @@ async def test_a_row_handed_over_after_a_read_found_it_is_not_published_again(db
     relay.committed([await record(db, "need_2")])
     assert await relay.publish_committed() == 1
     assert [key for _, key in broker.published] == [b"need_1", b"need_2"]
+
+
+async def test_a_row_no_broker_takes_is_parked_and_the_rows_after_it_go_out_in_order(db: Database) -> None:
+    broker = RecordingBroker()
+    broker.too_large, broker.refused = {b"need_2"}, {b"need_4"}
+    relay = Relay(db, broker, "", batch=50, poll_seconds=10.0, log_seconds=0.0)  # type: ignore[arg-type]
+    for i in range(1, 6):
+        await record(db, f"need_{i}")
+    assert await relay.publish_pending() == 5
+    await relay.log_published()
+    assert [key for _, key in broker.published] == [b"need_1", b"need_3", b"need_5"]
+    assert await rows(db, "outbox") == [] and await rows(db, "outbox_sent") == ["need_1", "need_3", "need_5"]
+    parked = await db["outbox_parked"].find({}).sort("_id", 1).to_list()
+    assert [row["key"] for row in parked] == ["need_2", "need_4"]
+    assert all(row["error"].startswith("MessageSizeTooLargeError") for row in parked)
+    assert relay.published == 3
+
+
+async def test_an_event_over_the_brokers_limit_holds_up_nothing_on_the_real_broker(db: Database, stack: Stack) -> None:
+    broker = kafka_broker(stack.bootstrap, "relay-test")
+    await broker.start()
+    try:
+        relay = Relay(db, broker, f"relay{uuid.uuid4().hex[:6]}.", batch=50, poll_seconds=10.0, log_seconds=0.0)
+        await record(db, "need_small")
+        async with db.transaction() as session:
+            huge = new_event("need.created", "need_huge", {"id": "need_huge", "text": "x" * 2_000_000}, source="/t")
+            await outbox.record(db, session, "registry.needs.v1", huge)
+        await record(db, "need_after")
+        assert await relay.publish_pending() == 3
+        await relay.log_published()
+    finally:
+        await broker.stop()
+    assert await rows(db, "outbox_sent") == ["need_small", "need_after"]
+    assert await rows(db, "outbox_parked") == ["need_huge"] and await rows(db, "outbox") == []
 
 
 async def _failed(broker: RecordingBroker) -> bool:
