@@ -14,7 +14,9 @@ def budget_fit(budget_min: float | None, budget_max: float | None, price_min: fl
     price = money_range(price_min, price_max)
     if budget_max is None or asking <= budget_max:
         return component("budget", 1.0, f"报价 {price} 在预算 {money_range(budget_min, budget_max)} 内")
-    overrun = (asking - budget_max) / budget_max if budget_max > 0 else float("inf")
+    if budget_max <= 0:  # no money at all: any price is out of reach (there is no share to say it by)
+        return component("budget", 0.0, f"报价 {price} 超出预算上限 {money(budget_max)}")
+    overrun = (asking - budget_max) / budget_max
     score = max(0.0, 1.0 - overrun / tolerance) if tolerance > 0 else 0.0
     return component("budget", score, f"报价 {price} 超出预算上限 {money(budget_max)} {overrun:.0%}")
 

@@ -55,6 +55,8 @@ def test_budget_fit_penalises_overrun_and_tolerance_tightens_it() -> None:
     _in_range(over)
     assert over.score == pytest.approx(0.5) and "超出预算上限 50万元" in over.explanation
     assert budget_fit(None, 50e4, 75e4, None, tolerance=0.5).score == 0.0
+    nothing = budget_fit(None, 0.0, 75e4, None)
+    assert nothing.score == 0.0 and "inf" not in nothing.explanation and "%" not in nothing.explanation
     assert budget_fit(None, None, 75e4, None) is None
 
 
