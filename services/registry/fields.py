@@ -52,8 +52,12 @@ CreditCode = Annotated[str, BeforeValidator(_upper_stripped), AfterValidator(_cr
 IndustryCode = Annotated[str, BeforeValidator(_upper_stripped), AfterValidator(_industry_code),
                          Field(description="GB/T 4754-2017 code: section letter + up to 4 digits", examples=["C3911"])]
 IndustryCodes = Annotated[list[IndustryCode], Field(max_length=20, description="GB/T 4754-2017 industry codes")]
-Region = Annotated[str, Field(min_length=1, max_length=64,
+# A line of text a person types: no control characters (a name with one broke the ledgers' XLSX for everyone).
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+Region = Annotated[str, Field(min_length=1, max_length=64, pattern=ONE_LINE,
                               description="Administrative division code (e.g. 430121) or name")]
+OrgName = Annotated[str, Field(min_length=1, max_length=200, pattern=ONE_LINE,
+                               description="Registered name, e.g. 湖南农业大学")]
 Money = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False,
                                 description="CNY (元), a finite amount of at most 1e12")]
 

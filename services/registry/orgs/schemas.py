@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.catalogue import OrgKind, QualificationHeld
-from services.registry.fields import CreditCode, IndustryCodes, QualificationIn, Region
+from services.registry.fields import CreditCode, IndustryCodes, OrgName, QualificationIn, Region
 
 FinancierType = Literal["bank", "venture_capital", "guarantee", "insurer"]
 REVENUE_BANDS = "0: under 2 M CNY, 1: 2–20 M, 2: 20–100 M, 3: 100–400 M, 4: 400 M–2 B, 5: 2 B or more"
@@ -22,7 +22,7 @@ FIRM_EXAMPLE = {
 class OrgFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, description="Registered name, e.g. 湖南农业大学")
+    name: OrgName
     credit_code: CreditCode | None = None
     region: Region | None = None
     industry_codes: IndustryCodes = []
@@ -68,7 +68,7 @@ class OrgUpdate(BaseModel):
     ]})
 
     version: int | None = Field(default=None, ge=1, description="The version you read; 409 if it changed since")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: OrgName | None = None
     credit_code: CreditCode | None = None
     region: Region | None = None
     industry_codes: IndustryCodes | None = None

@@ -15,6 +15,7 @@ from services.registry.errors import Invalid, Unauthorized
 from services.registry.identifiers import industry_code_problem, patent_number_problem
 from services.registry.matches.service import after_cursor, cursor_of
 from services.registry.needs.kind import NEED
+from services.registry.orgs.schemas import OrgCreate, OrgUpdate
 from services.registry.products.kind import PRODUCT
 from services.registry.results.kind import RESULT
 from services.registry.summits.schemas import DealTerms, ParticipantCreate, SessionIn, SummitCreate, SummitUpdate
@@ -111,3 +112,13 @@ def test_codes_are_written_in_ascii_digits() -> None:
     assert industry_code_problem("C3911") is None and industry_code_problem("C３９１１")
     assert patent_number_problem("CN202310123456.6", None) is None
     assert patent_number_problem("CN２０２３10123456.6", None)
+
+
+@pytest.mark.parametrize("field,value", [("name", "坏\u0001名"), ("name", "两行\n名称"), ("region", "4301\x7f")])
+def test_an_organisations_name_and_region_are_one_line_without_control_characters(field: str, value: str) -> None:
+    """Such a name broke the ledgers' XLSX export for every organiser (openpyxl refuses the whole workbook)."""
+    with pytest.raises(ValidationError, match=field):
+        OrgCreate.model_validate({"name": "正常名称", "kind": "firm", field: value})
+    with pytest.raises(ValidationError, match=field):
+        OrgUpdate.model_validate({field: value})
+    assert OrgCreate.model_validate({"name": "湖南农业大学 (HUNAU)", "kind": "university", "region": "长沙市"})
