@@ -4,10 +4,13 @@ passes without that (the no-shows are recorded). A held meeting schedules its fo
 
 from datetime import datetime, timedelta
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from services.contracts import topics
 from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from services.registry.events import commit
 from services.registry.summits.followups import prompts_for
 from services.registry.summits.repository import SummitRepository
 from services.registry.summits.scheduling import meeting_public
@@ -54,20 +57,22 @@ async def check_in(box: Container, caller: Caller, summit_id: str, meeting_id: s
                        f"({meeting['start'].isoformat()})")
     if who in (meeting.get("check_ins") or {}):
         return meeting_public(meeting)  # checking in twice changes nothing
-    checked = {**(meeting.get("check_ins") or {}), who: now}
-    held = set(checked) >= set(meeting["participant_ids"])
     org_of = dict(zip(meeting["participant_ids"], meeting["org_ids"], strict=True))
     event = {"summit_id": summit_id, "meeting_id": meeting_id, "participant_id": who, "org_id": org_of[who],
-             "participant_org_ids": meeting["org_ids"], "held": held, "at": now}
+             "participant_org_ids": meeting["org_ids"], "at": now}
 
-    async def change(session: object) -> bool:
-        await repo.check_in(meeting_id, who, now, session)  # type: ignore[arg-type]
-        if held and meeting["status"] == "scheduled":
-            await repo.mark(meeting_id, "scheduled", {"status": "held", "held_at": now}, session)  # type: ignore[arg-type]
-            await repo.add_followups(prompts_for(meeting, meeting["end"]), session)  # type: ignore[arg-type]
-        return True
+    async def change(session: AsyncClientSession) -> bool:
+        """Whether the meeting is held, judged on the document as this check-in left it: the other side may have
+        checked in since the meeting was read (judged on that read, two check-ins at once each saw the other
+        missing, and the meeting was recorded as missed with nobody absent)."""
+        after = await repo.check_in(meeting_id, who, now, session)
+        held = set((after or {}).get("check_ins") or {}) >= set(meeting["participant_ids"])
+        if held and await repo.mark(meeting_id, "scheduled", {"status": "held", "held_at": now}, session):
+            await repo.add_followups(prompts_for(meeting, meeting["end"]), session)
+        return held
 
-    await commit_when(box, change, [(topics.SUMMITS, "meeting.checked_in", summit_id, event)])
+    await commit(box, change, lambda held: [(topics.SUMMITS, "meeting.checked_in", summit_id,
+                                             {**event, "held": held})])
     return meeting_public(await repo.meeting(summit_id, meeting_id) or meeting)
 
 
