@@ -56,3 +56,18 @@ def test_kubernetes_manifests_parse_and_probe_every_service() -> None:
     for d in deployments.values():
         container = d["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def kubernetes_deployments() -> dict[str, dict]:
+    docs = yaml.safe_load_all((REPO / "deploy/k8s/duijie.yaml").read_text())
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+
+
+def test_matching_runs_as_one_member_of_its_consumer_group() -> None:
+    """Matching's index is in memory and fed by its group's share of the partitions: two replicas (or the old and
+    the new pod of a rolling update) would each index only some of the postings and miss the others' matches
+    (with two replicas on the embedded stack, the demo district's 8 postings were indexed 3 and 5, and its needs
+    got 4 matches instead of 6)."""
+    matching = kubernetes_deployments()["matching"]["spec"]
+    assert matching["replicas"] == 1
+    assert matching["strategy"]["type"] == "Recreate"
