@@ -71,3 +71,12 @@ def test_matching_runs_as_one_member_of_its_consumer_group() -> None:
     matching = kubernetes_deployments()["matching"]["spec"]
     assert matching["replicas"] == 1
     assert matching["strategy"]["type"] == "Recreate"
+
+
+def test_the_brokers_log_is_kept_on_its_volume() -> None:
+    """apache/kafka writes its log to /tmp/kraft-combined-logs unless KAFKA_LOG_DIRS says otherwise: a volume
+    mounted anywhere else keeps nothing, and recreating the container (an image update, `down` and `up`) loses
+    the events no consumer had taken yet and every group's offsets."""
+    kafka = SERVICES["kafka"]
+    mounts = {volume.split(":")[1] for volume in kafka["volumes"] if volume.split(":")[0] in COMPOSE["volumes"]}
+    assert kafka["environment"].get("KAFKA_LOG_DIRS") in mounts
