@@ -1,5 +1,6 @@
 """docker-compose.yml cannot run here (no Docker engine), so its wiring is checked structurally."""
 
+import json
 from pathlib import Path
 
 import yaml
@@ -80,3 +81,26 @@ def test_the_brokers_log_is_kept_on_its_volume() -> None:
     kafka = SERVICES["kafka"]
     mounts = {volume.split(":")[1] for volume in kafka["volumes"] if volume.split(":")[0] in COMPOSE["volumes"]}
     assert kafka["environment"].get("KAFKA_LOG_DIRS") in mounts
+
+
+def commands() -> dict[str, list[str]]:
+    """Each way the services are started: compose's and Kubernetes' commands, and the image's own."""
+    found = {f"compose {name}": SERVICES[name]["command"] for name in ("registry", "matching", "notify")}
+    for name, deployment in kubernetes_deployments().items():
+        found[f"k8s {name}"] = deployment["spec"]["template"]["spec"]["containers"][0]["command"]
+    cmd = next(line for line in (REPO / "deploy/Dockerfile").read_text().splitlines() if line.startswith("CMD"))
+    found["Dockerfile"] = json.loads(cmd.removeprefix("CMD"))
+    return found
+
+
+def test_every_service_stops_within_its_grace_period_with_streams_open() -> None:
+    """uvicorn waits for open requests without limit unless told otherwise: with one SSE client on notify, a
+    SIGTERM left it "Waiting for connections to close" until the container was killed (after 10 s in compose,
+    30 s in Kubernetes), so its shutdown never ran and the deliveries under way were sent again elsewhere."""
+    for where, command in commands().items():
+        assert "--timeout-graceful-shutdown" in command, where
+        drain = float(command[command.index("--timeout-graceful-shutdown") + 1])
+        grace = NotifySettings().shutdown_grace_seconds
+        if where.startswith("compose"):
+            period = SERVICES[where.split()[1]]["stop_grace_period"]
+            assert float(period.removesuffix("s")) >= 2 * (drain + grace), where
