@@ -104,3 +104,15 @@ def test_every_service_stops_within_its_grace_period_with_streams_open() -> None
         if where.startswith("compose"):
             period = SERVICES[where.split()[1]]["stop_grace_period"]
             assert float(period.removesuffix("s")) >= 2 * (drain + grace), where
+
+
+def test_kubernetes_keys_come_from_the_operators_secret_not_the_manifest() -> None:
+    """The manifest held a Secret with DUIJIE_ADMIN_KEY `change-me`: applied as shipped, anyone who read the
+    repository was the registry's admin. The keys come from a Secret the operator makes; the pods wait for it."""
+    docs = list(yaml.safe_load_all((REPO / "deploy/k8s/duijie.yaml").read_text()))
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    assert not {"DUIJIE_ADMIN_KEY", "DUIJIE_INTERNAL_KEY"} & set(config)
+    for deployment in kubernetes_deployments().values():
+        sources = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+        assert {"secretRef": {"name": "duijie-secrets"}} in sources
