@@ -13,8 +13,11 @@ CHROMIUM := /usr/bin/chromium
 
 all: test
 
+# A venv that fails half-way (Debian's python3.x without python3.x-venv has no ensurepip) leaves bin/python behind,
+# which make would take as done: it is removed, so the next run makes it again.
 $(PY):
-	@py=$$(deploy/find_python.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
+	@py=$$(deploy/find_python.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV) || { rm -rf $(VENV); \
+	echo "could not make $(VENV) with $$py (on Debian or Ubuntu: apt install python3.X-venv for its version)" >&2; exit 1; }
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
