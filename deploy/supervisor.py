@@ -9,6 +9,7 @@ Ctrl-C or SIGTERM stops every child. A child that dies stops the stack with a no
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +18,14 @@ import httpx
 
 from deploy import seed
 from deploy.stack import Stack, ports_from_env
+
+
+def admin_key_shown(var: Path) -> str:
+    """The admin key the services were given: DUIJIE_ADMIN_KEY when set (a key kept in var/ from a run without
+    it is then not the admin's), else the one kept in var/admin_key (`deploy.stack.secret_in`)."""
+    if os.environ.get("DUIJIE_ADMIN_KEY") or not (var / "admin_key").exists():
+        return "(from DUIJIE_ADMIN_KEY)"
+    return (var / "admin_key").read_text().strip()
 
 
 async def run(var: Path, free_ports: bool, seed_demo: bool = True) -> int:
@@ -39,7 +48,7 @@ async def run(var: Path, free_ports: bool, seed_demo: bool = True) -> int:
         else:
             if keys:
                 print(f"seeded the demo district (隆平现代产业园): organisations' API keys in {keys}", flush=True)
-    admin_key = (var / "admin_key").read_text().strip() if (var / "admin_key").exists() else "(from DUIJIE_ADMIN_KEY)"
+    admin_key = admin_key_shown(var)
     print(f"""
 Duijie is up.
   registry  {stack.url('registry')}   (OpenAPI: {stack.url('registry')}/docs)
