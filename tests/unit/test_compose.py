@@ -116,3 +116,11 @@ def test_kubernetes_keys_come_from_the_operators_secret_not_the_manifest() -> No
     for deployment in kubernetes_deployments().values():
         sources = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
         assert {"secretRef": {"name": "duijie-secrets"}} in sources
+
+
+def test_every_container_comes_back_after_a_crash_or_a_reboot() -> None:
+    """Compose restarts nothing unless told: a service that exited (matching gives up after 60 s without the
+    registry's catalogue, a process killed for memory) or a host that rebooted left that part of the platform down,
+    where Kubernetes restarts the pod."""
+    for name, service in SERVICES.items():
+        assert service.get("restart") in ("always", "unless-stopped"), name
