@@ -19,8 +19,15 @@ everything else flat. Over 60 s eight cost about as much as four: 4.0 ms a need 
 2026-12-04, and 4.0 against 3.8-4.0 in three on 2026-12-05. Sixteen start higher, since every fetch names all of a
 consumer's partitions: 4.8 ms a need in the first 10 s, 5.6 over 300 s.
 
-Compose's Kafka creates the topics it is asked for with six partitions (`KAFKA_NUM_PARTITIONS`).
+Compose's Kafka creates the topics it is asked for with six partitions (`KAFKA_NUM_PARTITIONS`). A broker with
+automatic creation off (common in production) needs them made first: `python -m deploy.topics` does that against
+`DUIJIE_KAFKA_BOOTSTRAP`, with `DUIJIE_TOPIC_PREFIX`, and leaves topics that exist as they are; the Kubernetes
+manifest runs it as each pod's init container.
 """
+
+import argparse
+import asyncio
+import os
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -30,7 +37,8 @@ TOPIC_PARTITIONS = 8
 TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another client named the topic first
 
 
-async def create_topics(bootstrap: str, prefix: str = "", partitions: int = TOPIC_PARTITIONS) -> list[str]:
+async def create_topics(bootstrap: str, prefix: str = "", partitions: int = TOPIC_PARTITIONS,
+                        replication_factor: int = 1) -> list[str]:
     """Creates each of the platform's topics (`topics.ALL`, with the deployment's prefix) the broker does not have
     yet; returns the names it created. Topics that exist keep their partitions and records (the broker answers
     TOPIC_ALREADY_EXISTS for them)."""
@@ -38,10 +46,29 @@ async def create_topics(bootstrap: str, prefix: str = "", partitions: int = TOPI
     await admin.start()
     try:
         response = await admin.create_topics([NewTopic(topics.named(t, prefix), num_partitions=partitions,
-                                                       replication_factor=1) for t in topics.ALL])
+                                                       replication_factor=replication_factor) for t in topics.ALL])
     finally:
         await admin.close()
     failed = [(name, code) for name, code, *_ in response.topic_errors if code not in (0, TOPIC_ALREADY_EXISTS)]
     if failed:
         raise RuntimeError(f"the broker refused to create topics: {failed}")
     return [name for name, code, *_ in response.topic_errors if code == 0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    env = os.environ
+    parser = argparse.ArgumentParser(description="Create the platform's Kafka topics the broker does not have yet.")
+    parser.add_argument("--bootstrap", default=env.get("DUIJIE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    parser.add_argument("--prefix", default=env.get("DUIJIE_TOPIC_PREFIX", ""))
+    parser.add_argument("--partitions", type=int, default=int(env.get("DUIJIE_TOPIC_PARTITIONS", "6")))
+    parser.add_argument("--replication-factor", type=int,
+                        default=int(env.get("DUIJIE_TOPIC_REPLICATION_FACTOR", "1")))
+    args = parser.parse_args(argv)
+    created = asyncio.run(create_topics(args.bootstrap, args.prefix, args.partitions, args.replication_factor))
+    print(f"created {len(created)} topics{': ' + ', '.join(created) if created else ''}; "
+          f"the others of {len(topics.ALL)} existed already")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -135,3 +135,16 @@ def test_kubernetes_waits_for_start_up_before_checking_liveness() -> None:
         startup = container["startupProbe"]
         assert startup["httpGet"] == container["livenessProbe"]["httpGet"], name
         assert startup["periodSeconds"] * startup["failureThreshold"] >= 300, name
+
+
+def test_kubernetes_makes_the_topics_before_the_services_start() -> None:
+    """Nothing made the topics on Kubernetes, where brokers often do not create them on first use: the services
+    then failed to publish and consume. Each pod first runs `python -m deploy.topics`, which keeps existing topics."""
+    docs = list(yaml.safe_load_all((REPO / "deploy/k8s/duijie.yaml").read_text()))
+    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    assert int(config["DUIJIE_TOPIC_PARTITIONS"]) >= 1 and int(config["DUIJIE_TOPIC_REPLICATION_FACTOR"]) >= 1
+    for name, deployment in kubernetes_deployments().items():
+        [init] = deployment["spec"]["template"]["spec"]["initContainers"]
+        assert init["command"] == ["python", "-m", "deploy.topics"], name
+        assert init["image"] == deployment["spec"]["template"]["spec"]["containers"][0]["image"], name
+        assert {"configMapRef": {"name": "duijie-config"}} in init["envFrom"], name
