@@ -24,6 +24,7 @@ class SummitRepository:
         self.requests = db["summit_requests"]
         self.meetings = db["summit_meetings"]
         self.followups = db["summit_followups"]
+        self.pairs = db["summit_pairs"]  # one document per two people who asked to meet (`claim_pair`)
         self.matches = db["matches"]
         self.orgs = db["orgs"]
 
@@ -82,10 +83,18 @@ class SummitRepository:
     async def request(self, summit_id: str, request_id: str) -> dict | None:
         return await self.requests.find_one({"_id": request_id, "summit_id": summit_id})
 
-    async def live_request_between(self, summit_id: str, a: str, b: str) -> dict | None:
+    async def live_request_between(self, summit_id: str, a: str, b: str, session: Session = None) -> dict | None:
         return await self.requests.find_one({"summit_id": summit_id, "status": {"$in": list(LIVE_REQUEST)},
                                              "$or": [{"from_participant": a, "to_participant": b},
-                                                     {"from_participant": b, "to_participant": a}]})
+                                                     {"from_participant": b, "to_participant": a}]},
+                                            session=session)
+
+    async def claim_pair(self, summit_id: str, a: str, b: str, session: AsyncClientSession) -> None:
+        """Writes the pair's one document in the caller's transaction: two transactions making a request between
+        the same two people (either way round) write the same document, so on MongoDB one of them conflicts and
+        is retried, and then reads the other's request."""
+        pair = ":".join((summit_id, *sorted((a, b))))
+        await self.pairs.update_one({"_id": pair}, {"$inc": {"requests": 1}}, upsert=True, session=session)
 
     async def requests_of(self, summit_id: str, org_id: str | None, status: str | None) -> list[dict]:
         query: dict[str, Any] = {"summit_id": summit_id}

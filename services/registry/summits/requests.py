@@ -5,6 +5,7 @@ expired when the receiver lets them lie (both sides are told, and the organiser 
 from datetime import datetime, timedelta
 
 from bson import ObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.contracts import topics
 from services.registry.auth import Caller
@@ -90,8 +91,6 @@ async def request_meeting(box: Container, caller: Caller, summit_id: str, body: 
         raise Invalid(f"{body.to_participant} is not registered for this summit", field="to_participant")
     if receiver["org_id"] == sender["org_id"]:
         raise Invalid("a meeting request goes to another organisation's participant", field="to_participant")
-    if await repo.live_request_between(summit_id, sender["_id"], receiver["_id"]):
-        raise Conflict("a pending or accepted request between these two participants exists already")
     score, match_id = await _score(repo, MatchRepository(box.db), body.match_id, sender["org_id"], receiver["org_id"])
     request_id = f"mr_{ObjectId()}"
     doc = {"_id": request_id, "summit_id": summit_id, "from_participant": sender["_id"],
@@ -100,8 +99,15 @@ async def request_meeting(box: Container, caller: Caller, summit_id: str, body: 
            "match_id": match_id, "message": body.message, "status": "pending", "created_at": now,
            "expires_at": now + timedelta(seconds=summit["request_expiry_seconds"]), "decided_at": None}
 
-    await commit(box, lambda s: repo.add_request(doc, s),
-                 [(topics.SUMMITS, "meeting.requested", summit_id, event_data(doc))])
+    async def add(session: AsyncClientSession) -> None:
+        """Checked inside the transaction: checked before it, two requests between the same two people sent at
+        once (A to B and B to A) both found none and both were made, and accepted became two meetings."""
+        await repo.claim_pair(summit_id, sender["_id"], receiver["_id"], session)
+        if await repo.live_request_between(summit_id, sender["_id"], receiver["_id"], session):
+            raise Conflict("a pending or accepted request between these two participants exists already")
+        await repo.add_request(doc, session)
+
+    await commit(box, add, [(topics.SUMMITS, "meeting.requested", summit_id, event_data(doc))])
     return to_public(doc)
 
 
