@@ -74,7 +74,9 @@ class MatchOutbox:
         self._pending.extend(records)
 
     async def send(self) -> None:
-        """Everything pending now; what is added while this send is in flight waits for the next one."""
+        """Everything pending now; what is added while this send is in flight waits for the next one. Sends may
+        overlap (the postings lane's and the quiet lane's): each forgets only the records it sent."""
         records = list(self._pending)
         await self._producer.publish(self._topic, records)
-        del self._pending[:len(records)]
+        sent = {id(record) for record in records}
+        self._pending = [record for record in self._pending if id(record) not in sent]

@@ -93,3 +93,43 @@ def test_a_needs_match_events_are_keyed_by_match_and_placed_by_the_need_retracti
     assert len(match_ids) == 2
     assert {record.key for record in proposed} == {record.key for record in retracted} == match_ids
     assert {record.partition_by for record in proposed + retracted} == {need()["id"].encode()}
+
+
+def test_overlapping_sends_forget_only_what_they_sent_so_a_failed_send_keeps_its_records() -> None:
+    """The quiet lane's answer to a match (feedback) sends the outbox while the postings lane's send is in flight:
+    when the two sends end, each forgets the records it sent, not as many records from the front of the outbox. A
+    record added after both were taken, whose own send then fails, stays for the retry (which computes nothing new)."""
+    class GatedProducer(FlakyProducer):
+        def __init__(self) -> None:
+            super().__init__(failures=0)
+            self.gates: list[asyncio.Event] = []
+
+        async def publish(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
+            gate = asyncio.Event()
+            self.gates.append(gate)
+            await gate.wait()
+            await super().publish(topic, records)
+
+    producer = GatedProducer()
+    outbox = MatchOutbox(producer, "matches.v1")  # type: ignore[arg-type]
+    first, second = OutgoingRecord(b"m1", b"{}", ()), OutgoingRecord(b"m2", b"{}", ())
+
+    async def scenario() -> None:
+        outbox.add([first])
+        postings = asyncio.create_task(outbox.send())  # the postings lane's batch
+        feedback = asyncio.create_task(outbox.send())  # the quiet lane's, nothing of its own to add
+        await asyncio.sleep(0)
+        producer.gates[0].set()
+        await postings
+        outbox.add([second])  # the next batch of postings: its send is refused
+        failing = asyncio.create_task(outbox.send())
+        await asyncio.sleep(0)
+        producer.gates[1].set()
+        await feedback
+        producer.failures = 1
+        producer.gates[2].set()
+        with pytest.raises(ConnectionError):
+            await failing
+        assert outbox.pending == 1, "the record of the refused send waits for the retry"
+
+    asyncio.run(scenario())
