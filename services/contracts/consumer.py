@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from prometheus_client import Gauge
@@ -33,6 +34,7 @@ Handler = Callable[[Envelope], Awaitable[None]]
 # committed once the tail is done, and a failed tail has the batch handed over again (handlers are idempotent).
 BatchHandler = Callable[[list[Envelope]], Awaitable[Awaitable[None] | None]]
 Tail = tuple[str, list[tuple[Any, Envelope]], Awaitable[None]]  # (topic, the batch, its tail)
+REFETCH_SECONDS = 1.0  # the pause before a batch whose handling broke off is fetched again
 # Kafka's own measure of a consumer falling behind, on each service's /metrics: an operator alerts on it.
 LAG = Gauge("consumer_lag_records", "Records in a partition after the last one the service's consumer group fetched "
             "(as of that fetch)", ["group", "topic", "partition"])
@@ -177,11 +179,15 @@ def subscribe_batches(
                 log.warning("the tail of a batch of %s failed (attempt %d): %s", topic, attempt, error)
             await settle(await handle(topic, batch), attempt + 1)
 
-    def lane() -> tuple[Callable[[Any], Awaitable[None]], Callable[[], Awaitable[None] | None]]:
-        """A lane's consume function, and what gives the tails of the batch it handled last to the committer."""
+    def lane() -> tuple[Callable[[Any], Awaitable[None]], Callable[[], Awaitable[None] | None], Callable[[], bool]]:
+        """A lane's consume function, what gives the tails of the batch it handled last to the committer, and whether
+        that batch's handling broke off (e.g. a dead letter the broker refused): it is then fetched again."""
         left: list[Tail] = []
+        broke_off = False
 
         async def consume(records: Any) -> None:
+            nonlocal broke_off
+            broke_off = True  # until every record was handled or dead-lettered
             by_topic: dict[str, list[tuple[Any, Envelope]]] = {}
             for record in records:
                 try:
@@ -190,6 +196,7 @@ def subscribe_batches(
                     await reject(record.topic, record, f"invalid event: {error}")
             for topic, batch in by_topic.items():
                 left.extend(await handle(topic, batch))
+            broke_off = False
 
         def tails() -> Awaitable[None] | None:
             taken = left[:]
@@ -197,7 +204,7 @@ def subscribe_batches(
             return asyncio.create_task(settle(taken), name="batch-tails") if taken else None
 
         consume.__name__ = f"consume_batches_{group_id}"
-        return consume, tails
+        return consume, tails, lambda: broke_off
 
     lanes = [([t for t in handlers if t not in quiet_topics], fetch_max_wait_ms, busy_fetch_max_wait_ms),
              ([t for t in handlers if t in quiet_topics], quiet_fetch_max_wait_ms, None)]
@@ -208,11 +215,11 @@ def subscribe_batches(
             subscriber = broker.subscriber(*lane_topics, group_id=group_id, auto_offset_reset="earliest",
                                            ack_policy=AckPolicy.MANUAL, fetch_max_wait_ms=wait_ms, batch=True,
                                            max_records=max_records, decoder=_records, listener=revoke)
-            consume, tails = lane()
+            consume, tails, broke_off = lane()
             subscriber(consume)
             waits = FetchWaits(idle_ms=wait_ms, busy_ms=busy_wait_ms) if busy_wait_ms is not None else None
             _without_idle_sleeps(subscriber, max_records, linger_seconds, group_id, waits, commit=True, tails=tails,
-                                 commit_every=commit_every_seconds, revoke=revoke)
+                                 commit_every=commit_every_seconds, revoke=revoke, broke_off=broke_off)
 
 
 @dataclass(frozen=True)
@@ -243,10 +250,24 @@ def set_fetch_wait(consumer: Any, wait_ms: int) -> bool:
     return True
 
 
+def fetch_again(consumer: Any, records: tuple[Any, ...]) -> None:
+    """Moves the consumer back to the first of `records` on each partition it still holds."""
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        partition = TopicPartition(record.topic, record.partition)
+        first[partition] = min(first.get(partition, record.offset), record.offset)
+    held = consumer.assignment()
+    for partition, offset in first.items():
+        if partition in held:
+            consumer.seek(partition, offset)
+    log.warning("a batch's handling broke off: its %d records are fetched again", len(records))
+
+
 def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: float = 0.0, group_id: str = "",
                          waits: FetchWaits | None = None, commit: bool = False,
                          tails: Callable[[], Awaitable[None] | None] = lambda: None,
-                         commit_every: float = 0.0, revoke: CommitBeforeRevoke | None = None) -> None:
+                         commit_every: float = 0.0, revoke: CommitBeforeRevoke | None = None,
+                         broke_off: Callable[[], bool] = lambda: False) -> None:
     """A batch starts as soon as anything is fetched.
 
     FastStream's batch subscriber polls with `getmany(batch_timeout_ms)` and, after an empty poll, sleeps as long
@@ -268,7 +289,8 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
     With `commit`, the records handed over last are committed (`OffsetCommits`, at most every `commit_every`
     seconds) when the next batch is asked for: FastStream's consume loop asks only once the previous batch's
     handling has ended. What was handled is committed at once before the consumer stops, and before a rebalance
-    takes partitions away when the subscriber's listener is `revoke`.
+    takes partitions away when the subscriber's listener is `revoke`. A batch whose handling `broke_off` (its
+    handler raised: FastStream only logs that) is not committed but fetched again, after `REFETCH_SECONDS`.
     """
     next_fetch = 0.0  # loop time before which no fetch starts
     handed: tuple[Any, ...] = ()  # the batch handed over last
@@ -282,7 +304,11 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
                 flush_before_stop(consumer, commits)
                 if revoke is not None:
                     revoke.commits = commits
-            commits.handled(handed, tails())
+            loop = asyncio.get_running_loop()
+            if broke_off():
+                fetch_again(consumer, handed)
+                next_fetch = loop.time() + REFETCH_SECONDS
+            commits.handled(() if broke_off() else handed, tails())
             handed = ()
         loop = asyncio.get_running_loop()
         if (wait := next_fetch - loop.time()) > 0:

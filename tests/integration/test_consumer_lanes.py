@@ -7,15 +7,17 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import NewTopic
+from aiokafka.errors import KafkaTimeoutError
 from faststream.kafka import KafkaBroker
 
 from deploy.stack import Stack
+from services.contracts import topics
 from services.contracts.broker import kafka_broker
 from services.contracts.consumer import subscribe_batches
 from services.contracts.envelope import Envelope, new_event
 from services.contracts.wire import encode
 from tests.support.api import eventually
-from tests.support.kafka import admin_on, publish_raw
+from tests.support.kafka import admin_on, producer_on, publish_raw, read_topic
 
 
 def fetch_waits(broker: KafkaBroker) -> dict[tuple[str, ...], int]:
@@ -151,3 +153,42 @@ async def test_a_member_that_stops_commits_what_it_handled_first(stack: Stack) -
         await broker.stop()
     offsets = await committed(stack.bootstrap, group, topic)
     assert sorted(o for o in offsets.values() if o) == [2], "e2 committed as the member stopped"
+
+
+@pytest.mark.integration
+async def test_a_batch_whose_dead_letter_could_not_be_published_is_fetched_again_not_committed(stack: Stack) -> None:
+    """A poison event whose dead letter the broker refused (e.g. a timeout) must not let the lane commit past it,
+    nor past the events fetched with it: the batch is fetched again, the poison event dead-lettered, the rest
+    handled."""
+    (topic,) = await new_topics(stack.bootstrap, 1)
+    group = f"refused-{uuid.uuid4().hex[:6]}"
+    handled: list[str] = []
+
+    async def handler(events: list[Envelope]) -> None:
+        if any(e.subject == "poison" for e in events):
+            raise ValueError("always fails")
+        handled.extend(e.subject for e in events)
+
+    broker = kafka_broker(stack.bootstrap, "test-refused")
+    publish, refusals = broker.publish, [1]
+
+    async def refusing_once(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if refusals:
+            refusals.pop()
+            raise KafkaTimeoutError("the dead letter's partition has no leader")
+        return await publish(*args, **kwargs)
+    broker.publish = refusing_once  # type: ignore[method-assign]
+    subscribe_batches(broker, {topic: handler}, group)
+    async with producer_on(stack.bootstrap) as producer:  # one partition, one batch: the poison event first
+        await asyncio.gather(*[await producer.send(topic, member_event(s), key=b"k") for s in ("poison", "after")])
+    await broker.start()
+    try:
+        async def after_handled() -> bool:
+            return handled == ["after"]
+        await eventually(after_handled, within=30)
+        dead = await read_topic(stack.bootstrap, topics.dlq(topic), want=1, within=10)
+        assert [r.key for r in dead] == [b"k"], "the poison event is dead-lettered once the broker takes it"
+    finally:
+        await broker.stop()
+    assert refusals == [], "the dead letter was refused once"
+    assert sorted(o for o in (await committed(stack.bootstrap, group, topic)).values() if o) == [2]

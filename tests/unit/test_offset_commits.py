@@ -44,6 +44,12 @@ class Consumer:
     def highwater(self, partition: TopicPartition) -> None:
         return None
 
+    def assignment(self) -> set[TopicPartition]:
+        return {NEEDS, RESULTS}
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self.seeks = [*getattr(self, "seeks", []), (partition, offset)]
+
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if self.slow is not None:
             await self.slow.wait()
@@ -214,3 +220,15 @@ async def test_a_flush_that_gives_up_does_not_make_another_still_running_wait_fo
     consumer.slow.set()
     await asyncio.wait_for(rebalancing, 0.5)
     assert consumer.commits == [{NEEDS: 2}, {NEEDS: 3}], "committed at once, not after the 60 s interval"
+
+
+async def test_a_batch_whose_handling_broke_off_is_fetched_again_not_committed() -> None:
+    consumer = Consumer([[record(NEEDS, 7), record(NEEDS, 8), record(RESULTS, 2)], [record(NEEDS, 7)]])
+    broke_off = [True]  # its handler raised (a dead letter the broker refused): FastStream only logs that
+    subscriber = SimpleNamespace()
+    _without_idle_sleeps(subscriber, max_records=10, commit=True, broke_off=lambda: broke_off[0])
+    await subscriber.get_msg(consumer)
+    await asyncio.wait_for(subscriber.get_msg(consumer), 3.0)
+    await settled()
+    assert consumer.commits == [], "nothing past the records it did not handle"
+    assert sorted(consumer.seeks) == [(NEEDS, 7), (RESULTS, 2)], "back to each partition's first record"
