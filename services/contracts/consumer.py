@@ -146,8 +146,23 @@ def subscribe_batches(
     (see `_without_idle_sleeps`)."""
     reject = _rejecter(broker, on_dead_letter)
 
-    async def handle(topic: str, batch: list[tuple[Any, Envelope]]) -> list[Tail]:
-        """Hands a batch over (retried, then one event at a time, then dead-lettered); returns the tails left."""
+    async def reject_surely(topic: str, record: Any, reason: str) -> None:
+        """Dead-letters a record of a batch whose tail failed, retried until the broker takes it: the committer
+        waits for the tail (`OffsetCommits`), and would commit past the record were this given up."""
+        pause = 0.5
+        while True:
+            try:
+                await reject(topic, record, reason)
+                return
+            except Exception as error:  # noqa: BLE001 - e.g. the broker unreachable for a while
+                log.warning("dead-lettering a record of %s failed, retried in %s s: %s", topic, pause, error)
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, 30.0)
+
+    async def handle(topic: str, batch: list[tuple[Any, Envelope]],
+                     dead: Callable[[str, Any, str], Awaitable[None]] = reject) -> list[Tail]:
+        """Hands a batch over (retried, then one event at a time, then dead-lettered with `dead`); returns the tails
+        left."""
         handler, events = handlers[topic], [envelope for _, envelope in batch]
         tails: list[Tail] = []
 
@@ -159,10 +174,10 @@ def subscribe_batches(
         if error is None:
             return tails
         if len(batch) == 1:
-            await reject(topic, batch[0][0], _failure(error))
+            await dead(topic, batch[0][0], _failure(error))
             return []
         for item in batch:  # the batch keeps failing: one event at a time finds the poison one
-            tails += await handle(topic, [item])
+            tails += await handle(topic, [item], dead)
         return tails
 
     async def settle(tails: list[Tail], attempt: int = 1) -> None:
@@ -174,10 +189,10 @@ def subscribe_batches(
             except Exception as error:  # noqa: BLE001 - handled like a failure of the handler itself
                 if attempt >= attempts:
                     for record, _ in batch:
-                        await reject(topic, record, _failure(error))
+                        await reject_surely(topic, record, _failure(error))
                     continue
                 log.warning("the tail of a batch of %s failed (attempt %d): %s", topic, attempt, error)
-            await settle(await handle(topic, batch), attempt + 1)
+            await settle(await handle(topic, batch, reject_surely), attempt + 1)
 
     def lane() -> tuple[Callable[[Any], Awaitable[None]], Callable[[], Awaitable[None] | None], Callable[[], bool]]:
         """A lane's consume function, what gives the tails of the batch it handled last to the committer, and whether

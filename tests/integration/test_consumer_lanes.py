@@ -192,3 +192,38 @@ async def test_a_batch_whose_dead_letter_could_not_be_published_is_fetched_again
         await broker.stop()
     assert refusals == [], "the dead letter was refused once"
     assert sorted(o for o in (await committed(stack.bootstrap, group, topic)).values() if o) == [2]
+
+
+@pytest.mark.integration
+async def test_a_batch_whose_tail_keeps_failing_is_committed_only_once_dead_lettered(stack: Stack) -> None:
+    """The tail of a batch fails every time (the database is gone) and the broker refuses its first dead letter
+    too: the batch's offsets wait until its dead letter is published instead of being committed without one."""
+    (topic,) = await new_topics(stack.bootstrap, 1)
+    group = f"tails-refused-{uuid.uuid4().hex[:6]}"
+
+    async def handler(events: list[Envelope]) -> asyncio.Task:
+        async def rest() -> None:
+            raise ConnectionError("database gone")
+        return asyncio.create_task(rest())
+
+    broker = kafka_broker(stack.bootstrap, "test-tails-refused")
+    publish, refusals = broker.publish, [1]
+
+    async def refusing_once(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if refusals:
+            refusals.pop()
+            raise KafkaTimeoutError("the dead letter's partition has no leader")
+        return await publish(*args, **kwargs)
+    broker.publish = refusing_once  # type: ignore[method-assign]
+    subscribe_batches(broker, {topic: handler}, group)
+    await publish_raw(stack.bootstrap, topic, member_event("t1"), key=b"t1")
+    await broker.start()
+    try:
+        dead = await read_topic(stack.bootstrap, topics.dlq(topic), want=1, within=40)
+        assert [r.key for r in dead] == [b"t1"], "dead-lettered once the broker takes it"
+
+        async def t1_committed() -> bool:
+            return sorted(o for o in (await committed(stack.bootstrap, group, topic)).values() if o) == [1]
+        await eventually(t1_committed, within=10)
+    finally:
+        await broker.stop()
