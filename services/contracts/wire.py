@@ -25,8 +25,11 @@ class InvalidEvent(ValueError):
     """A record that is not a valid envelope, or whose data fails its type's schema."""
 
 
-def decode(body: bytes | str | dict[str, Any]) -> Envelope:
-    """Parse and validate an envelope and its data; raises InvalidEvent with a readable reason."""
+def decode(body: bytes | str | dict[str, Any] | None) -> Envelope:
+    """Parse and validate an envelope and its data; raises InvalidEvent with a readable reason, whatever the record
+    holds: no value at all (a tombstone), or JSON nested deeper than the parser recurses, too."""
+    if body is None:
+        raise InvalidEvent("the record has no value")
     try:
         raw = body if isinstance(body, dict) else json_text.loads(body)
         envelope = Envelope.model_validate(raw)
@@ -34,5 +37,5 @@ def decode(body: bytes | str | dict[str, Any]) -> Envelope:
         if model is not None:
             model.model_validate(envelope.data)
         return envelope
-    except (ValueError, ValidationError) as error:
+    except (ValueError, ValidationError, TypeError, RecursionError) as error:
         raise InvalidEvent(str(error)) from error

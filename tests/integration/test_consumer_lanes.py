@@ -227,3 +227,28 @@ async def test_a_batch_whose_tail_keeps_failing_is_committed_only_once_dead_lett
         await eventually(t1_committed, within=10)
     finally:
         await broker.stop()
+
+
+@pytest.mark.integration
+async def test_a_record_without_a_value_or_nested_too_deep_is_dead_lettered_and_the_rest_handled(stack: Stack) -> None:
+    (topic,) = await new_topics(stack.bootstrap, 1)
+    handled: list[str] = []
+
+    async def record(events: list[Envelope]) -> None:
+        handled.extend(e.subject for e in events)
+
+    broker = kafka_broker(stack.bootstrap, "test-undecodable")
+    subscribe_batches(broker, {topic: record}, f"undecodable-{uuid.uuid4().hex[:6]}")
+    async with producer_on(stack.bootstrap) as producer:  # one partition: the good event behind the two others
+        sent = [await producer.send(topic, value, key=b"k")
+                for value in (None, b"[" * 100_000 + b"]" * 100_000, member_event("good"))]
+        await asyncio.gather(*sent)
+    await broker.start()
+    try:
+        async def good_handled() -> bool:
+            return handled == ["good"]
+        await eventually(good_handled, within=30)
+        dead = await read_topic(stack.bootstrap, topics.dlq(topic), want=2, within=10)
+        assert len(dead) == 2 and all(dict(r.headers)["dlq_reason"].startswith(b"invalid event") for r in dead)
+    finally:
+        await broker.stop()
