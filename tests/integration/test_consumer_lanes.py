@@ -155,6 +155,20 @@ async def test_a_member_that_stops_commits_what_it_handled_first(stack: Stack) -
     assert sorted(o for o in offsets.values() if o) == [2], "e2 committed as the member stopped"
 
 
+def refusing_once(broker: KafkaBroker) -> tuple[KafkaBroker, list[int]]:
+    """The broker, whose first publish (a dead letter, in these tests) fails as with a partition without a leader;
+    the list is emptied once it has."""
+    publish, refusals = broker.publish, [1]
+
+    async def publish_or_refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if refusals:
+            refusals.pop()
+            raise KafkaTimeoutError("the dead letter's partition has no leader")
+        return await publish(*args, **kwargs)
+    broker.publish = publish_or_refuse  # type: ignore[method-assign]
+    return broker, refusals
+
+
 @pytest.mark.integration
 async def test_a_batch_whose_dead_letter_could_not_be_published_is_fetched_again_not_committed(stack: Stack) -> None:
     """A poison event whose dead letter the broker refused (e.g. a timeout) must not let the lane commit past it,
@@ -169,15 +183,7 @@ async def test_a_batch_whose_dead_letter_could_not_be_published_is_fetched_again
             raise ValueError("always fails")
         handled.extend(e.subject for e in events)
 
-    broker = kafka_broker(stack.bootstrap, "test-refused")
-    publish, refusals = broker.publish, [1]
-
-    async def refusing_once(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if refusals:
-            refusals.pop()
-            raise KafkaTimeoutError("the dead letter's partition has no leader")
-        return await publish(*args, **kwargs)
-    broker.publish = refusing_once  # type: ignore[method-assign]
+    broker, refusals = refusing_once(kafka_broker(stack.bootstrap, "test-refused"))
     subscribe_batches(broker, {topic: handler}, group)
     async with producer_on(stack.bootstrap) as producer:  # one partition, one batch: the poison event first
         await asyncio.gather(*[await producer.send(topic, member_event(s), key=b"k") for s in ("poison", "after")])
@@ -206,15 +212,7 @@ async def test_a_batch_whose_tail_keeps_failing_is_committed_only_once_dead_lett
             raise ConnectionError("database gone")
         return asyncio.create_task(rest())
 
-    broker = kafka_broker(stack.bootstrap, "test-tails-refused")
-    publish, refusals = broker.publish, [1]
-
-    async def refusing_once(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if refusals:
-            refusals.pop()
-            raise KafkaTimeoutError("the dead letter's partition has no leader")
-        return await publish(*args, **kwargs)
-    broker.publish = refusing_once  # type: ignore[method-assign]
+    broker, refusals = refusing_once(kafka_broker(stack.bootstrap, "test-tails-refused"))
     subscribe_batches(broker, {topic: handler}, group)
     await publish_raw(stack.bootstrap, topic, member_event("t1"), key=b"t1")
     await broker.start()
@@ -227,6 +225,7 @@ async def test_a_batch_whose_tail_keeps_failing_is_committed_only_once_dead_lett
         await eventually(t1_committed, within=10)
     finally:
         await broker.stop()
+    assert refusals == [], "its first dead letter was refused"
 
 
 @pytest.mark.integration
