@@ -70,6 +70,9 @@ def local_day(moment: datetime, zone: tzinfo) -> date:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date()
 
 
+ANSWERED = ("decisions", "meetings", "summit_id")  # a funnel row's fields answers and meetings change
+
+
 def _newer(current: dict | None, version: int) -> bool:
     return current is None or version >= current.get("version", 0)
 
@@ -156,11 +159,14 @@ class Projector:
         return writes
 
     async def _funnel(self, match_id: str, change) -> list[Write]:
-        # A row made here before its proposal has no `proposed_on` yet (not null), so the proposal's `$min`
-        # sets it (see `LedgerStore.mark_matches`).
-        row = await self.store.get(FUNNEL, match_id) or {**FUNNEL_ROW, "decisions": {}, "meetings": {}}
+        """An existing row gets only the fields answers and meetings decide: its proposal's and retraction's
+        (`LedgerStore.mark_matches`, maybe on another replica between this read and this write) stay as they are
+        then, where writing the whole row read put them back. A row made here before its proposal has no
+        `proposed_on` yet (not null), so the proposal's `$min` sets it."""
+        current = await self.store.get(FUNNEL, match_id)
+        row = current or {**FUNNEL_ROW, "decisions": {}, "meetings": {}}
         change(row)
-        return [(FUNNEL, match_id, row)]
+        return [(FUNNEL, match_id, {k: row[k] for k in ANSWERED} if current else row)]
 
     async def _feedback(self, feedback: FeedbackData) -> list[Write]:
         def decide(row: dict) -> None:

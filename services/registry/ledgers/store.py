@@ -2,7 +2,7 @@
 
 `MongoLedgerStore` keeps them in the registry's database; tests use `MemoryLedgerStore`. An event's id is
 stored with its writes in one transaction, so a replayed event is recognised and changes nothing. Rows keep one
-shape, so upserting a row with `$set` of all its fields replaces it.
+shape, so upserting a row with `$set` of all its fields replaces it; a write of some fields leaves the others.
 """
 
 from datetime import UTC, datetime
@@ -73,7 +73,7 @@ class MemoryLedgerStore:
             if doc is None:
                 rows.pop(key, None)
             else:
-                rows[key] = {**doc, "_id": key}
+                rows[key] = {**rows.get(key, {}), **doc, "_id": key}  # as `$set` does: fields not given stay
         self.processed.add(event_id)
 
     async def mark_matches(self, proposed: list[Proposal], retracted: list[str]) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from services.registry.ledgers import service
 from services.registry.ledgers.projector import Projector
-from services.registry.ledgers.store import CONTRACTS, MemoryLedgerStore
+from services.registry.ledgers.store import CONTRACTS, FUNNEL, MemoryLedgerStore
 from tests.unit.ledgers.script import YEAR, Year, event, scripted_year
 
 FROM, TO = date(YEAR, 1, 1), date(YEAR, 12, 31)
@@ -185,3 +185,24 @@ async def test_a_match_proposed_on_new_years_morning_in_the_district_counts_in_t
     assert (await service.ledger(store, "funnel", FROM, TO)).totals["proposed"] == 0
     firms = await service.ledger(store, "firms", *new_year, as_of=new_year[0])
     assert [r["qualified_year"] for r in firms.rows] == [YEAR + 1]
+
+
+async def test_an_answer_projected_while_its_match_is_retracted_keeps_the_retraction() -> None:
+    """Two registry replicas: one projects a match's answer (reads the funnel row, then writes), the other its
+    retraction in between. The answer's write used to put the row back as it had read it, unretracted."""
+    store = MemoryLedgerStore()
+    projector = Projector(store)
+    proposed_at = datetime(YEAR, 3, 5, 10, tzinfo=UTC)
+    await projector.handle(event("match.proposed", "m1", {
+        "match_id": "m1", "need_id": "need1", "counterpart_id": "res1", "counterpart_kind": "result",
+        "need_org_id": "firm_a", "counterpart_org_id": "uni", "score": 0.5, "proposed_at": proposed_at.isoformat()},
+        proposed_at))
+    answer = event("match.accepted", "m1", {
+        "match_id": "m1", "org_id": "uni", "need_id": "need1", "counterpart_id": "res1", "counterpart_kind": "result",
+        "decision": "accepted", "at": proposed_at.isoformat()}, proposed_at)
+    writes = await projector.plan(answer)  # the row as read before the retraction
+    await store.mark_matches([], ["m1"])  # the other replica
+    await store.apply(answer.id, writes)
+    row = await store.get(FUNNEL, "m1")
+    assert row["retracted"] is True and row["decisions"]["uni"]["decision"] == "accepted"
+    assert row["proposed_on"] == f"{YEAR}-03-05" and row["org_ids"] == ["firm_a", "uni"]
