@@ -96,7 +96,9 @@ async def _financing(repo: DealRepository, body: DealCreate, parties: list[dict]
     return {"product_id": body.product_id, "product_type": product.get("product_type")}
 
 
-async def draft_deal(box: Container, caller: Caller, body: DealCreate) -> DealPublic:
+async def new_draft(box: Container, caller: Caller, body: DealCreate) -> dict:
+    """The draft deal's document, checked (422 with the reason otherwise), not yet stored: `store_draft` stores it,
+    in a transaction of its own or of the caller's (a follow-up answered with a signed contract)."""
     if problem := domain.signed_on_problem(body.signed_on, _today(box)):
         raise Invalid(problem, field="signed_on")
     repo = DealRepository(box.db)
@@ -110,7 +112,21 @@ async def draft_deal(box: Container, caller: Caller, body: DealCreate) -> DealPu
            "drafted_by": caller.org_id, "confirmed_by": None, **origin, **financing,
            "registration_number": None, "registered_on": None, "created_at": now, "updated_at": now}
     doc["history"] = [domain.revision(doc, "draft", caller.org_id, now)]
-    await commit(box, lambda s: repo.add(doc, s), [(topics.DEALS, "deal.drafted", doc["_id"], event_data(doc))])
+    return doc
+
+
+async def store_draft(box: Container, doc: dict, session: AsyncClientSession) -> None:
+    await DealRepository(box.db).add(doc, session)
+
+
+def drafted(doc: dict) -> tuple[str, str, str, dict]:
+    """The draft's `deal.drafted` event, to commit with it."""
+    return topics.DEALS, "deal.drafted", doc["_id"], event_data(doc)
+
+
+async def draft_deal(box: Container, caller: Caller, body: DealCreate) -> DealPublic:
+    doc = await new_draft(box, caller, body)
+    await commit(box, lambda s: store_draft(box, doc, s), [drafted(doc)])
     return to_public(doc)
 
 

@@ -7,12 +7,14 @@ through the deals service (the meeting is the deal's origin).
 
 from datetime import datetime, timedelta
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from services.contracts import topics
 from services.contracts.envelope import deterministic_id
 from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.deals.schemas import DealCreate
-from services.registry.deals.service import draft_deal
+from services.registry.deals.service import drafted, new_draft, store_draft
 from services.registry.errors import Conflict, Forbidden, NotFound
 from services.registry.summits.repository import SummitRepository
 from services.registry.summits.schemas import FollowupAnswer, FollowupPage, FollowupPublic
@@ -71,18 +73,29 @@ async def answer(box: Container, caller: Caller, followup_id: str, body: Followu
         raise Conflict(f"follow-up {followup_id} is due on {doc['due_at'].date().isoformat()}, not yet")
     if doc["status"] == "answered":
         raise Conflict(f"follow-up {followup_id} was answered already ({doc['outcome']})")
-    deal_id = None
+    deal = None
     if body.deal is not None:  # contract_signed: the meeting is the deal's origin
         terms = body.deal
-        deal = await draft_deal(box, caller, DealCreate(meeting_id=doc["meeting_id"], kind=terms.kind,
-                                                         amount=terms.amount, signed_on=terms.signed_on,
-                                                         product_id=terms.product_id))
-        deal_id = deal.id
-    answered = {**doc, "status": "answered", "outcome": body.outcome, "note": body.note, "draft_deal_id": deal_id,
-                "answered_at": now, "deal_terms": body.deal.model_dump(mode="json") if body.deal else None}
+        deal = await new_draft(box, caller, DealCreate(meeting_id=doc["meeting_id"], kind=terms.kind,
+                                                       amount=terms.amount, signed_on=terms.signed_on,
+                                                       product_id=terms.product_id))
+    answered = {**doc, "status": "answered", "outcome": body.outcome, "note": body.note,
+                "draft_deal_id": deal and deal["_id"], "answered_at": now,
+                "deal_terms": body.deal.model_dump(mode="json") if body.deal else None}
     fields = {k: answered[k] for k in ("status", "outcome", "note", "draft_deal_id", "answered_at", "deal_terms")}
-    done = await commit_when(box, lambda s: repo.set_followup(followup_id, "due", fields, s),
-                             [(topics.SUMMITS, "followup.answered", doc["summit_id"], event_data(answered))])
+
+    async def change(session: AsyncClientSession) -> bool:
+        """The answer and its draft deal together: of two answers at once, the one that finds the follow-up
+        answered stores neither (its deal was stored before, and stayed as a stray draft)."""
+        if not await repo.set_followup(followup_id, "due", fields, session):
+            return False
+        if deal is not None:
+            await store_draft(box, deal, session)
+        return True
+
+    events = [drafted(deal)] if deal is not None else []
+    done = await commit_when(box, change, [*events, (topics.SUMMITS, "followup.answered", doc["summit_id"],
+                                                     event_data(answered))])
     if not done:
         raise Conflict(f"follow-up {followup_id} was answered meanwhile")
     return to_public(answered)
