@@ -44,6 +44,10 @@ class SummitRepository:
                                                session=session)
         return result.matched_count == 1
 
+    async def rename_table(self, summit_id: str, table: int, name: str, session: Session = None) -> None:
+        await self.meetings.update_many({"summit_id": summit_id, "table": table}, {"$set": {"table_name": name}},
+                                        session=session)
+
     async def next_schedule_run(self, summit_id: str, session: Session = None) -> int:
         doc = await self.summits.find_one_and_update({"_id": summit_id}, {"$inc": {"schedule_run": 1}},
                                                      return_document=ReturnDocument.AFTER, session=session)

@@ -140,8 +140,19 @@ async def update_summit(box: Container, caller: Caller, summit_id: str, body: Su
             raise Conflict("a scheduled meeting uses a table you would remove; reschedule first", field="tables.count")
     fields = {**changes, "version": current["version"] + 1, "updated_at": now}
     doc = {**current, **fields}
-    stored = await commit_when(box, lambda s: repo.update_summit(summit_id, fields, current["version"], s),
-                               [(topics.SUMMITS, "summit.updated", summit_id, event_data(doc))])
+    renamed = {t["id"]: t["name"] for t in changes.get("tables", [])
+               if any(t["id"] == old["id"] and t["name"] != old["name"] for old in current["tables"])}
+
+    async def change(session: AsyncClientSession) -> bool:
+        """The summit's fields, and the new names of renamed tables on the meetings placed there (their agendas
+        and attendance showed the old name until the next schedule)."""
+        if not await repo.update_summit(summit_id, fields, current["version"], session):
+            return False
+        for table, name in renamed.items():
+            await repo.rename_table(summit_id, table, name, session)
+        return True
+
+    stored = await commit_when(box, change, [(topics.SUMMITS, "summit.updated", summit_id, event_data(doc))])
     if not stored:
         raise Conflict(f"summit {summit_id} changed meanwhile; read it again and retry")
     return to_public(doc)

@@ -1,6 +1,7 @@
 """Bad summits are refused with a 422 naming the problem; only organisers create them; a late registration
 and a reschedule keep the meetings already placed where they were."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -132,3 +133,26 @@ async def test_a_change_keeps_a_schedule_run_asked_for_meanwhile(http: httpx.Asy
     monkeypatch.undo()
     stored = (await http.get(f"{registry}/v1/summits/{summit['id']}", headers=organiser["headers"])).json()
     assert (stored["venue"], stored["schedule_run"]) == ("C1 厅", 1)
+
+
+async def test_a_renamed_table_is_renamed_on_the_meetings_placed_there(http: httpx.AsyncClient, registry: str,
+                                                                       organiser: dict, summit: dict,
+                                                                       registry_db) -> None:
+    """Agendas and attendance read a meeting's table name from the meeting: renaming the table left the old name
+    there until the next schedule."""
+    slot, meeting_id = summit["slots"][2], f"mtg_{uuid.uuid4().hex[:12]}"
+
+    async def place() -> None:
+        async with registry_db.transaction() as session:
+            await registry_db["summit_meetings"].insert_one({
+                "_id": meeting_id, "summit_id": summit["id"], "participant_ids": ["par_a", "par_b"],
+                "org_ids": ["org_a", "org_b"], "score": 0.7, "status": "scheduled", "slot": 2, "table": 1,
+                "table_name": "A2", "start": datetime.fromisoformat(slot["start"]),
+                "end": datetime.fromisoformat(slot["end"]), "check_ins": {}}, session=session)
+
+    await retrying(place)
+    renamed = await http.patch(f"{registry}/v1/summits/{summit['id']}", headers=organiser["headers"],
+                               json={"tables": {"count": 2, "names": ["A1", "岳麓厅 2 号桌"]}})
+    assert renamed.status_code == 200, renamed.text
+    meetings = (await http.get(f"{registry}/v1/summits/{summit['id']}/meetings", headers=organiser["headers"])).json()
+    assert [(m["id"], m["table_name"]) for m in meetings["items"]] == [(meeting_id, "岳麓厅 2 号桌")]
