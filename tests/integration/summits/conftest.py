@@ -85,11 +85,17 @@ def seed_match(registry_db: Database) -> Callable:
 
 
 @pytest.fixture
-def jump(stack: Stack, registry_db: Database) -> Callable:
-    """Runs the summit sweep as if it were `now`; its events go through the outbox the registry relays."""
+def box(stack: Stack, registry_db: Database) -> Container:
+    """The registry's services in this process, on the stack's database: their events go into the outbox, which the
+    stack's registry relays (this relay is only woken, never run)."""
     settings = Settings(mongo_url=stack.mongo_url, kafka_bootstrap=stack.bootstrap)
-    relay = Relay(registry_db, None, "", 1, 1.0)  # type: ignore[arg-type] - only woken, never run here
-    box = Container(settings, registry_db, None, relay)  # type: ignore[arg-type]
+    relay = Relay(registry_db, None, "", 1, 1.0)  # type: ignore[arg-type]
+    return Container(settings, registry_db, None, relay)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def jump(box: Container) -> Callable:
+    """Runs the summit sweep as if it were `now`; its events go through the outbox the registry relays."""
 
     async def at(now: datetime) -> Swept:
         return await sweep(box, now)

@@ -11,17 +11,14 @@ from services.contracts.wire import decode
 from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.db import Database, retrying
-from services.registry.outbox import Relay
-from services.registry.settings import Settings
 from services.registry.summits import day
 from services.registry.summits.repository import SummitRepository
 
 pytestmark = pytest.mark.integration
 
 
-async def test_two_check_ins_at_once_make_the_meeting_held(summit: dict, registry_db: Database,
+async def test_two_check_ins_at_once_make_the_meeting_held(summit: dict, registry_db: Database, box: Container,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    box = Container(Settings(), registry_db, None, Relay(registry_db, None, "", 1, 1.0))  # type: ignore[arg-type]
     firm, university = Caller(f"org_f{uuid.uuid4().hex[:8]}", "member", "k1"), \
         Caller(f"org_u{uuid.uuid4().hex[:8]}", "member", "k2")
     slot = summit["slots"][1]

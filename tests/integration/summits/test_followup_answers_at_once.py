@@ -12,8 +12,6 @@ from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.db import Database, retrying
 from services.registry.errors import Conflict
-from services.registry.outbox import Relay
-from services.registry.settings import Settings
 from services.registry.summits import followups
 from services.registry.summits.repository import SummitRepository
 from services.registry.summits.schemas import FollowupAnswer
@@ -23,9 +21,8 @@ pytestmark = pytest.mark.integration
 
 
 async def test_two_answers_at_once_store_one_draft_deal(http: httpx.AsyncClient, registry: str, summit: dict,
-                                                         registry_db: Database,
+                                                         registry_db: Database, box: Container,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    box = Container(Settings(), registry_db, None, Relay(registry_db, None, "", 1, 1.0))  # type: ignore[arg-type]
     firm = await register_org(http, registry, "回访企业", "firm")
     university = await register_org(http, registry, "回访大学", "university")
     ended = datetime.now(UTC) - timedelta(days=8)

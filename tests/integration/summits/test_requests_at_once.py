@@ -12,8 +12,6 @@ from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.db import Database
 from services.registry.errors import Conflict
-from services.registry.outbox import Relay
-from services.registry.settings import Settings
 from services.registry.summits import requests
 from services.registry.summits.repository import SummitRepository
 from services.registry.summits.schemas import MeetingRequestCreate
@@ -24,9 +22,8 @@ pytestmark = pytest.mark.integration
 
 
 async def test_two_people_asking_each_other_at_once_make_one_request(
-        http: httpx.AsyncClient, registry: str, summit: dict, registry_db: Database,
+        http: httpx.AsyncClient, registry: str, summit: dict, registry_db: Database, box: Container,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    box = Container(Settings(), registry_db, None, Relay(registry_db, None, "", 1, 1.0))  # type: ignore[arg-type]
     firm = await register_org(http, registry, "同时邀约企业", "firm")
     university = await register_org(http, registry, "同时邀约大学", "university")
     [li] = await people(http, registry, summit["id"], firm["api_key"], "李明")

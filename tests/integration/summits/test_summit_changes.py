@@ -10,8 +10,6 @@ import pytest
 from services.registry.auth import Caller
 from services.registry.container import Container
 from services.registry.db import retrying
-from services.registry.outbox import Relay
-from services.registry.settings import Settings
 from services.registry.summits import service
 from services.registry.summits.repository import SummitRepository
 from services.registry.summits.scheduling import _next_run
@@ -116,10 +114,10 @@ async def test_a_late_registration_is_scheduled_without_moving_earlier_meetings(
 
 async def test_a_change_keeps_a_schedule_run_asked_for_meanwhile(http: httpx.AsyncClient, registry: str,
                                                                 organiser: dict, summit: dict, registry_db,
+                                                                box: Container,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The organiser renames the venue while asking for a schedule: the run counted between the change's read and
     its write stays counted (else the next request reused the run, and its schedule was never stored)."""
-    box = Container(Settings(), registry_db, None, Relay(registry_db, None, "", 1, 1.0))  # type: ignore[arg-type]
     read = SummitRepository.summit
 
     async def read_then_schedule(repo: SummitRepository, summit_id: str) -> dict | None:
