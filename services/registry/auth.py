@@ -14,6 +14,7 @@ from services.registry.errors import Forbidden, Unauthorized
 
 Role = Literal["member", "organiser", "admin", "internal"]
 PLATFORM_ORG = "platform"
+RANKS: dict[str, int] = {"member": 0, "organiser": 1, "admin": 2}
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def can_issue(self, role: str) -> bool:
+        """Whether this key may create or revoke a key of `role`: one of its own role or below (admins any), so a
+        member key cannot make itself an organiser or admin key of its organisation."""
+        return self.is_admin or RANKS.get(self.role, -1) >= RANKS.get(role, len(RANKS))
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles and not self.is_admin:

@@ -23,7 +23,8 @@ class KeyCreate(BaseModel):
         {"label": "CI pipeline", "role": "member"}, {"label": "summit desk", "role": "organiser"}]})
 
     label: str = Field(default="key", min_length=1, max_length=100)
-    role: GrantableRole = Field(default="member", description="At most a role the organisation has been granted")
+    role: GrantableRole = Field(default="member", description="A role the organisation has been granted, and at most "
+                                                              "the role of the key that creates it (admins: any)")
 
 
 class KeyPublic(BaseModel):
@@ -59,6 +60,9 @@ async def create_key(org_id: str, body: KeyCreate, box: Box, caller: CurrentCall
     if body.role not in org.roles:
         raise Forbidden(f"organisation {org_id} has not been granted the role {body.role}; an admin grants roles",
                         field="role")
+    if not caller.can_issue(body.role):
+        raise Forbidden(f"a {caller.role} key cannot create a {body.role} key: use a key of that role, or ask an "
+                        "admin", field="role")
     doc, full_key = key_document(org_id, body.role, body.label)
     await OrgRepository(box.db).add_key(doc)
     return KeyIssued(**_public(doc).model_dump(), key=full_key)
@@ -75,16 +79,23 @@ async def list_keys(org_id: str, box: Box, caller: CurrentCaller) -> KeyList:
 async def revoke_key(org_id: str, key_id: str, box: Box, caller: CurrentCaller) -> KeyPublic:
     await get_org(box, org_id)
     ensure_manages(caller, org_id)
-    doc = await OrgRepository(box.db).revoke_key(org_id, key_id)
-    box.keys.forget(key_id)
-    if doc is None:
+    repo = OrgRepository(box.db)
+    key = await repo.key(org_id, key_id)
+    if key is None:
         raise NotFound(f"key {key_id} of organisation {org_id} not found")
+    if not caller.can_issue(key["role"]):
+        raise Forbidden(f"a {caller.role} key cannot revoke a {key['role']} key: use a key of that role, or ask an "
+                        "admin")
+    doc = await repo.revoke_key(org_id, key_id)
+    box.keys.forget(key_id)
+    assert doc is not None
     return _public(doc)
 
 
 @router.post("/roles", response_model=OrgPublic, summary="Grant a role to an organisation (admins only)")
 async def grant_role(org_id: str, body: RoleGrant, box: Box, caller: CurrentCaller) -> OrgPublic:
-    """The organisation can then create keys with that role. Granting a role it has changes nothing."""
+    """An admin then creates the organisation's first key with that role (`POST .../keys`), which can create more;
+    its member keys cannot. Granting a role it has changes nothing."""
     if not caller.is_admin:
         raise Forbidden("only an admin can grant roles")
     await get_org(box, org_id)

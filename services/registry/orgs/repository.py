@@ -84,6 +84,9 @@ class OrgRepository:
     async def keys_of(self, org_id: str) -> list[dict]:
         return await self.keys.find({"org_id": org_id}).sort("created_at", 1).to_list()
 
+    async def key(self, org_id: str, key_id: str) -> dict | None:
+        return await self.keys.find_one({"_id": key_id, "org_id": org_id})
+
     async def revoke_key(self, org_id: str, key_id: str) -> dict | None:
         await self.keys.update_one({"_id": key_id, "org_id": org_id, "revoked_at": None},
                                    {"$set": {"revoked_at": datetime.now(UTC)}})

@@ -41,7 +41,7 @@ async def organiser(stack: Stack, http: httpx.AsyncClient, registry: str) -> dic
     granted = await http.post(f"{registry}/v1/orgs/{org['id']}/roles", json={"role": "organiser"},
                               headers=bearer(stack.env()["DUIJIE_ADMIN_KEY"]))
     assert granted.status_code == 200, granted.text
-    key = await http.post(f"{registry}/v1/orgs/{org['id']}/keys", headers=bearer(org["api_key"]),
+    key = await http.post(f"{registry}/v1/orgs/{org['id']}/keys", headers=bearer(stack.env()["DUIJIE_ADMIN_KEY"]),
                           json={"label": "批量导入", "role": "organiser"})
     assert key.status_code == 201, key.text
     return bearer(key.json()["key"])

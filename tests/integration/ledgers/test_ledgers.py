@@ -226,7 +226,7 @@ async def test_ledgers_and_reports_are_for_organisers_and_admins(
                               headers=admin)
     assert granted.status_code == 200, granted.text
     key = await http.post(f"{registry}/v1/orgs/{organiser['id']}/keys", json={"role": "organiser"},
-                          headers=organiser["headers"])
+                          headers=admin)
     assert key.status_code == 201, key.text
     as_organiser = bearer(key.json()["key"])
     assert (await http.get(f"{registry}/v1/ledgers/patents", headers=as_organiser)).status_code == 200

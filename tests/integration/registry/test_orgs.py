@@ -81,7 +81,7 @@ async def test_only_an_admin_grants_roles_and_keys_follow_roles(http: httpx.Asyn
     granted = await http.post(f"{registry}/v1/orgs/{org['id']}/roles", headers=admin, json={"role": "organiser"})
     assert granted.status_code == 200 and set(granted.json()["roles"]) == {"member", "organiser"}
 
-    issued = await http.post(keys_url, headers=me, json={"label": "会务台", "role": "organiser"})
+    issued = await http.post(keys_url, headers=admin, json={"label": "会务台", "role": "organiser"})
     assert issued.status_code == 201, issued.text
     key = issued.json()
     whoami = await http.get(f"{registry}/v1/auth/whoami", headers=bearer(key["key"]))
@@ -91,11 +91,36 @@ async def test_only_an_admin_grants_roles_and_keys_follow_roles(http: httpx.Asyn
     assert {k["id"] for k in listed} >= {key["id"]}
     assert all("key" not in k and "hash" not in k for k in listed), "secrets are shown once, never listed"
 
-    revoked = await http.delete(f"{keys_url}/{key['id']}", headers=me)
+    revoked = await http.delete(f"{keys_url}/{key['id']}", headers=bearer(key["key"]))
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     assert (await http.get(f"{registry}/v1/auth/whoami", headers=bearer(key["key"]))).status_code == 401
     other = await firm_factory("旁观企业")
     assert (await http.get(keys_url, headers=bearer(other["api_key"]))).status_code == 403
+
+
+async def test_a_key_creates_and_revokes_keys_of_its_own_role_or_below(http: httpx.AsyncClient, registry: str,
+                                                                       admin: dict, firm_factory) -> None:
+    """An organisation granted admin (the bureau): its member keys (a CI pipeline's, the first key) must not make
+    themselves admin or organiser keys, nor revoke those."""
+    org = await firm_factory("科技局信息中心")
+    me, keys_url = bearer(org["api_key"]), f"{registry}/v1/orgs/{org['id']}/keys"
+    for role in ("organiser", "admin"):
+        assert (await http.post(f"{registry}/v1/orgs/{org['id']}/roles", headers=admin,
+                                json={"role": role})).status_code == 200
+    for role in ("organiser", "admin"):
+        refused = await http.post(keys_url, headers=me, json={"role": role})
+        assert refused.status_code == 403 and refused.json()["field"] == "role", refused.text
+    organiser = (await http.post(keys_url, headers=admin, json={"role": "organiser"})).json()
+    assert (await http.post(keys_url, headers=bearer(organiser["key"]), json={"role": "admin"})).status_code == 403
+    more = await http.post(keys_url, headers=bearer(organiser["key"]), json={"role": "organiser"})
+    assert more.status_code == 201 and more.json()["role"] == "organiser"
+    member = await http.post(keys_url, headers=bearer(organiser["key"]), json={"role": "member"})
+    assert member.status_code == 201
+
+    assert (await http.delete(f"{keys_url}/{organiser['id']}", headers=me)).status_code == 403
+    assert (await http.get(f"{registry}/v1/auth/whoami", headers=bearer(organiser["key"]))).status_code == 200
+    assert (await http.delete(f"{keys_url}/{member.json()['id']}", headers=me)).status_code == 200
+    assert (await http.delete(f"{keys_url}/{organiser['id']}", headers=bearer(more.json()["key"]))).status_code == 200
 
 
 async def test_orgs_are_listed_with_filters(http: httpx.AsyncClient, registry: str, firm_factory) -> None:

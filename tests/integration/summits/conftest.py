@@ -27,7 +27,7 @@ async def organiser(stack: Stack, http: httpx.AsyncClient, registry: str) -> dic
     org = await register_org(http, registry, "长沙市岳麓区科学技术局", "organiser")
     granted = await http.post(f"{registry}/v1/orgs/{org['id']}/roles", headers=admin, json={"role": "organiser"})
     assert granted.status_code == 200, granted.text
-    key = await http.post(f"{registry}/v1/orgs/{org['id']}/keys", headers=bearer(org["api_key"]),
+    key = await http.post(f"{registry}/v1/orgs/{org['id']}/keys", headers=admin,
                           json={"label": "会务台", "role": "organiser"})
     assert key.status_code == 201, key.text
     return {"id": org["id"], "headers": bearer(key.json()["key"])}
