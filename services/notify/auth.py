@@ -52,6 +52,15 @@ class KeyIntrospection:
         self._keep(hashed, caller)
         return caller
 
+    async def still_valid(self, authorization: str | None) -> bool:
+        """Whether the key is still good, as `caller` tells it now (the cached answer until it expires); True when
+        the registry cannot tell now, so an outage of the registry does not end what is open."""
+        try:
+            await self.caller(authorization)
+        except HTTPException as refused:
+            return refused.status_code != 401
+        return True
+
     async def _ask(self, key: str) -> Caller:
         """Who the registry says `key` is; 401 if it knows no such key, 503 if it cannot tell now."""
         try:

@@ -216,10 +216,13 @@ async def recover_webhook(body: WebhookRecover, box: Box, endpoint: OwnEndpoint)
                         "browser's EventSource, which cannot send the API key, gives a `ticket` instead "
                         "(POST /v1/stream/tickets).")
 async def stream(box: Box, caller: StreamCaller,
-                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None) -> StreamingResponse:
+                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+                 authorization: Annotated[str | None, Header()] = None) -> StreamingResponse:
     last = resume_point(last_event_id)
+    opened_with_key = caller.role != "stream"  # a ticket's stream stays open until it is closed (tickets.py)
     events = sse(box.db, box.pulse, caller.org_id, last, box.settings.sse_heartbeat_seconds,
-                 settle=box.settings.sse_settle_seconds)
+                 settle=box.settings.sse_settle_seconds,
+                 allowed=(lambda: box.keys.still_valid(authorization)) if opened_with_key else None)
     return StreamingResponse(events,
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -13,7 +13,7 @@ Clients tell repeats apart by `data.id`, the notification id.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Self
 
@@ -112,15 +112,16 @@ def frame(notification: NotificationPublic) -> str:
 
 
 async def sse(db: Database, pulse: Pulse, org_id: str, last_id: int, heartbeat: float,
-              settle: float = 10.0) -> AsyncIterator[str]:
+              settle: float = 10.0, allowed: Callable[[], Awaitable[bool]] | None = None) -> AsyncIterator[str]:
     """The stream: what the cursor finds, each time the organisation's notifications are woken for (`pulse.py`),
-    and at least once a heartbeat."""
+    and at least once a heartbeat. It ends when `allowed` (asked before each read) says the caller may no longer
+    read it: its API key was revoked."""
     yield "retry: 2000\n\n"
     cursor = Cursor(db, org_id, last_id, settle)
     clock = asyncio.get_running_loop().time
     quiet_since = clock()
     with pulse.streaming():
-        while True:
+        while allowed is None or await allowed():
             batch = await cursor.step()
             for doc, after in batch:
                 yield frame(NotificationPublic.at(doc, after))
