@@ -3,13 +3,17 @@
 A POST carrying the header is claimed in the `idempotency` collection under (caller, key) — the caller being
 the presented API key, hashed — before it runs. The first response (status, body) is stored when it is not a
 server error; a retry with the same key and the same request gets that response again (with
-`Idempotent-Replayed: true`) and creates nothing. The same key with a different request (method, path, query
+`Idempotent-Replayed: true`) and creates nothing. The stored body is sealed with a key derived from the API key and
+the Idempotency-Key, which only the client holds, so that the database does not keep what a response shows once in
+the clear (a new API key, an organisation's first key). The same key with a different request (method, path, query
 or body) is refused with 422, as the IETF idempotency-key draft recommends; a retry that arrives while the
 first is still running gets 409. A 5xx or a crash before the change releases the claim, so the client may retry.
 """
 
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +41,18 @@ def _digest(*parts: bytes | str) -> str:
         h.update(part.encode() if isinstance(part, str) else part)
         h.update(b"\x1f")
     return h.hexdigest()
+
+
+def _seal_key(authorization: str, key: str) -> bytes:
+    """The key a stored response is sealed with: derived apart from the record's id, so the id does not give it."""
+    return hashlib.sha256(b"idempotency seal\x1f" + authorization.encode() + b"\x1f" + key.encode()).digest()
+
+
+def _sealed(seal: bytes, nonce: bytes, data: bytes) -> bytes:
+    """`data` XOR an HMAC-SHA256 key stream of (`seal`, `nonce`), in counter mode: seals and unseals alike."""
+    blocks = (len(data) + 31) // 32
+    stream = b"".join(hmac.digest(seal, nonce + i.to_bytes(8, "big"), "sha256") for i in range(blocks))[:len(data)]
+    return (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(len(data))
 
 
 async def _respond(send: Send, status: int, body: dict | bytes, content_type: str = "application/json",
@@ -76,7 +92,8 @@ class IdempotencyMiddleware:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        record_id = _digest(headers.get("authorization", "anonymous"), key)
+        authorization = headers.get("authorization", "anonymous")
+        record_id, seal = _digest(authorization, key), _seal_key(authorization, key)
         fingerprint = _digest(scope["method"], scope["path"], scope.get("query_string", b""), body)
         store = scope["app"].state.container.db["idempotency"]
 
@@ -93,7 +110,10 @@ class IdempotencyMiddleware:
             if first["state"] != "done":
                 return await _respond(send, 409, {"error": "conflict", "detail": "a request with this "
                                                   "Idempotency-Key is still being processed; retry shortly"})
-            return await _respond(send, first["status"], bytes(first["body"]), first["content_type"], replayed=True)
+            stored = bytes(first["body"])
+            if "nonce" in first:
+                stored = _sealed(seal, bytes(first["nonce"]), stored)
+            return await _respond(send, first["status"], stored, first["content_type"], replayed=True)
 
         replay_sent = False
 
@@ -125,8 +145,10 @@ class IdempotencyMiddleware:
         if response["status"] >= 500 or response["status"] in (401, 429):
             await retrying(lambda: store.delete_one({"_id": record_id}))
         else:
+            nonce = secrets.token_bytes(16)
             done = {"state": "done", "status": response["status"], "content_type": response["content_type"],
-                    "body": b"".join(response["body"]), "done_at": datetime.now(UTC)}
+                    "body": _sealed(seal, nonce, b"".join(response["body"])), "nonce": nonce,
+                    "done_at": datetime.now(UTC)}
             await retrying(lambda: store.update_one({"_id": record_id}, {"$set": done}))
         for message in held:
             await send(message)

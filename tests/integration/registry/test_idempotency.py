@@ -55,3 +55,23 @@ async def test_keys_are_per_caller_and_errors_are_replayed_too(http: httpx.Async
     second = await http.post(f"{registry}/v1/needs", headers={**bearer(a["api_key"]), "Idempotency-Key": key + "b"},
                              json=bad)
     assert first.status_code == second.status_code == 422 and first.json() == second.json()
+
+
+async def test_a_key_shown_once_is_not_kept_in_the_clear(http: httpx.AsyncClient, registry: str, registry_db,
+                                                         firm_factory) -> None:
+    """A retried key creation gets the same key again, but the database keeps only a sealed copy of the answer."""
+    firm = await firm_factory("密钥重试企业")
+    headers = {**bearer(firm["api_key"]), "Idempotency-Key": str(uuid.uuid4())}
+    url = f"{registry}/v1/orgs/{firm['id']}/keys"
+    first = await http.post(url, headers=headers, json={"label": "流水线"})
+    again = await http.post(url, headers=headers, json={"label": "流水线"})
+    assert first.status_code == again.status_code == 201 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    secret = first.json()["key"].rsplit("_", 1)[1].encode()
+    stored = await registry_db["idempotency"].find({"state": "done"}).to_list()
+    assert stored and not [r for r in stored if secret in bytes(r["body"])], "only the key's hash is kept"
+    registration = {"name": "幂等注册企业", "kind": "firm"}
+    org = await http.post(f"{registry}/v1/orgs", headers={"Idempotency-Key": str(uuid.uuid4())}, json=registration)
+    first_key = org.json()["api_key"].rsplit("_", 1)[1].encode()
+    stored = await registry_db["idempotency"].find({"state": "done"}).to_list()
+    assert not [r for r in stored if first_key in bytes(r["body"])]
