@@ -11,13 +11,13 @@ first is still running gets 409. A 5xx or a crash before the change releases the
 """
 
 import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import FastAPI
 from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import Headers
@@ -43,16 +43,10 @@ def _digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
-def _seal_key(authorization: str, key: str) -> bytes:
-    """The key a stored response is sealed with: derived apart from the record's id, so the id does not give it."""
-    return hashlib.sha256(b"idempotency seal\x1f" + authorization.encode() + b"\x1f" + key.encode()).digest()
-
-
-def _sealed(seal: bytes, nonce: bytes, data: bytes) -> bytes:
-    """`data` XOR an HMAC-SHA256 key stream of (`seal`, `nonce`), in counter mode: seals and unseals alike."""
-    blocks = (len(data) + 31) // 32
-    stream = b"".join(hmac.digest(seal, nonce + i.to_bytes(8, "big"), "sha256") for i in range(blocks))[:len(data)]
-    return (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(len(data))
+def _seal_key(authorization: str, key: str) -> AESGCM:
+    """What a stored response is sealed with (AES-256-GCM): a key derived from the API key and the Idempotency-Key
+    apart from the record's id, so the id does not give it."""
+    return AESGCM(hashlib.sha256(b"idempotency seal\x1f" + authorization.encode() + b"\x1f" + key.encode()).digest())
 
 
 async def _respond(send: Send, status: int, body: dict | bytes, content_type: str = "application/json",
@@ -111,8 +105,8 @@ class IdempotencyMiddleware:
                 return await _respond(send, 409, {"error": "conflict", "detail": "a request with this "
                                                   "Idempotency-Key is still being processed; retry shortly"})
             stored = bytes(first["body"])
-            if "nonce" in first:
-                stored = _sealed(seal, bytes(first["nonce"]), stored)
+            if "nonce" in first:  # sealed (records from before sealing were stored in the clear)
+                stored = seal.decrypt(bytes(first["nonce"]), stored, record_id.encode())
             return await _respond(send, first["status"], stored, first["content_type"], replayed=True)
 
         replay_sent = False
@@ -145,9 +139,9 @@ class IdempotencyMiddleware:
         if response["status"] >= 500 or response["status"] in (401, 429):
             await retrying(lambda: store.delete_one({"_id": record_id}))
         else:
-            nonce = secrets.token_bytes(16)
+            nonce = secrets.token_bytes(12)
             done = {"state": "done", "status": response["status"], "content_type": response["content_type"],
-                    "body": _sealed(seal, nonce, b"".join(response["body"])), "nonce": nonce,
+                    "body": seal.encrypt(nonce, b"".join(response["body"]), record_id.encode()), "nonce": nonce,
                     "done_at": datetime.now(UTC)}
             await retrying(lambda: store.update_one({"_id": record_id}, {"$set": done}))
         for message in held:
