@@ -1,11 +1,17 @@
 """Registry settings, read once from the environment (prefix DUIJIE_)."""
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DISTRICT_TIMEZONE = "Asia/Shanghai"
+
+
+def today_in(zone: str) -> date:
+    """Today's date on the calendar of `zone` (before 08:00 in Beijing the UTC date is still yesterday)."""
+    return datetime.now(ZoneInfo(zone)).date()
 
 
 class Settings(BaseSettings):
@@ -49,6 +55,10 @@ class Settings(BaseSettings):
     def _known_zone(cls, name: str) -> str:
         ZoneInfo(name)  # an unknown zone fails at start, not on the first deal
         return name
+
+    def today(self) -> date:
+        """Today in the district (`district_timezone`): the day deals, registrations and reports go by."""
+        return today_in(self.district_timezone)
 
     @model_validator(mode="after")
     def _matches_arrive_while_requests_wait(self) -> "Settings":

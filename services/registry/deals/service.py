@@ -2,8 +2,7 @@
 performed or terminated, amended in versions. Every change and its `deal.*` event commit in one transaction."""
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -32,11 +31,6 @@ def to_public(doc: dict) -> DealPublic:
 
 def event_data(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k not in ("_id", "history", "party_org_ids")} | {"id": doc["_id"]}
-
-
-def _today(box: Container) -> date:
-    """Today in the district: before 08:00 in Beijing the UTC date is still yesterday."""
-    return datetime.now(ZoneInfo(box.settings.district_timezone)).date()
 
 
 async def _origin(repo: DealRepository, caller: Caller, body: DealCreate) -> tuple[list[str], dict]:
@@ -99,7 +93,7 @@ async def _financing(repo: DealRepository, body: DealCreate, parties: list[dict]
 async def new_draft(box: Container, caller: Caller, body: DealCreate) -> dict:
     """The draft deal's document, checked (422 with the reason otherwise), not yet stored: `store_draft` stores it,
     in a transaction of its own or of the caller's (a follow-up answered with a signed contract)."""
-    if problem := domain.signed_on_problem(body.signed_on, _today(box)):
+    if problem := domain.signed_on_problem(body.signed_on, box.settings.today()):
         raise Invalid(problem, field="signed_on")
     repo = DealRepository(box.db)
     org_ids, origin = await _origin(repo, caller, body)
@@ -190,8 +184,9 @@ async def register_deal(box: Container, caller: Caller, deal_id: str, body: Deal
     number = body.registration_number.strip()
     if problem := domain.registration_number_problem(number, box.settings.deal_registration_pattern):
         raise Invalid(problem, field="registration_number")
-    registered_on = body.registered_on or _today(box)
-    if registered_on.isoformat() < deal["signed_on"] or registered_on > _today(box):
+    today = box.settings.today()
+    registered_on = body.registered_on or today
+    if registered_on.isoformat() < deal["signed_on"] or registered_on > today:
         raise Invalid(f"{registered_on} must lie between the signing date {deal['signed_on']} and today",
                       field="registered_on")
     holder = await repo.with_registration_number(number)
@@ -223,7 +218,7 @@ async def amend_deal(box: Container, caller: Caller, deal_id: str, body: DealUpd
     deal = await _existing(repo, deal_id)
     _ensure_party(caller, deal, "amend")
     ensure_current(expected, deal["version"], f"deal {deal_id}")
-    if body.signed_on is not None and (problem := domain.signed_on_problem(body.signed_on, _today(box))):
+    if body.signed_on is not None and (problem := domain.signed_on_problem(body.signed_on, box.settings.today())):
         raise Invalid(problem, field="signed_on")
     if body.signed_on is not None and deal.get("registered_on") and body.signed_on.isoformat() > deal["registered_on"]:
         raise Invalid(f"{body.signed_on} is after the registration date {deal['registered_on']}", field="signed_on")

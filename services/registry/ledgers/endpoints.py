@@ -35,8 +35,7 @@ async def read_ledger(
     """Organisers and admins. Ledgers are read models kept current from events, not scans of the catalogue."""
     caller.require("organiser")
     check_period(since, until)
-    table = await service.ledger(MongoLedgerStore(box.db), name, since, until, by, as_of,
-                                 box.settings.district_timezone)
+    table = await service.ledger(MongoLedgerStore(box.db), name, since, until, by, as_of or box.settings.today())
     stem = "_".join(p for p in (name, since and since.isoformat(), until and until.isoformat()) if p)
     if format == "csv":
         return Response(export.to_csv(table), media_type="text/csv; charset=utf-8",

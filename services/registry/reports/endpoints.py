@@ -1,6 +1,4 @@
-from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -24,7 +22,7 @@ async def yearly_report(
     """Organisers and admins. JSON, or an HTML page with an inline SVG chart per KPI (`format=html` or
     `Accept: text/html`)."""
     caller.require("organiser")
-    year = year or datetime.now(ZoneInfo(box.settings.district_timezone)).year
+    year = year or box.settings.today().year
     store = MongoLedgerStore(box.db)
     contracts = await store.rows(CONTRACTS, f"{year - 5}-01-01", f"{year}-12-31", "signed_on")
     report = yearly(year, contracts, await store.rows(FIRMS), await store.rows(PATENTS))

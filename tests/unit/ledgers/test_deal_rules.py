@@ -1,12 +1,12 @@
 """Deal rules: the life of a deal, amendments as versions, registration numbers."""
 
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
-from services.registry.deals import domain, service
+from services.registry import settings
+from services.registry.deals import domain
 from services.registry.deals.schemas import DealCreate, DealUpdate
 from services.registry.errors import Conflict, Invalid
 from services.registry.settings import Settings
@@ -73,8 +73,8 @@ def test_today_is_the_districts_calendar_day_not_utcs(monkeypatch: pytest.Monkey
         def now(cls, tz=None) -> datetime:  # type: ignore[override]
             return datetime(2026, 12, 4, 23, 30, tzinfo=UTC).astimezone(tz)
 
-    monkeypatch.setattr(service, "datetime", Clock)
-    today = service._today(SimpleNamespace(settings=Settings()))  # type: ignore[arg-type]
+    monkeypatch.setattr(settings, "datetime", Clock)
+    today = Settings().today()
     assert today == date(2026, 12, 5)
     assert domain.signed_on_problem(date(2026, 12, 5), today) is None
 
