@@ -313,19 +313,19 @@ def _without_idle_sleeps(subscriber: Any, max_records: int, linger_seconds: floa
 
     async def get_msg(consumer: Any) -> tuple[Any, ...]:
         nonlocal next_fetch, handed, commits
+        loop = asyncio.get_running_loop()
         if commit and handed:
             if commits is None or commits.consumer is not consumer:
                 commits = OffsetCommits(consumer, commit_every)
                 flush_before_stop(consumer, commits)
                 if revoke is not None:
                     revoke.commits = commits
-            loop = asyncio.get_running_loop()
-            if broke_off():
+            broken = broke_off()
+            if broken:
                 fetch_again(consumer, handed)
                 next_fetch = loop.time() + REFETCH_SECONDS
-            commits.handled(() if broke_off() else handed, tails())
+            commits.handled(() if broken else handed, tails())
             handed = ()
-        loop = asyncio.get_running_loop()
         if (wait := next_fetch - loop.time()) > 0:
             await asyncio.sleep(wait)
         while True:
