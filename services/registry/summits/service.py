@@ -140,8 +140,8 @@ async def update_summit(box: Container, caller: Caller, summit_id: str, body: Su
             raise Conflict("a scheduled meeting uses a table you would remove; reschedule first", field="tables.count")
     fields = {**changes, "version": current["version"] + 1, "updated_at": now}
     doc = {**current, **fields}
-    renamed = {t["id"]: t["name"] for t in changes.get("tables", [])
-               if any(t["id"] == old["id"] and t["name"] != old["name"] for old in current["tables"])}
+    names = {t["id"]: t["name"] for t in current["tables"]}
+    renamed = {t["id"]: t["name"] for t in changes.get("tables", []) if names.get(t["id"], t["name"]) != t["name"]}
 
     async def change(session: AsyncClientSession) -> bool:
         """The summit's fields, and the new names of renamed tables on the meetings placed there (their agendas
